@@ -1,0 +1,25 @@
+/**
+ * Exact response cache: keys over the canonical request, a byte-bounded TTL
+ * store behind a small interface, single-flight for identical misses.
+ *
+ * @example
+ * ```ts
+ * import { ResponseCache, LruCacheStore, cacheKey, cacheDirectiveFor } from "../cache/index.js";
+ * const responseCache = new ResponseCache({
+ *   store: new LruCacheStore({ maxBytes: config.cache.maxBytes, ttlMs: config.cache.ttlMs }),
+ *   enabled: config.cache.enabled,
+ * });
+ * ```
+ */
+export { canonicalJson, cacheKey, type CacheKeyParts } from "./key.js";
+export { cacheDirective, cacheDirectiveFor, isDeterministic, BYPASS_DIRECTIVE } from "./policy.js";
+export { LruCacheStore, responseSize, type CacheStore, type LruCacheStoreOptions } from "./store.js";
+export { SingleFlight, AbortError, isAbortError } from "./single-flight.js";
+export {
+  ResponseCache,
+  type ResponseCacheOptions,
+  type CacheCounters,
+  type CacheOutcome,
+  type GenerateOptions,
+} from "./response-cache.js";
+export type { CachedResponse, CacheStoreStats, CacheLookupResult, CacheDirective, GeneratedResponse } from "./types.js";

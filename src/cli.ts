@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+/**
+ * `switchyard serve | ingest | models | bench`.
+ */
+import { parseArgs } from "node:util";
+import path from "node:path";
+import { loadConfig, ConfigError } from "./config/index.js";
+import { startGateway } from "./server/index.js";
+import { ensureTinyModel, type TinyModelOptions } from "./engine/tiny-model/index.js";
+import { tinyModelDir } from "./engine/model-files.js";
+
+const USAGE = `Usage: switchyard <command> [options]
+
+Commands:
+  serve                         Start the gateway (PORT, HOST, SWITCHYARD_CONFIG, ...)
+  models list                   List configured models
+  models make-tiny [--layers N --width N --seed N]   Generate the tiny test model
+  models pull <hf:uri>          Download a GGUF into the models directory
+`;
+
+async function serve(): Promise<void> {
+  const config = loadConfig();
+  const gateway = await startGateway({ config });
+  const shutdown = (signal: string) => {
+    gateway.logger.info({ signal }, "shutting down");
+    gateway.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once("SIGTERM", () => shutdown("SIGTERM"));
+  process.once("SIGINT", () => shutdown("SIGINT"));
+}
+
+async function models(args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  if (sub === "make-tiny") {
+    const { values } = parseArgs({ args: rest, options: { layers: { type: "string" }, width: { type: "string" }, seed: { type: "string" }, dir: { type: "string" } } });
+    const config = loadConfig();
+    const opts: TinyModelOptions = {
+      ...(values.layers ? { layers: Number(values.layers) } : {}),
+      ...(values.width ? { width: Number(values.width) } : {}),
+      ...(values.seed ? { seed: Number(values.seed) } : {}),
+    };
+    const file = await ensureTinyModel(values.dir ?? tinyModelDir(config.dataDir), opts);
+    console.log(file);
+    return;
+  }
+  if (sub === "pull") {
+    const uri = rest[0];
+    if (!uri) throw new ConfigError("models pull needs a URI, e.g. hf:Qwen/Qwen2.5-0.5B-Instruct-GGUF:Q4_K_M");
+    const config = loadConfig();
+    const { resolveModelFile } = await import("node-llama-cpp");
+    console.log(await resolveModelFile(uri, { directory: path.resolve(config.modelsDir), cli: true }));
+    return;
+  }
+  const config = loadConfig();
+  for (const m of config.models) {
+    console.log(`${m.name}\t${m.upstream ?? m.file}\tshards=${m.shards} slots=${m.slots} ctx=${m.contextSize}${m.aliases.length ? `\taliases=${m.aliases.join(",")}` : ""}`);
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "serve":
+    case undefined:
+      return serve();
+    case "models":
+      return models(rest);
+    case "help":
+    case "--help":
+    case "-h":
+      console.log(USAGE);
+      return;
+    default:
+      console.error(`Unknown command '${command}'.\n\n${USAGE}`);
+      process.exitCode = 2;
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  console.error(err instanceof ConfigError ? `Configuration error:\n${err.message}` : `switchyard: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

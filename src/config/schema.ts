@@ -1,0 +1,159 @@
+/**
+ * The configuration schema. Every knob has a default here, so an empty file is a
+ * valid config; `config/default.yaml` documents them for humans.
+ */
+import { z } from "zod";
+
+const positiveInt = z.number().int().positive();
+
+export const modelSchema = z
+  .object({
+    /** Name clients use in `model`. */
+    name: z.string().min(1).regex(/^[\w.:\-/]+$/, "letters, digits and . _ : - / only"),
+    aliases: z.array(z.string().min(1)).default([]),
+    /**
+     * A local GGUF path (relative to the working directory), an `hf:` URI
+     * (downloaded into `modelsDir` when online), or `tiny` for the generated test model.
+     */
+    file: z.string().min(1).optional(),
+    /** OpenAI-compatible upstream base URL (`http://host:port/v1`): the shards are remote. */
+    upstream: z.url().optional(),
+    /** Model name to send upstream; defaults to `name`. */
+    upstreamModel: z.string().optional(),
+    upstreamApiKey: z.string().optional(),
+    shards: positiveInt.default(1),
+    slots: positiveInt.default(4),
+    /** Tokens of context per slot. */
+    contextSize: positiveInt.default(2048),
+    gpuLayers: z.union([z.literal("auto"), z.literal("max"), z.number().int().nonnegative()]).default("auto"),
+    gpu: z.union([z.literal("auto"), z.literal("cuda"), z.literal("vulkan"), z.literal("metal"), z.literal(false)]).default("auto"),
+    /** llama.cpp threads per shard; `auto` splits the machine's cores across all local shards. */
+    threads: z.union([z.literal("auto"), positiveInt]).default("auto"),
+    chatWrapper: z.enum(["auto", "general", "chatml", "llama2"]).default("auto"),
+    /** Fall back to the generated tiny model when `file` is missing and cannot be downloaded. */
+    fallbackToTiny: z.boolean().default(true),
+    /** Retrieval bound to this model name (a "bot"): every chat through it is grounded in this collection. */
+    rag: z
+      .object({
+        collection: z.string().min(1),
+        topK: positiveInt.max(50).default(4),
+        systemPrompt: z.string().optional(),
+      })
+      .optional(),
+  })
+  .refine((m) => m.file !== undefined || m.upstream !== undefined, { message: "a model needs `file` or `upstream`" });
+
+export const configSchema = z.object({
+  server: z
+    .object({
+      host: z.string().default("127.0.0.1"),
+      port: z.number().int().min(0).max(65535).default(8080),
+      /** Request bodies above this are refused with 413 before they are read whole. */
+      bodyLimitBytes: positiveInt.default(1024 * 1024),
+      /** Graceful shutdown: how long in-flight requests may take after SIGTERM. */
+      drainTimeoutMs: positiveInt.default(30_000),
+      /** CORS allowed origins; empty = CORS off. */
+      corsOrigins: z.array(z.string()).default([]),
+    })
+    .prefault({}),
+  /** Where LanceDB tables and generated models live. */
+  dataDir: z.string().default("./data"),
+  /** Where `hf:` models are downloaded to. */
+  modelsDir: z.string().default("./models"),
+  /** The model used when `SWITCHYARD_MODEL` etc. say "the default model"; first model when unset. */
+  defaultModel: z.string().optional(),
+  models: z.array(modelSchema).min(1, "at least one model must be configured"),
+  limits: z
+    .object({
+      maxMessages: positiveInt.default(256),
+      maxTokensCap: positiveInt.default(4096),
+      defaultMaxTokens: positiveInt.default(256),
+      maxStop: positiveInt.max(16).default(4),
+      maxEmbeddingInputs: positiveInt.default(256),
+      /** Per-request deadline (ms) and the cap on a client's `timeout` extension. */
+      requestTimeoutMs: positiveInt.default(120_000),
+      maxRequestTimeoutMs: positiveInt.default(600_000),
+    })
+    .prefault({}),
+  queue: z
+    .object({
+      /** Requests waiting per model before 503 `server_is_overloaded`. */
+      maxDepth: z.number().int().nonnegative().default(64),
+      /** Longest wait for a slot before 503. */
+      maxWaitMs: positiveInt.default(30_000),
+    })
+    .prefault({}),
+  breaker: z
+    .object({
+      /** Admission through first token must take less than this. */
+      timeoutMs: positiveInt.default(30_000),
+      errorThresholdPercentage: z.number().min(1).max(100).default(50),
+      volumeThreshold: positiveInt.default(5),
+      rollingCountTimeoutMs: positiveInt.default(10_000),
+      resetTimeoutMs: positiveInt.default(10_000),
+    })
+    .prefault({}),
+  retry: z
+    .object({
+      /** Extra attempts on another shard before the first token (the gateway's one retry loop). */
+      attempts: z.number().int().min(0).max(3).default(1),
+      /** Retries allowed as a fraction of recent requests, so an outage is not amplified. */
+      budgetRatio: z.number().min(0).max(1).default(0.2),
+      /** Restart backoff for crashed shards. */
+      restartBackoffMs: positiveInt.default(500),
+      restartBackoffMaxMs: positiveInt.default(30_000),
+    })
+    .prefault({}),
+  cache: z
+    .object({
+      enabled: z.boolean().default(true),
+      maxBytes: positiveInt.default(64 * 1024 * 1024),
+      ttlMs: positiveInt.default(10 * 60_000),
+    })
+    .prefault({}),
+  rag: z
+    .object({
+      /** LanceDB URI; defaults to `<dataDir>/lancedb`. `s3://...` works the same. */
+      uri: z.string().optional(),
+      chunkSize: positiveInt.default(800),
+      chunkOverlap: z.number().int().nonnegative().default(100),
+      /** GGUF used for embeddings; defaults to the default chat model (weak vectors: full-text carries retrieval). */
+      embeddingModel: z.string().optional(),
+      /** Passages scoring below this are not relevant; none left = "I don't know". */
+      scoreFloor: z.number().default(0),
+      rrfK: positiveInt.default(60),
+    })
+    .prefault({}),
+  auth: z
+    .object({
+      /** API keys; none = open local mode. `key` may be plain or `sha256:<hex>`. */
+      keys: z
+        .array(
+          z.object({
+            key: z.string().min(8),
+            tenant: z.string().min(1),
+            models: z.array(z.string()).optional(),
+            requestsPerMinute: positiveInt.optional(),
+            tokensPerMinute: positiveInt.optional(),
+            concurrentStreams: positiveInt.optional(),
+            admin: z.boolean().default(false),
+          }),
+        )
+        .default([]),
+    })
+    .prefault({}),
+  telemetry: z
+    .object({
+      logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+      /** Record prompt and completion text in spans and logs. Off: they may hold personal data. */
+      recordContent: z.boolean().default(false),
+      /** Serve /metrics on a separate port (0 = on the main port). */
+      metricsPort: z.number().int().min(0).max(65535).default(0),
+      /** Require this bearer key for /metrics. */
+      metricsKey: z.string().optional(),
+    })
+    .prefault({}),
+});
+
+export type SwitchyardConfig = z.infer<typeof configSchema>;
+export type ModelConfig = z.infer<typeof modelSchema>;

@@ -1,0 +1,73 @@
+/**
+ * The typed IPC protocol between the gateway and a shard process.
+ * Messages travel over Node's `fork` channel as JSON.
+ */
+import type { GeneratedChunk, GenerationInput, SamplingParams, FinishReason, TokenUsage } from "../types.js";
+
+/** How a shard process loads its model. Sent once, as the first message. */
+export interface ShardSpec {
+  /** `model#index`, used in logs and the `x-switchyard-shard` header. */
+  shardId: string;
+  model: string;
+  modelPath: string;
+  /** Tokens of context per slot (sequence). */
+  contextSize: number;
+  slots: number;
+  threads: number;
+  /** `"auto"`, `"max"` or a layer count. */
+  gpuLayers: "auto" | "max" | number;
+  /** llama.cpp backend: `"auto"` falls back to CPU when no GPU works. */
+  gpu: "auto" | "cuda" | "vulkan" | "metal" | false;
+  /** Chat wrapper: `"auto"` = from the GGUF's template, general wrapper when it has none. */
+  chatWrapper: "auto" | "general" | "chatml" | "llama2";
+  batchSize?: number;
+}
+
+export interface ShardInfo {
+  contextSize: number;
+  trainContextSize: number;
+  slots: number;
+  gpu: string | false;
+  chatWrapper: string;
+  embeddingLength: number;
+  modelBytes: number;
+}
+
+export interface WireGenerateRequest {
+  input: GenerationInput;
+  params: SamplingParams;
+  requestId: string;
+  traceparent?: string;
+}
+
+export type ParentMessage =
+  | { type: "init"; spec: ShardSpec }
+  | { type: "generate"; id: number; slot: number; request: WireGenerateRequest }
+  | { type: "abort"; id: number }
+  | { type: "embed"; id: number; input: string[] }
+  | { type: "tokenize"; id: number; input: GenerationInput }
+  | { type: "shutdown" };
+
+export interface WireDone {
+  text: string;
+  finishReason: FinishReason;
+  usage: TokenUsage;
+  cachedPromptTokens: number;
+  ttftMs: number;
+  decodeMs: number;
+}
+
+/** Error codes a shard reports; `client` ones are the caller's fault and never count against the shard. */
+export interface WireError {
+  message: string;
+  code: "context_length_exceeded" | "invalid_grammar" | "invalid_request" | "engine_error" | "aborted";
+}
+
+export type ChildMessage =
+  | { type: "ready"; info: ShardInfo }
+  | { type: "fatal"; message: string }
+  | ({ type: "chunk"; id: number } & GeneratedChunk)
+  | { type: "done"; id: number; result: WireDone }
+  | { type: "embedded"; id: number; vectors: number[][]; tokens: number }
+  | { type: "tokenized"; id: number; tokens: number }
+  | { type: "error"; id: number; error: WireError };

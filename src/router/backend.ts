@@ -1,0 +1,37 @@
+/**
+ * The uniform backend interface: a local shard process or a remote
+ * OpenAI-compatible upstream look the same to the router.
+ */
+import type { GenerationInput, GenerationOptions, SamplingParams } from "../types.js";
+import type { WireDone } from "../engine/protocol.js";
+
+export type BackendState = "starting" | "ready" | "restarting" | "failed" | "stopped";
+
+export interface BackendGenerateOptions extends GenerationOptions {
+  requestId: string;
+  traceparent?: string;
+}
+
+export interface Backend {
+  /** `model#index` for local shards, `model@host` for remote ones. */
+  readonly id: string;
+  readonly kind: "local" | "remote";
+  /** Concurrent generations it accepts (slots). */
+  readonly capacity: number;
+  readonly state: BackendState;
+  /** Times the backend was restarted after a crash. */
+  readonly restarts: number;
+  /** Why the backend is `failed`, when it is. */
+  readonly lastError: string | undefined;
+  /** Tokens of context per slot, once known. */
+  readonly contextSize: number | undefined;
+  /** Starts the backend; resolves when ready, rejects when it cannot load. */
+  start(): Promise<void>;
+  /** Generates on one slot (0 ≤ slot < capacity); the router guarantees the slot is free. */
+  generate(slot: number, input: GenerationInput, params: SamplingParams, opts: BackendGenerateOptions): Promise<WireDone>;
+  embed(texts: string[], signal?: AbortSignal): Promise<{ vectors: number[][]; tokens: number }>;
+  /** Registers a state listener; returns the unsubscribe function. */
+  onStateChange(listener: (state: BackendState) => void): () => void;
+  /** Stops the backend and frees its resources. */
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,143 @@
+/**
+ * A local shard: one supervised shard process. A crash rejects the in-flight
+ * generations (the pool turns that into retries or stream error events) and
+ * schedules a restart with exponential backoff.
+ */
+import { ShardProcess, ShardError } from "../engine/shard-process.js";
+import type { ShardSpec, WireDone } from "../engine/protocol.js";
+import type { GenerationInput, SamplingParams } from "../types.js";
+import type { Backend, BackendGenerateOptions, BackendState } from "./backend.js";
+
+export interface LocalBackendOptions {
+  restartBackoffMs?: number;
+  restartBackoffMaxMs?: number;
+  /** A process that stayed up this long resets the backoff. */
+  stableAfterMs?: number;
+  env?: NodeJS.ProcessEnv;
+  onLog?: (level: "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
+}
+
+export class LocalBackend implements Backend {
+  readonly kind = "local" as const;
+  private process: ShardProcess | undefined;
+  private _state: BackendState = "stopped";
+  private _restarts = 0;
+  private _lastError: string | undefined;
+  private listeners = new Set<(s: BackendState) => void>();
+  private restartTimer: NodeJS.Timeout | undefined;
+  private backoff: number;
+  private disposed = false;
+
+  constructor(
+    readonly spec: ShardSpec,
+    private readonly opts: LocalBackendOptions = {},
+  ) {
+    this.backoff = opts.restartBackoffMs ?? 500;
+  }
+
+  get id(): string {
+    return this.spec.shardId;
+  }
+  get capacity(): number {
+    return this.spec.slots;
+  }
+  get state(): BackendState {
+    return this._state;
+  }
+  get restarts(): number {
+    return this._restarts;
+  }
+  get lastError(): string | undefined {
+    return this._lastError;
+  }
+  get contextSize(): number | undefined {
+    return this.process?.info.contextSize;
+  }
+  /** The shard's OS process id (tests kill it to simulate a crash). */
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
+  onStateChange(listener: (state: BackendState) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private setState(state: BackendState): void {
+    if (this._state === state) return;
+    this._state = state;
+    for (const l of this.listeners) l(state);
+  }
+
+  async start(): Promise<void> {
+    this.disposed = false;
+    this.setState(this._restarts > 0 ? "restarting" : "starting");
+    try {
+      const proc = await ShardProcess.start(this.spec, this.opts.env ? { env: this.opts.env } : {});
+      if (this.disposed) {
+        await proc.dispose();
+        return;
+      }
+      this.process = proc;
+      const startedAt = Date.now();
+      proc.on("exit", (code, signal) => this.onExit(proc, startedAt, code, signal));
+      this._lastError = undefined;
+      this.setState("ready");
+    } catch (err) {
+      this._lastError = err instanceof Error ? err.message : String(err);
+      this.setState("failed");
+      throw err;
+    }
+  }
+
+  private onExit(proc: ShardProcess, startedAt: number, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.process !== proc) return;
+    this.process = undefined;
+    if (this.disposed) return this.setState("stopped");
+    if (Date.now() - startedAt > (this.opts.stableAfterMs ?? 60_000)) this.backoff = this.opts.restartBackoffMs ?? 500;
+    this._lastError = `shard process exited (code ${code}, signal ${signal})`;
+    this.opts.onLog?.("error", "shard crashed; restarting", { shard: this.id, code, signal, backoffMs: this.backoff });
+    this.scheduleRestart();
+  }
+
+  private scheduleRestart(): void {
+    this.setState("restarting");
+    const delay = this.backoff;
+    this.backoff = Math.min(this.opts.restartBackoffMaxMs ?? 30_000, this.backoff * 2);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      this._restarts++;
+      this.start().catch((err: unknown) => {
+        this.opts.onLog?.("error", "shard restart failed", { shard: this.id, error: err instanceof Error ? err.message : String(err) });
+        // Keep trying: a transient failure (e.g. memory pressure) should not take the shard out for good.
+        if (!this.disposed) this.scheduleRestart();
+      });
+    }, delay);
+  }
+
+  generate(slot: number, input: GenerationInput, params: SamplingParams, opts: BackendGenerateOptions): Promise<WireDone> {
+    const proc = this.process;
+    if (!proc || this._state !== "ready") return Promise.reject(new ShardError("not_ready", `Shard ${this.id} is not ready.`));
+    return proc.generate(slot, input, params, opts);
+  }
+
+  embed(texts: string[]): Promise<{ vectors: number[][]; tokens: number }> {
+    const proc = this.process;
+    if (!proc || this._state !== "ready") return Promise.reject(new ShardError("not_ready", `Shard ${this.id} is not ready.`));
+    return proc.embed(texts);
+  }
+
+  /** Kills the shard process (crash simulation for tests and chaos drills). */
+  kill(): void {
+    this.process?.kill("SIGKILL");
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    const proc = this.process;
+    this.process = undefined;
+    await proc?.dispose();
+    this.setState("stopped");
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * Builds one {@link ModelPool} per configured model and resolves names and
+ * aliases to them. The registry is the router's public face to the server.
+ */
+import path from "node:path";
+import type { ModelConfig, SwitchyardConfig } from "../config/index.js";
+import { threadsPerShard } from "../config/index.js";
+import { resolveModel } from "../engine/model-files.js";
+import type { ShardSpec } from "../engine/protocol.js";
+import type { Backend } from "./backend.js";
+import { LocalBackend } from "./local-backend.js";
+import { RemoteBackend } from "./remote-backend.js";
+import { ModelPool, type PoolSnapshot } from "./model-pool.js";
+import type { BreakerState } from "./breaker.js";
+
+export interface ServedModel {
+  config: ModelConfig;
+  pool: ModelPool;
+  /** Identity of the weights (file name, size, mtime) or the upstream URL: part of cache keys. */
+  identity: string;
+  /** True when serving the generated tiny model. */
+  tiny: boolean;
+  created: number;
+}
+
+export interface RegistryLogger {
+  info(fields: Record<string, unknown>, msg: string): void;
+  warn(fields: Record<string, unknown>, msg: string): void;
+  error(fields: Record<string, unknown>, msg: string): void;
+}
+
+export interface CreateRegistryOptions {
+  config: SwitchyardConfig;
+  logger: RegistryLogger;
+  onBreakerChange?: (model: string, shard: string, state: BreakerState) => void;
+  /** Environment for shard processes. */
+  shardEnv?: NodeJS.ProcessEnv;
+}
+
+export class ModelRegistry {
+  private readonly byName = new Map<string, ServedModel>();
+
+  private constructor(
+    readonly models: ServedModel[],
+    readonly defaultModel: string,
+  ) {
+    for (const m of models) for (const n of [m.config.name, ...m.config.aliases]) this.byName.set(n, m);
+  }
+
+  /**
+   * Resolves model files and builds the pools (not started yet: call {@link start}).
+   * @example
+   * ```ts
+   * const registry = await ModelRegistry.create({ config, logger });
+   * await registry.start();
+   * registry.resolve("gpt-4o-mini")?.pool.generate(...);
+   * ```
+   */
+  static async create({ config, logger, onBreakerChange, shardEnv }: CreateRegistryOptions): Promise<ModelRegistry> {
+    const served: ServedModel[] = [];
+    for (const m of config.models) {
+      const created = Math.floor(Date.now() / 1000);
+      let backends: Backend[];
+      let identity: string;
+      let tiny = false;
+      if (m.upstream !== undefined) {
+        identity = `${m.upstream}#${m.upstreamModel ?? m.name}`;
+        backends = Array.from(
+          { length: m.shards },
+          (_, i) =>
+            new RemoteBackend({
+              id: `${m.name}@${new URL(m.upstream!).host}${m.shards > 1 ? `#${i}` : ""}`,
+              baseUrl: m.upstream!,
+              model: m.upstreamModel ?? m.name,
+              capacity: m.slots,
+              ...(m.upstreamApiKey ? { apiKey: m.upstreamApiKey } : {}),
+            }),
+        );
+      } else {
+        const file = await resolveModel(m.file!, {
+          modelsDir: config.modelsDir,
+          dataDir: config.dataDir,
+          fallbackToTiny: m.fallbackToTiny,
+          warn: (msg) => logger.warn({ model: m.name }, msg),
+        });
+        identity = file.identity;
+        tiny = file.tiny;
+        const threads = threadsPerShard(config, m.threads);
+        backends = Array.from({ length: m.shards }, (_, i) => {
+          const spec: ShardSpec = {
+            shardId: `${m.name}#${i}`,
+            model: m.name,
+            modelPath: path.resolve(file.path),
+            contextSize: m.contextSize,
+            slots: m.slots,
+            threads,
+            gpuLayers: m.gpuLayers,
+            gpu: m.gpu,
+            chatWrapper: m.chatWrapper,
+          };
+          return new LocalBackend(spec, {
+            restartBackoffMs: config.retry.restartBackoffMs,
+            restartBackoffMaxMs: config.retry.restartBackoffMaxMs,
+            ...(shardEnv ? { env: shardEnv } : {}),
+            onLog: (level, msg, fields) => logger[level === "info" ? "info" : level === "warn" ? "warn" : "error"]({ model: m.name, ...fields }, msg),
+          });
+        });
+      }
+      const pool = new ModelPool({
+        model: m.name,
+        backends,
+        queue: config.queue,
+        breaker: config.breaker,
+        retry: config.retry,
+        requestTimeoutMs: config.limits.requestTimeoutMs,
+        ...(onBreakerChange ? { onBreakerChange: (shard: string, state: BreakerState) => onBreakerChange(m.name, shard, state) } : {}),
+      });
+      served.push({ config: m, pool, identity, tiny, created });
+    }
+    return new ModelRegistry(served, config.defaultModel ?? config.models[0]!.name);
+  }
+
+  /** Starts every pool; rejects (naming model and file) if a model has no shard that could load. */
+  async start(): Promise<void> {
+    await Promise.all(this.models.map((m) => m.pool.start()));
+  }
+
+  resolve(name: string): ServedModel | undefined {
+    return this.byName.get(name);
+  }
+
+  /** Every name and alias, for /v1/models. */
+  get names(): Array<{ id: string; model: ServedModel }> {
+    return [...this.byName.entries()].map(([id, model]) => ({ id, model }));
+  }
+
+  /** Ready when every configured model has at least one ready shard. */
+  get ready(): boolean {
+    return this.models.every((m) => m.pool.ready);
+  }
+
+  snapshot(): PoolSnapshot[] {
+    return this.models.map((m) => m.pool.snapshot());
+  }
+
+  /** Disposes pools in parallel; each disposes its shards (contexts, models, llama). */
+  async dispose(): Promise<void> {
+    await Promise.all(this.models.map((m) => m.pool.dispose()));
+  }
+}

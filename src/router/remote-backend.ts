@@ -1,0 +1,220 @@
+/**
+ * A remote shard: any OpenAI-compatible upstream (llama-server, vLLM, another
+ * Switchyard) behind the same router, breaker, retry and metrics. Generation
+ * always streams from the upstream so chunks flow through as they arrive.
+ */
+import { ShardError } from "../engine/shard-process.js";
+import type { WireDone } from "../engine/protocol.js";
+import type { GenerationInput, SamplingParams } from "../types.js";
+import type { Backend, BackendGenerateOptions, BackendState } from "./backend.js";
+
+export interface RemoteBackendOptions {
+  id: string;
+  /** Base URL including `/v1`. */
+  baseUrl: string;
+  /** Model name sent upstream. */
+  model: string;
+  /** Concurrent requests sent to this upstream. */
+  capacity: number;
+  apiKey?: string;
+  /** How often an unreachable upstream is probed again. Default 2 s. */
+  probeIntervalMs?: number;
+}
+
+interface UpstreamChunk {
+  choices?: Array<{ delta?: { content?: string | null }; text?: string; finish_reason?: string | null }>;
+  usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
+  error?: { message?: string };
+}
+
+export class RemoteBackend implements Backend {
+  readonly kind = "remote" as const;
+  readonly restarts = 0;
+  private _state: BackendState = "stopped";
+  private _lastError: string | undefined;
+  private listeners = new Set<(s: BackendState) => void>();
+  private probeTimer: NodeJS.Timeout | undefined;
+  private readonly base: string;
+
+  constructor(private readonly opts: RemoteBackendOptions) {
+    this.base = opts.baseUrl.replace(/\/+$/, "");
+  }
+
+  get id(): string {
+    return this.opts.id;
+  }
+  get capacity(): number {
+    return this.opts.capacity;
+  }
+  get state(): BackendState {
+    return this._state;
+  }
+  get lastError(): string | undefined {
+    return this._lastError;
+  }
+  get contextSize(): number | undefined {
+    return undefined;
+  }
+
+  onStateChange(listener: (state: BackendState) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private setState(state: BackendState): void {
+    if (this._state === state) return;
+    this._state = state;
+    for (const l of this.listeners) l(state);
+  }
+
+  private headers(): Record<string, string> {
+    return { "content-type": "application/json", ...(this.opts.apiKey ? { authorization: `Bearer ${this.opts.apiKey}` } : {}) };
+  }
+
+  /** Probes `GET /models`; an unreachable upstream is probed again in the background instead of failing the gateway. */
+  async start(): Promise<void> {
+    this.setState("starting");
+    await this.probe();
+  }
+
+  private async probe(): Promise<void> {
+    try {
+      const res = await fetch(`${this.base}/models`, { headers: this.headers(), signal: AbortSignal.timeout(5000) });
+      await res.body?.cancel();
+      if (!res.ok) throw new Error(`GET /models answered ${res.status}`);
+      this._lastError = undefined;
+      this.setState("ready");
+    } catch (err) {
+      this._lastError = `upstream ${this.base} unreachable: ${err instanceof Error ? err.message : String(err)}`;
+      this.setState("restarting");
+      this.probeTimer = setTimeout(() => void this.probe(), this.opts.probeIntervalMs ?? 2000);
+      this.probeTimer.unref();
+    }
+  }
+
+  async generate(_slot: number, input: GenerationInput, params: SamplingParams, opts: BackendGenerateOptions): Promise<WireDone> {
+    const body: Record<string, unknown> = {
+      model: this.opts.model,
+      stream: true,
+      stream_options: { include_usage: true },
+      max_tokens: params.maxTokens,
+      temperature: params.temperature,
+      top_p: params.topP,
+      ...(params.stop.length ? { stop: params.stop } : {}),
+      ...(params.seed === undefined ? {} : { seed: params.seed }),
+      ...(params.presencePenalty ? { presence_penalty: params.presencePenalty } : {}),
+      ...(params.frequencyPenalty ? { frequency_penalty: params.frequencyPenalty } : {}),
+    };
+    if (params.grammar?.type === "json_object") body.response_format = { type: "json_object" };
+    if (params.grammar?.type === "json_schema") body.response_format = { type: "json_schema", json_schema: { name: params.grammar.name, schema: params.grammar.schema } };
+    const endpoint = input.kind === "chat" ? "chat/completions" : "completions";
+    if (input.kind === "chat") body.messages = input.messages.map((m) => ({ role: m.role, content: m.content }));
+    else body.prompt = input.prompt;
+
+    const started = performance.now();
+    let res: Response;
+    try {
+      res = await fetch(`${this.base}/${endpoint}`, {
+        method: "POST",
+        headers: { ...this.headers(), "x-request-id": opts.requestId, ...(opts.traceparent ? { traceparent: opts.traceparent } : {}) },
+        body: JSON.stringify(body),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+    } catch (err) {
+      if (opts.signal?.aborted) throw new ShardError("aborted", "Generation aborted.");
+      throw new ShardError("engine_error", `upstream ${this.base} failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (!res.ok || !res.body) {
+      const text = await res.text().catch(() => "");
+      const message = safeErrorMessage(text) ?? `upstream answered ${res.status}`;
+      // The upstream's 4xx is the client's fault (bad request for this model); 5xx/429 are the upstream's.
+      throw new ShardError(res.status >= 400 && res.status < 500 && res.status !== 429 ? "invalid_request" : "engine_error", message);
+    }
+
+    let text = "";
+    let finish: string | null | undefined;
+    let usage: UpstreamChunk["usage"];
+    let firstAt = 0;
+    try {
+      for await (const data of sseData(res.body)) {
+        if (data === "[DONE]") break;
+        const chunk = JSON.parse(data) as UpstreamChunk;
+        if (chunk.error) throw new ShardError("engine_error", chunk.error.message ?? "upstream stream error");
+        if (chunk.usage) usage = chunk.usage;
+        const choice = chunk.choices?.[0];
+        if (!choice) continue;
+        const piece = choice.delta?.content ?? choice.text ?? "";
+        if (piece) {
+          if (!firstAt) firstAt = performance.now();
+          text += piece;
+          opts.onChunk?.({ text: piece, tokens: 1 });
+        }
+        if (choice.finish_reason) finish = choice.finish_reason;
+      }
+    } catch (err) {
+      if (opts.signal?.aborted) throw new ShardError("aborted", "Generation aborted.");
+      if (err instanceof ShardError) throw err;
+      throw new ShardError("engine_error", `upstream stream failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (opts.signal?.aborted) throw new ShardError("aborted", "Generation aborted.");
+    if (!finish) throw new ShardError("engine_error", "upstream stream ended without a finish_reason");
+    const end = performance.now();
+    return {
+      text,
+      finishReason: finish === "length" ? "length" : "stop",
+      usage: { promptTokens: usage?.prompt_tokens ?? 0, completionTokens: usage?.completion_tokens ?? 0 },
+      cachedPromptTokens: 0,
+      ttftMs: (firstAt || end) - started,
+      decodeMs: firstAt ? end - firstAt : 0,
+    };
+  }
+
+  async embed(texts: string[], signal?: AbortSignal): Promise<{ vectors: number[][]; tokens: number }> {
+    const res = await fetch(`${this.base}/embeddings`, {
+      method: "POST",
+      headers: this.headers(),
+      body: JSON.stringify({ model: this.opts.model, input: texts, encoding_format: "float" }),
+      ...(signal ? { signal } : {}),
+    }).catch((err: unknown) => {
+      throw new ShardError("engine_error", `upstream ${this.base} failed: ${err instanceof Error ? err.message : String(err)}`);
+    });
+    if (!res.ok) throw new ShardError(res.status < 500 ? "invalid_request" : "engine_error", `upstream embeddings answered ${res.status}`);
+    const json = (await res.json()) as { data: Array<{ embedding: number[]; index: number }>; usage?: { prompt_tokens?: number } };
+    const vectors = [...json.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
+    return { vectors, tokens: json.usage?.prompt_tokens ?? 0 };
+  }
+
+  async dispose(): Promise<void> {
+    if (this.probeTimer) clearTimeout(this.probeTimer);
+    this.setState("stopped");
+  }
+}
+
+/** Yields the `data:` payloads of an SSE stream. */
+async function* sseData(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for await (const bytes of body) {
+    buffer += decoder.decode(bytes, { stream: true });
+    let sep: number;
+    while ((sep = buffer.search(/\r?\n\r?\n/)) !== -1) {
+      const event = buffer.slice(0, sep);
+      buffer = buffer.slice(sep).replace(/^\r?\n\r?\n/, "");
+      const data = event
+        .split(/\r?\n/)
+        .filter((l) => l.startsWith("data:"))
+        .map((l) => l.slice(5).replace(/^ /, ""))
+        .join("\n");
+      if (data) yield data;
+    }
+  }
+}
+
+function safeErrorMessage(text: string): string | undefined {
+  try {
+    const parsed = JSON.parse(text) as { error?: { message?: unknown } };
+    return typeof parsed.error?.message === "string" ? parsed.error.message.slice(0, 500) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The gateway's Hono app: request id → body limit → principal → routes, with
+ * one error handler that renders every failure as OpenAI's error envelope.
+ */
+import { Hono } from "hono";
+import { requestId } from "hono/request-id";
+import { errorBody, notFound, toGatewayError } from "../errors.js";
+import { bodyLimit } from "./middleware/body-limit.js";
+import { ClientAbortError } from "../router/index.js";
+import type { AppEnv } from "./env.js";
+import type { GatewayDeps } from "./deps.js";
+import { modelsRoutes } from "./routes/models.js";
+import { healthRoutes } from "./routes/health.js";
+import { chatRoutes } from "./routes/chat.js";
+import { completionsRoutes } from "./routes/completions.js";
+import { embeddingsRoutes } from "./routes/embeddings.js";
+
+const OPEN_PRINCIPAL = { tenant: "default", keyId: "open" } as const;
+
+/**
+ * @example
+ * ```ts
+ * const app = createApp({ config, registry, logger });
+ * serve({ fetch: app.fetch, port: 8080 });
+ * ```
+ */
+export function createApp(deps: GatewayDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const { logger, config } = deps;
+
+  app.use(requestId({ headerName: "x-request-id" }));
+  app.use(async function accessLog(c, next) {
+    const started = performance.now();
+    c.set("principal", OPEN_PRINCIPAL);
+    c.set("modelMs", 0);
+    await next();
+    const ms = performance.now() - started;
+    c.header("x-switchyard-overhead-ms", (Math.max(0, ms - c.get("modelMs"))).toFixed(2));
+    logger.info(
+      { requestId: c.get("requestId"), method: c.req.method, path: c.req.path, status: c.res.status, tenant: c.get("principal").tenant, durationMs: Math.round(ms) },
+      "request",
+    );
+  });
+  app.use("/v1/*", bodyLimit({ maxBytes: config.server.bodyLimitBytes }));
+
+  app.route("/", healthRoutes(deps));
+  app.route("/", modelsRoutes(deps));
+  app.route("/", chatRoutes(deps));
+  app.route("/", completionsRoutes(deps));
+  app.route("/", embeddingsRoutes(deps));
+
+  app.notFound((c) => c.json(errorBody(notFound(`Unknown route: ${c.req.method} ${c.req.path}`, { code: "unknown_url" })), 404));
+  app.onError(function onError(err, c) {
+    // The client is gone: nobody reads this, but close cleanly (499 as nginx logs it).
+    if (err instanceof ClientAbortError) return c.body(null, 499 as 400);
+    const gw = toGatewayError(err);
+    if (gw.status >= 500) logger.error({ requestId: c.get("requestId"), code: gw.code, err: gw.cause ?? gw }, "request failed");
+    for (const [k, v] of Object.entries(gw.headers)) c.header(k, v);
+    return c.json(errorBody(gw), gw.status as 400);
+  });
+  return app;
+}

@@ -1,0 +1,12 @@
+/** What the HTTP layer needs from the rest of the gateway. */
+import type { SwitchyardConfig } from "../config/index.js";
+import type { ModelRegistry } from "../router/index.js";
+import type { Logger } from "../telemetry/logger.js";
+
+export interface GatewayDeps {
+  config: SwitchyardConfig;
+  registry: ModelRegistry;
+  logger: Logger;
+  /** Set once SIGTERM arrived: readiness answers 503 while in-flight requests drain. */
+  draining?: () => boolean;
+}

@@ -1,0 +1,84 @@
+/**
+ * Process lifecycle: build the registry, start shards, listen, and shut down
+ * in order (stop accepting → drain in-flight → dispose shards → close).
+ */
+import { serve, type ServerType } from "@hono/node-server";
+import type { AddressInfo } from "node:net";
+import type { SwitchyardConfig } from "../config/index.js";
+import { ModelRegistry } from "../router/index.js";
+import { createLogger, type Logger } from "../telemetry/logger.js";
+import { createApp } from "./app.js";
+
+export interface Gateway {
+  /** `http://host:port` actually bound (port 0 → ephemeral). */
+  url: string;
+  registry: ModelRegistry;
+  logger: Logger;
+  /** Graceful: readiness 503 at once, in-flight requests finish within the drain timeout, shards disposed. */
+  close(): Promise<void>;
+}
+
+export interface StartGatewayOptions {
+  config: SwitchyardConfig;
+  logger?: Logger;
+  /** Wait for every model to be ready before resolving. Default true. */
+  waitReady?: boolean;
+}
+
+/**
+ * @example
+ * ```ts
+ * const gw = await startGateway({ config: loadConfig() });
+ * console.log(gw.url);
+ * await gw.close();
+ * ```
+ */
+export async function startGateway({ config, logger = createLogger({ level: config.telemetry.logLevel }), waitReady = true }: StartGatewayOptions): Promise<Gateway> {
+  const registry = await ModelRegistry.create({ config, logger, shardEnv: { LANCEDB_LOG: "error" } });
+  let draining = false;
+  const app = createApp({ config, registry, logger, draining: () => draining });
+
+  const started = registry.start();
+  if (waitReady) {
+    try {
+      await started;
+    } catch (err) {
+      await registry.dispose();
+      throw err;
+    }
+  } else {
+    started.catch((err: unknown) => logger.error({ err }, "a model failed to start"));
+  }
+
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port: config.server.port, hostname: config.server.host }, () => resolve(s));
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
+  const url = `http://${host}:${addr.port}`;
+  for (const m of registry.models) {
+    if (m.tiny) logger.warn({ model: m.config.name }, "serving the generated tiny model: its text is meaningless (see models/README.md)");
+  }
+  logger.info({ url, models: registry.models.map((m) => m.config.name) }, "switchyard listening");
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      draining = true;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          // Past the drain timeout: cut remaining connections.
+          (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+          resolve();
+        }, config.server.drainTimeoutMs);
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+      });
+      await registry.dispose();
+      logger.info({}, "switchyard stopped");
+    })());
+  return { url, registry, logger, close };
+}

@@ -1,0 +1,119 @@
+/**
+ * Validated OpenAI request → engine input and sampling params. Every field is
+ * either honoured or refused with a 400 naming it; nothing is silently dropped.
+ */
+import type { SwitchyardConfig } from "../config/index.js";
+import { invalidRequest } from "../errors.js";
+import type { ChatMessage, GenerationInput, OutputGrammar, SamplingParams } from "../types.js";
+import type { ChatRequest, CompletionRequest } from "./schemas.js";
+
+type Limits = SwitchyardConfig["limits"];
+type CommonRequest = ChatRequest | CompletionRequest;
+
+function flatten(content: string | Array<{ type: "text"; text: string }> | null | undefined): string {
+  if (content == null) return "";
+  return typeof content === "string" ? content : content.map((p) => p.text).join("");
+}
+
+export function toChatMessages(req: ChatRequest, limits: Limits): ChatMessage[] {
+  if (req.messages.length > limits.maxMessages) {
+    throw invalidRequest(`Too many messages: ${req.messages.length} > ${limits.maxMessages}.`, { param: "messages", code: "too_many_messages" });
+  }
+  return req.messages.map((m, i): ChatMessage => {
+    switch (m.role) {
+      case "assistant":
+        if (m.tool_calls?.length) throw invalidRequest("Tool calls are not supported yet.", { param: `messages[${i}].tool_calls`, code: "unsupported_parameter" });
+        return { role: "assistant", content: flatten(m.content), ...(m.name ? { name: m.name } : {}) };
+      case "tool":
+        return { role: "tool", content: flatten(m.content), toolCallId: m.tool_call_id };
+      default:
+        return { role: m.role, content: flatten(m.content), ...(m.name ? { name: m.name } : {}) };
+    }
+  });
+}
+
+function unsupported(param: string, what: string): never {
+  throw invalidRequest(`${what} is not supported by this server.`, { param, code: "unsupported_parameter" });
+}
+
+/** Checks shared by chat and completions; returns the sampling params. */
+function commonParams(req: CommonRequest, maxTokens: number | null | undefined, defaultMaxTokens: number, limits: Limits): SamplingParams {
+  if ((req.n ?? 1) > 1) unsupported("n", "n > 1");
+  if (req.logit_bias && Object.keys(req.logit_bias).length > 0) unsupported("logit_bias", "logit_bias");
+  if (req.stream_options && !req.stream) throw invalidRequest("stream_options is only allowed when stream is true.", { param: "stream_options" });
+  const stop = req.stop == null ? [] : typeof req.stop === "string" ? [req.stop] : req.stop;
+  if (stop.length > limits.maxStop) throw invalidRequest(`At most ${limits.maxStop} stop sequences are allowed.`, { param: "stop", code: "too_many_stop" });
+  if (stop.some((s) => s.length === 0)) throw invalidRequest("Stop sequences must not be empty.", { param: "stop" });
+  const max = maxTokens ?? defaultMaxTokens;
+  if (max > limits.maxTokensCap) {
+    throw invalidRequest(`max_tokens is too large: ${max}. This server allows at most ${limits.maxTokensCap}.`, { param: "max_tokens", code: "max_tokens_exceeded" });
+  }
+  return {
+    maxTokens: max,
+    temperature: req.temperature ?? 1,
+    topP: req.top_p ?? 1,
+    topK: req.top_k ?? 0,
+    stop,
+    ...(req.seed == null ? {} : { seed: req.seed }),
+    presencePenalty: req.presence_penalty ?? 0,
+    frequencyPenalty: req.frequency_penalty ?? 0,
+  };
+}
+
+export function chatParams(req: ChatRequest, limits: Limits): SamplingParams {
+  if (req.logprobs) unsupported("logprobs", "logprobs");
+  if (req.tools?.length) unsupported("tools", "tools");
+  if (req.tool_choice !== undefined && req.tool_choice !== "none") {
+    throw invalidRequest("tool_choice is only allowed when tools are specified.", { param: "tool_choice" });
+  }
+  if (req.store) unsupported("store", "store: true");
+  const params = commonParams(req, req.max_completion_tokens ?? req.max_tokens, limits.defaultMaxTokens, limits);
+  const grammar = grammarOf(req.response_format);
+  return grammar ? { ...params, grammar } : params;
+}
+
+export function completionParams(req: CompletionRequest, limits: Limits): SamplingParams {
+  if (req.echo) unsupported("echo", "echo");
+  if (req.logprobs) unsupported("logprobs", "logprobs");
+  if (req.suffix) unsupported("suffix", "suffix");
+  if ((req.best_of ?? 1) > 1) unsupported("best_of", "best_of > 1");
+  // OpenAI's legacy completions default to 16 tokens.
+  return commonParams(req, req.max_tokens, 16, limits);
+}
+
+export function completionInput(req: CompletionRequest): GenerationInput {
+  if (Array.isArray(req.prompt)) {
+    if (req.prompt.length > 1) unsupported("prompt", "More than one prompt per request");
+    return { kind: "completion", prompt: req.prompt[0]! };
+  }
+  return { kind: "completion", prompt: req.prompt };
+}
+
+function grammarOf(format: ChatRequest["response_format"]): OutputGrammar | undefined {
+  if (!format || format.type === "text") return undefined;
+  if (format.type === "json_object") return { type: "json_object" };
+  if (!format.json_schema.schema) {
+    throw invalidRequest("response_format.json_schema.schema is required.", { param: "response_format.json_schema.schema" });
+  }
+  return { type: "json_schema", name: format.json_schema.name, schema: format.json_schema.schema };
+}
+
+/** `priority` extension field or `x-switchyard-priority` header → number (higher first). */
+export function priorityOf(value: ChatRequest["priority"], header: string | undefined): number {
+  const v = value ?? header;
+  if (v === undefined) return 0;
+  if (v === "interactive") return 1;
+  if (v === "batch") return -1;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < -10 || n > 10) throw invalidRequest("priority must be an integer from -10 to 10, 'interactive' or 'batch'.", { param: "priority" });
+  return n;
+}
+
+/** Per-request deadline: the `timeout` extension within the configured cap. */
+export function timeoutOf(value: number | undefined, limits: Limits): number {
+  if (value === undefined) return limits.requestTimeoutMs;
+  if (value > limits.maxRequestTimeoutMs) {
+    throw invalidRequest(`timeout may be at most ${limits.maxRequestTimeoutMs} ms.`, { param: "timeout" });
+  }
+  return value;
+}

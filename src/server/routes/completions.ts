@@ -1,0 +1,40 @@
+/** `POST /v1/completions` (legacy text completions), streamed or not. */
+import { Hono } from "hono";
+import type { AppEnv } from "../env.js";
+import type { GatewayDeps } from "../deps.js";
+import { parseBody } from "../validate.js";
+import { completionRequestSchema } from "../schemas.js";
+import { resolveModelFor } from "../resolve-model.js";
+import { completionInput, completionParams, priorityOf, timeoutOf } from "../params.js";
+import { completionRenderer } from "../openai-format.js";
+import { respond } from "../respond.js";
+import { poolProducer, responseId, sessionKeyOf } from "./generation-common.js";
+
+export function completionsRoutes(deps: GatewayDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.post("/v1/completions", async (c) => {
+    const req = await parseBody(c, completionRequestSchema);
+    const model = resolveModelFor(c, deps, req.model);
+    const limits = deps.config.limits;
+    const params = completionParams(req, limits);
+    const input = completionInput(req);
+    const meta = { id: responseId("cmpl", c.get("requestId")), created: Math.floor(Date.now() / 1000), model: req.model };
+    const stream = req.stream === true;
+    const includeUsage = stream && req.stream_options?.include_usage === true;
+    return respond(c, {
+      stream,
+      includeUsage,
+      renderer: completionRenderer(meta, includeUsage),
+      cache: "bypass",
+      produce: poolProducer(c, {
+        model,
+        input,
+        params,
+        priority: priorityOf(req.priority, c.req.header("x-switchyard-priority")),
+        timeoutMs: timeoutOf(req.timeout, limits),
+        sessionKey: sessionKeyOf(c, req.user),
+      }),
+    });
+  });
+  return app;
+}

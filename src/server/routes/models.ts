@@ -1,0 +1,30 @@
+/** `GET /v1/models` and `GET /v1/models/{id}`. */
+import { Hono } from "hono";
+import { modelNotFound } from "../../errors.js";
+import type { AppEnv } from "../env.js";
+import type { GatewayDeps } from "../deps.js";
+import type { ServedModel } from "../../router/index.js";
+
+function modelObject(id: string, m: ServedModel) {
+  return { id, object: "model", created: m.created, owned_by: "switchyard", root: m.config.name, parent: null };
+}
+
+export function modelsRoutes({ registry }: GatewayDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.get("/v1/models", (c) => {
+    const principal = c.get("principal");
+    const data = registry.names
+      .filter(({ model }) => !principal.allowedModels || principal.allowedModels.includes(model.config.name))
+      .map(({ id, model }) => modelObject(id, model));
+    return c.json({ object: "list", data });
+  });
+  // Model ids may contain slashes (e.g. `org/model`).
+  app.get("/v1/models/:id{.+}", (c) => {
+    const id = c.req.param("id");
+    const model = registry.resolve(id);
+    const principal = c.get("principal");
+    if (!model || (principal.allowedModels && !principal.allowedModels.includes(model.config.name))) throw modelNotFound(id);
+    return c.json(modelObject(id, model));
+  });
+  return app;
+}

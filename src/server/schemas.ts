@@ -1,0 +1,119 @@
+/**
+ * Request schemas for the OpenAI endpoints. Objects are strict: an unknown
+ * field is a 400 naming it (as OpenAI does), never silently ignored. Fields we
+ * know but cannot honour are accepted only at their neutral value.
+ */
+import { z } from "zod";
+
+const textPart = z.strictObject({ type: z.literal("text"), text: z.string() });
+const content = z.union([z.string(), z.array(textPart)]);
+
+const toolCall = z.strictObject({
+  id: z.string(),
+  type: z.literal("function"),
+  function: z.strictObject({ name: z.string(), arguments: z.string() }),
+});
+
+export const chatMessageSchema = z.discriminatedUnion("role", [
+  z.strictObject({ role: z.literal("system"), content, name: z.string().optional() }),
+  z.strictObject({ role: z.literal("developer"), content, name: z.string().optional() }),
+  z.strictObject({ role: z.literal("user"), content, name: z.string().optional() }),
+  z.strictObject({
+    role: z.literal("assistant"),
+    content: content.nullable().optional(),
+    name: z.string().optional(),
+    refusal: z.string().nullable().optional(),
+    tool_calls: z.array(toolCall).optional(),
+  }),
+  z.strictObject({ role: z.literal("tool"), content, tool_call_id: z.string() }),
+]);
+
+const stop = z.union([z.string(), z.array(z.string()).max(16)]).nullable().optional();
+const nullableNumber = (min: number, max: number) => z.number().min(min).max(max).nullable().optional();
+
+const responseFormat = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("text") }),
+  z.strictObject({ type: z.literal("json_object") }),
+  z.strictObject({
+    type: z.literal("json_schema"),
+    json_schema: z.strictObject({
+      name: z.string().min(1).max(64),
+      description: z.string().optional(),
+      schema: z.record(z.string(), z.unknown()).optional(),
+      strict: z.boolean().nullable().optional(),
+    }),
+  }),
+]);
+
+/** Extensions shared by chat and completions. */
+const extensions = {
+  /** Extension (llama.cpp): top-k sampling; 0 = off. */
+  top_k: z.number().int().min(0).max(1000).optional(),
+  /** Extension: scheduling priority; higher runs first. */
+  priority: z.union([z.number().int().min(-10).max(10), z.enum(["interactive", "batch"])]).optional(),
+  /** Extension: per-request deadline in ms (capped by config). */
+  timeout: z.number().int().positive().optional(),
+};
+
+const common = {
+  model: z.string().min(1),
+  max_tokens: z.number().int().min(1).nullable().optional(),
+  temperature: nullableNumber(0, 2),
+  top_p: nullableNumber(0, 1),
+  stop,
+  seed: z.number().int().nullable().optional(),
+  presence_penalty: nullableNumber(-2, 2),
+  frequency_penalty: nullableNumber(-2, 2),
+  n: z.number().int().min(1).nullable().optional(),
+  stream: z.boolean().nullable().optional(),
+  stream_options: z.strictObject({ include_usage: z.boolean().optional() }).nullable().optional(),
+  user: z.string().max(256).optional(),
+  logit_bias: z.record(z.string(), z.number()).nullable().optional(),
+  ...extensions,
+};
+
+export const chatRequestSchema = z.strictObject({
+  ...common,
+  messages: z.array(chatMessageSchema).min(1, "messages must contain at least one message"),
+  max_completion_tokens: z.number().int().min(1).nullable().optional(),
+  response_format: responseFormat.optional(),
+  logprobs: z.boolean().nullable().optional(),
+  top_logprobs: z.number().int().min(0).max(20).nullable().optional(),
+  tools: z.array(z.unknown()).optional(),
+  tool_choice: z.unknown().optional(),
+  parallel_tool_calls: z.boolean().optional(),
+  /** Stored completions metadata: accepted and ignored (we store nothing). */
+  metadata: z.record(z.string(), z.string()).nullable().optional(),
+  store: z.boolean().nullable().optional(),
+  service_tier: z.string().nullable().optional(),
+  /** Extension: ground the answer in a collection. */
+  rag: z
+    .strictObject({
+      collection: z.string().min(1),
+      top_k: z.number().int().min(1).max(50).optional(),
+      mode: z.enum(["vector", "fulltext", "hybrid"]).optional(),
+      filter: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+    })
+    .optional(),
+});
+
+export const completionRequestSchema = z.strictObject({
+  ...common,
+  prompt: z.union([z.string(), z.array(z.string()).min(1)]),
+  echo: z.boolean().nullable().optional(),
+  logprobs: z.number().int().min(0).max(5).nullable().optional(),
+  suffix: z.string().nullable().optional(),
+  best_of: z.number().int().min(1).nullable().optional(),
+});
+
+export const embeddingRequestSchema = z.strictObject({
+  model: z.string().min(1),
+  input: z.union([z.string(), z.array(z.string()).min(1), z.array(z.number().int()), z.array(z.array(z.number().int()))]),
+  encoding_format: z.enum(["float", "base64"]).optional(),
+  dimensions: z.number().int().positive().optional(),
+  user: z.string().max(256).optional(),
+});
+
+export type ChatRequest = z.infer<typeof chatRequestSchema>;
+export type CompletionRequest = z.infer<typeof completionRequestSchema>;
+export type EmbeddingRequest = z.infer<typeof embeddingRequestSchema>;

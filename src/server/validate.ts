@@ -1,0 +1,44 @@
+/**
+ * Body parsing and validation: malformed JSON and schema violations become
+ * 400 errors whose `param` names the offending field (`messages[0].role`).
+ */
+import type { Context } from "hono";
+import type { z } from "zod";
+import { invalidRequest } from "../errors.js";
+
+function paramOf(path: readonly PropertyKey[]): string | null {
+  if (path.length === 0) return null;
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i === 0 ? "" : "."}${String(p)}`)).join("");
+}
+
+/**
+ * @example
+ * ```ts
+ * const body = await parseBody(c, chatRequestSchema);
+ * ```
+ */
+export async function parseBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+  const type = c.req.header("content-type") ?? "";
+  if (type && !/^application\/(.+\+)?json\b/i.test(type)) {
+    throw invalidRequest(`Unsupported content-type '${type.split(";")[0]}'; send application/json.`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await c.req.text());
+  } catch {
+    throw invalidRequest("We could not parse the JSON body of your request. The body must be valid JSON.", { code: "invalid_json" });
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw invalidRequest("The request body must be a JSON object.", { code: "invalid_json" });
+  }
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  if (issue.code === "unrecognized_keys") {
+    const key = issue.keys[0] ?? "";
+    const param = paramOf([...issue.path, key]);
+    throw invalidRequest(`Unrecognized request argument supplied: ${param}`, { param, code: "unknown_parameter" });
+  }
+  const param = paramOf(issue.path);
+  throw invalidRequest(`Invalid value for '${param ?? "body"}': ${issue.message}`, { param, code: "invalid_value" });
+}
