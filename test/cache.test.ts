@@ -128,7 +128,7 @@ describe("canonicalJson / cacheKey", () => {
     }
     expect(seen.size).toBe(Object.keys(changed).length + 1);
     // Dropping a parameter (e.g. no seed) is a change too.
-    const noSeed = { ...baseParts.params };
+    const noSeed: Record<string, unknown> = { ...baseParts.params };
     delete noSeed.seed;
     expect(cacheKey({ ...baseParts, params: noSeed })).not.toBe(base);
   });

@@ -35,7 +35,7 @@ export interface CacheKeyParts {
    * does not (`stream`, `stream_options`, `user`, request ids): a streamed and
    * a non-streamed request then share an entry.
    */
-  params: Record<string, unknown>;
+  params: object;
   /** Version of the RAG collection when retrieval is used; a re-index invalidates. */
   ragVersion?: string;
 }

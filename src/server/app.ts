@@ -52,7 +52,7 @@ export function createApp(deps: GatewayDeps): Hono<AppEnv> {
   app.notFound((c) => c.json(errorBody(notFound(`Unknown route: ${c.req.method} ${c.req.path}`, { code: "unknown_url" })), 404));
   app.onError(function onError(err, c) {
     // The client is gone: nobody reads this, but close cleanly (499 as nginx logs it).
-    if (err instanceof ClientAbortError) return c.body(null, 499 as 400);
+    if (err instanceof ClientAbortError || (err instanceof Error && err.name === "AbortError")) return c.body(null, 499 as 400);
     const gw = toGatewayError(err);
     if (gw.status >= 500) logger.error({ requestId: c.get("requestId"), code: gw.code, err: gw.cause ?? gw }, "request failed");
     for (const [k, v] of Object.entries(gw.headers)) c.header(k, v);

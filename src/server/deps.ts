@@ -2,11 +2,15 @@
 import type { SwitchyardConfig } from "../config/index.js";
 import type { ModelRegistry } from "../router/index.js";
 import type { Logger } from "../telemetry/logger.js";
+import type { ResponseCache } from "../cache/index.js";
+import type { GenerationResult } from "../types.js";
 
 export interface GatewayDeps {
   config: SwitchyardConfig;
   registry: ModelRegistry;
   logger: Logger;
+  /** Response cache; absent = every request bypasses. */
+  cache?: ResponseCache<GenerationResult>;
   /** Set once SIGTERM arrived: readiness answers 503 while in-flight requests drain. */
   draining?: () => boolean;
 }

@@ -8,12 +8,15 @@ import type { SwitchyardConfig } from "../config/index.js";
 import { ModelRegistry } from "../router/index.js";
 import { createLogger, type Logger } from "../telemetry/logger.js";
 import { createApp } from "./app.js";
+import { LruCacheStore, ResponseCache } from "../cache/index.js";
+import type { GenerationResult } from "../types.js";
 
 export interface Gateway {
   /** `http://host:port` actually bound (port 0 → ephemeral). */
   url: string;
   registry: ModelRegistry;
   logger: Logger;
+  cache: ResponseCache<GenerationResult> | undefined;
   /** Graceful: readiness 503 at once, in-flight requests finish within the drain timeout, shards disposed. */
   close(): Promise<void>;
 }
@@ -36,7 +39,10 @@ export interface StartGatewayOptions {
 export async function startGateway({ config, logger = createLogger({ level: config.telemetry.logLevel }), waitReady = true }: StartGatewayOptions): Promise<Gateway> {
   const registry = await ModelRegistry.create({ config, logger, shardEnv: { LANCEDB_LOG: "error" } });
   let draining = false;
-  const app = createApp({ config, registry, logger, draining: () => draining });
+  const cache = config.cache.enabled
+    ? new ResponseCache<GenerationResult>({ store: new LruCacheStore({ maxBytes: config.cache.maxBytes, ttlMs: config.cache.ttlMs }) })
+    : undefined;
+  const app = createApp({ config, registry, logger, cache, draining: () => draining });
 
   const started = registry.start();
   if (waitReady) {
@@ -80,5 +86,5 @@ export async function startGateway({ config, logger = createLogger({ level: conf
       await registry.dispose();
       logger.info({}, "switchyard stopped");
     })());
-  return { url, registry, logger, close };
+  return { url, registry, logger, cache, close };
 }

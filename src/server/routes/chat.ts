@@ -8,6 +8,7 @@ import { resolveModelFor } from "../resolve-model.js";
 import { chatParams, priorityOf, timeoutOf, toChatMessages } from "../params.js";
 import { chatRenderer } from "../openai-format.js";
 import { respond } from "../respond.js";
+import { cachedProducer } from "../cached-producer.js";
 import { poolProducer, responseId, sessionKeyOf } from "./generation-common.js";
 
 export function chatRoutes(deps: GatewayDeps): Hono<AppEnv> {
@@ -18,22 +19,25 @@ export function chatRoutes(deps: GatewayDeps): Hono<AppEnv> {
     const limits = deps.config.limits;
     const messages = toChatMessages(req, limits);
     const params = chatParams(req, limits);
+    const input = { kind: "chat" as const, messages };
     const meta = { id: responseId("chatcmpl", c.get("requestId")), created: Math.floor(Date.now() / 1000), model: req.model };
     const stream = req.stream === true;
-    return respond(c, {
-      stream,
-      includeUsage: stream && req.stream_options?.include_usage === true,
-      renderer: chatRenderer(meta, stream && req.stream_options?.include_usage === true),
-      cache: "bypass",
+    const includeUsage = stream && req.stream_options?.include_usage === true;
+    const { cache, produce } = await cachedProducer({
+      cache: deps.cache,
+      parts: { tenant: c.get("principal").tenant, endpoint: "chat", model: model.config.name, modelIdentity: model.identity, input: messages, params },
+      params,
+      cacheControl: c.req.header("cache-control"),
       produce: poolProducer(c, {
         model,
-        input: { kind: "chat", messages },
+        input,
         params,
         priority: priorityOf(req.priority, c.req.header("x-switchyard-priority")),
         timeoutMs: timeoutOf(req.timeout, limits),
         sessionKey: sessionKeyOf(c, req.user),
       }),
     });
+    return respond(c, { stream, includeUsage, renderer: chatRenderer(meta, includeUsage), cache, produce });
   });
   return app;
 }

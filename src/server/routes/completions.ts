@@ -8,6 +8,7 @@ import { resolveModelFor } from "../resolve-model.js";
 import { completionInput, completionParams, priorityOf, timeoutOf } from "../params.js";
 import { completionRenderer } from "../openai-format.js";
 import { respond } from "../respond.js";
+import { cachedProducer } from "../cached-producer.js";
 import { poolProducer, responseId, sessionKeyOf } from "./generation-common.js";
 
 export function completionsRoutes(deps: GatewayDeps): Hono<AppEnv> {
@@ -21,11 +22,11 @@ export function completionsRoutes(deps: GatewayDeps): Hono<AppEnv> {
     const meta = { id: responseId("cmpl", c.get("requestId")), created: Math.floor(Date.now() / 1000), model: req.model };
     const stream = req.stream === true;
     const includeUsage = stream && req.stream_options?.include_usage === true;
-    return respond(c, {
-      stream,
-      includeUsage,
-      renderer: completionRenderer(meta, includeUsage),
-      cache: "bypass",
+    const { cache, produce } = await cachedProducer({
+      cache: deps.cache,
+      parts: { tenant: c.get("principal").tenant, endpoint: "completion", model: model.config.name, modelIdentity: model.identity, input, params },
+      params,
+      cacheControl: c.req.header("cache-control"),
       produce: poolProducer(c, {
         model,
         input,
@@ -35,6 +36,7 @@ export function completionsRoutes(deps: GatewayDeps): Hono<AppEnv> {
         sessionKey: sessionKeyOf(c, req.user),
       }),
     });
+    return respond(c, { stream, includeUsage, renderer: completionRenderer(meta, includeUsage), cache, produce });
   });
   return app;
 }

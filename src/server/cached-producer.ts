@@ -1,0 +1,63 @@
+/**
+ * Wraps a generation {@link Producer} with the response cache. The lookup runs
+ * first, so `x-switchyard-cache` is known before a stream starts; a hit replays
+ * the stored chunks (a valid SSE stream, chunked by tokens), a miss generates
+ * once for all identical concurrent requests and stores the complete answer.
+ */
+import { cacheDirectiveFor, cacheKey, type CacheKeyParts, type CachedResponse, type ResponseCache } from "../cache/index.js";
+import type { GenerationResult, SamplingParams } from "../types.js";
+import type { Producer } from "./respond.js";
+
+export interface CachedProducerOptions {
+  cache: ResponseCache<GenerationResult> | undefined;
+  parts: CacheKeyParts;
+  params: SamplingParams;
+  cacheControl: string | undefined;
+  produce: Producer;
+}
+
+export interface CachedProducer {
+  cache: "hit" | "miss" | "bypass";
+  produce: Producer;
+}
+
+function fromCached(entry: CachedResponse): GenerationResult {
+  return {
+    text: entry.text,
+    finishReason: entry.finishReason,
+    usage: entry.usage,
+    shard: "cache",
+    timings: { queueMs: 0, ttftMs: 0, decodeMs: 0, cachedPromptTokens: 0 },
+  };
+}
+
+/**
+ * @example
+ * ```ts
+ * const { cache, produce } = await cachedProducer({ cache: responseCache, parts, params, cacheControl: c.req.header("cache-control"), produce: poolProducer(...) });
+ * return respond(c, { cache, produce, ... });
+ * ```
+ */
+export async function cachedProducer({ cache, parts, params, cacheControl, produce }: CachedProducerOptions): Promise<CachedProducer> {
+  if (!cache) return { cache: "bypass", produce };
+  const directive = cacheDirectiveFor(cacheControl, params);
+  const key = cacheKey(parts);
+  const found = await cache.lookup(key, directive);
+  if (found.value) {
+    const entry = found.value;
+    return {
+      cache: "hit",
+      produce: async (onChunk) => {
+        for (const chunk of entry.chunks) onChunk(chunk);
+        return fromCached(entry);
+      },
+    };
+  }
+  return {
+    cache: found.result,
+    produce: async (onChunk, signal) => {
+      const out = await cache.generate(key, directive, { signal, onChunk, generate: ({ signal: s, onChunk: emit }) => produce(emit, s) });
+      return out.result ?? fromCached(out.response);
+    },
+  };
+}
