@@ -8,11 +8,13 @@ import { loadConfig, ConfigError } from "./config/index.js";
 import { startGateway } from "./server/index.js";
 import { ensureTinyModel, type TinyModelOptions } from "./engine/tiny-model/index.js";
 import { tinyModelDir } from "./engine/model-files.js";
+import { ingestCommand } from "./ingest-command.js";
 
 const USAGE = `Usage: switchyard <command> [options]
 
 Commands:
   serve                         Start the gateway (PORT, HOST, SWITCHYARD_CONFIG, ...)
+  ingest <path> --collection N  Load, chunk, embed and upsert documents (md, txt, html, jsonl, csv, folders)
   models list                   List configured models
   models make-tiny [--layers N --width N --seed N]   Generate the tiny test model
   models pull <hf:uri>          Download a GGUF into the models directory
@@ -68,6 +70,8 @@ async function main(argv: string[]): Promise<void> {
       return serve();
     case "models":
       return models(rest);
+    case "ingest":
+      return ingestCommand(loadConfig(), rest);
     case "help":
     case "--help":
     case "-h":

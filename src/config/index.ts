@@ -1,2 +1,2 @@
 export { loadConfig, threadsPerShard, ConfigError, DEFAULT_CONFIG_PATH, type LoadConfigOptions } from "./load.js";
-export { configSchema, modelSchema, type SwitchyardConfig, type ModelConfig } from "./schema.js";
+export { configSchema, modelSchema, botSchema, type SwitchyardConfig, type ModelConfig, type BotConfig } from "./schema.js";

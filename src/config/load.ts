@@ -59,6 +59,13 @@ export function loadConfig({ path, env = process.env, raw }: LoadConfigOptions =
       names.add(n);
     }
   }
+  for (const [i, b] of config.bots.entries()) {
+    if (names.has(b.name)) throw new ConfigError(`${source}: bots[${i}].name: '${b.name}' is already a model name or alias`);
+    names.add(b.name);
+    if (!config.models.some((m) => m.name === b.model || m.aliases.includes(b.model))) {
+      throw new ConfigError(`${source}: bots[${i}].model: no model is named '${b.model}'`);
+    }
+  }
   return config;
 }
 

@@ -32,16 +32,17 @@ export const modelSchema = z
     chatWrapper: z.enum(["auto", "general", "chatml", "llama2"]).default("auto"),
     /** Fall back to the generated tiny model when `file` is missing and cannot be downloaded. */
     fallbackToTiny: z.boolean().default(true),
-    /** Retrieval bound to this model name (a "bot"): every chat through it is grounded in this collection. */
-    rag: z
-      .object({
-        collection: z.string().min(1),
-        topK: positiveInt.max(50).default(4),
-        systemPrompt: z.string().optional(),
-      })
-      .optional(),
   })
   .refine((m) => m.file !== undefined || m.upstream !== undefined, { message: "a model needs `file` or `upstream`" });
+
+export const botSchema = z.object({
+  name: z.string().min(1).regex(/^[\w.:\-/]+$/, "letters, digits and . _ : - / only"),
+  /** The configured model (name or alias) that answers. */
+  model: z.string().min(1),
+  collection: z.string().min(1),
+  topK: positiveInt.max(50).default(4),
+  systemPrompt: z.string().optional(),
+});
 
 export const configSchema = z.object({
   server: z
@@ -63,6 +64,11 @@ export const configSchema = z.object({
   /** The model used when `SWITCHYARD_MODEL` etc. say "the default model"; first model when unset. */
   defaultModel: z.string().optional(),
   models: z.array(modelSchema).min(1, "at least one model must be configured"),
+  /**
+   * Bots: model names that ground every chat in a collection (e.g. `support-bot`),
+   * served by an existing model's shards.
+   */
+  bots: z.array(botSchema).default([]),
   limits: z
     .object({
       maxMessages: positiveInt.default(256),
@@ -122,6 +128,8 @@ export const configSchema = z.object({
       /** Passages scoring below this are not relevant; none left = "I don't know". */
       scoreFloor: z.number().default(0),
       rrfK: positiveInt.default(60),
+      /** Body limit of document uploads (`POST /v1/collections/{name}/documents`). */
+      maxUploadBytes: positiveInt.default(16 * 1024 * 1024),
     })
     .prefault({}),
   auth: z
@@ -157,3 +165,4 @@ export const configSchema = z.object({
 
 export type SwitchyardConfig = z.infer<typeof configSchema>;
 export type ModelConfig = z.infer<typeof modelSchema>;
+export type BotConfig = z.infer<typeof botSchema>;

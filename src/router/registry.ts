@@ -3,7 +3,7 @@
  * aliases to them. The registry is the router's public face to the server.
  */
 import path from "node:path";
-import type { ModelConfig, SwitchyardConfig } from "../config/index.js";
+import type { BotConfig, ModelConfig, SwitchyardConfig } from "../config/index.js";
 import { threadsPerShard } from "../config/index.js";
 import { resolveModel } from "../engine/model-files.js";
 import type { ShardSpec } from "../engine/protocol.js";
@@ -39,12 +39,25 @@ export interface CreateRegistryOptions {
 
 export class ModelRegistry {
   private readonly byName = new Map<string, ServedModel>();
+  private readonly bots = new Map<string, BotConfig>();
 
   private constructor(
     readonly models: ServedModel[],
     readonly defaultModel: string,
+    bots: BotConfig[] = [],
   ) {
     for (const m of models) for (const n of [m.config.name, ...m.config.aliases]) this.byName.set(n, m);
+    for (const b of bots) {
+      const target = this.byName.get(b.model);
+      if (!target) continue;
+      this.byName.set(b.name, target);
+      this.bots.set(b.name, b);
+    }
+  }
+
+  /** The bot configured under this name (a model name that grounds every chat in a collection). */
+  bot(name: string): BotConfig | undefined {
+    return this.bots.get(name);
   }
 
   /**
@@ -117,7 +130,7 @@ export class ModelRegistry {
       });
       served.push({ config: m, pool, identity, tiny, created });
     }
-    return new ModelRegistry(served, config.defaultModel ?? config.models[0]!.name);
+    return new ModelRegistry(served, config.defaultModel ?? config.models[0]!.name, config.bots);
   }
 
   /** Starts every pool; rejects (naming model and file) if a model has no shard that could load. */

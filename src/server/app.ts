@@ -14,6 +14,20 @@ import { healthRoutes } from "./routes/health.js";
 import { chatRoutes } from "./routes/chat.js";
 import { completionsRoutes } from "./routes/completions.js";
 import { embeddingsRoutes } from "./routes/embeddings.js";
+import { collectionsRoutes } from "./routes/collections.js";
+// --- observability and security ---
+import { auth } from "./middleware/auth.js";
+import { rateLimit } from "./middleware/rate-limit.js";
+import { cors } from "./middleware/cors.js";
+import { httpMetrics, metricsRoute, traceRequests, type GatewayMetrics } from "../telemetry/index.js";
+
+/** Telemetry the app mounts besides its routes. */
+export interface AppTelemetry {
+  /** Counts HTTP requests and serves `/metrics` (unless `mountMetricsRoute` is false). */
+  metrics?: GatewayMetrics;
+  /** False when `/metrics` is served on its own port (`telemetry.metricsPort`). Default true. */
+  mountMetricsRoute?: boolean;
+}
 
 const OPEN_PRINCIPAL = { tenant: "default", keyId: "open" } as const;
 
@@ -24,11 +38,16 @@ const OPEN_PRINCIPAL = { tenant: "default", keyId: "open" } as const;
  * serve({ fetch: app.fetch, port: 8080 });
  * ```
  */
-export function createApp(deps: GatewayDeps): Hono<AppEnv> {
+export function createApp(deps: GatewayDeps, telemetry: AppTelemetry = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { logger, config } = deps;
+  const apiLimit = bodyLimit({ maxBytes: config.server.bodyLimitBytes });
 
   app.use(requestId({ headerName: "x-request-id" }));
+  // --- observability and security: server span, HTTP metrics, CORS (before auth: preflights carry no key) ---
+  app.use(traceRequests());
+  if (telemetry.metrics) app.use(httpMetrics({ metrics: telemetry.metrics }));
+  app.use(cors({ origins: config.server.corsOrigins }));
   app.use(async function accessLog(c, next) {
     const started = performance.now();
     c.set("principal", OPEN_PRINCIPAL);
@@ -41,13 +60,24 @@ export function createApp(deps: GatewayDeps): Hono<AppEnv> {
       "request",
     );
   });
-  app.use("/v1/*", bodyLimit({ maxBytes: config.server.bodyLimitBytes }));
+  // Document uploads have their own, larger limit (collections routes).
+  app.use("/v1/*", async function apiBodyLimit(c, next) {
+    if (/^\/v1\/collections\/[^/]+\/documents$/.test(c.req.path)) return next();
+    return apiLimit(c, next);
+  });
+  // --- observability and security: API keys, then per-key limits (/healthz, /readyz, /metrics stay outside /v1) ---
+  app.use("/v1/*", auth({ keys: config.auth.keys }));
+  app.use("/v1/*", rateLimit({ keys: config.auth.keys, defaultMaxTokens: config.limits.defaultMaxTokens, maxTokensCap: config.limits.maxTokensCap }));
+  if (telemetry.metrics && telemetry.mountMetricsRoute !== false) {
+    app.route("/", metricsRoute({ metrics: telemetry.metrics, ...(config.telemetry.metricsKey ? { key: config.telemetry.metricsKey } : {}) }));
+  }
 
   app.route("/", healthRoutes(deps));
   app.route("/", modelsRoutes(deps));
   app.route("/", chatRoutes(deps));
   app.route("/", completionsRoutes(deps));
   app.route("/", embeddingsRoutes(deps));
+  app.route("/", collectionsRoutes(deps));
 
   app.notFound((c) => c.json(errorBody(notFound(`Unknown route: ${c.req.method} ${c.req.path}`, { code: "unknown_url" })), 404));
   app.onError(function onError(err, c) {

@@ -4,6 +4,7 @@ import type { ModelRegistry } from "../router/index.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { ResponseCache } from "../cache/index.js";
 import type { GenerationResult } from "../types.js";
+import type { RagService } from "../rag/index.js";
 
 export interface GatewayDeps {
   config: SwitchyardConfig;
@@ -11,6 +12,8 @@ export interface GatewayDeps {
   logger: Logger;
   /** Response cache; absent = every request bypasses. */
   cache?: ResponseCache<GenerationResult>;
+  /** Retrieval; absent = collection endpoints answer 503. */
+  rag?: RagService;
   /** Set once SIGTERM arrived: readiness answers 503 while in-flight requests drain. */
   draining?: () => boolean;
 }

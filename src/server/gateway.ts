@@ -7,9 +7,15 @@ import type { AddressInfo } from "node:net";
 import type { SwitchyardConfig } from "../config/index.js";
 import { ModelRegistry } from "../router/index.js";
 import { createLogger, type Logger } from "../telemetry/logger.js";
+import path from "node:path";
 import { createApp } from "./app.js";
+import { RagService } from "../rag/index.js";
+import { registryEmbedder } from "./embedder.js";
 import { LruCacheStore, ResponseCache } from "../cache/index.js";
 import type { GenerationResult } from "../types.js";
+// --- observability and security ---
+import { createMetrics, instrumentCache, instrumentPool, serveMetrics, type GatewayMetrics, type MetricsServer } from "../telemetry/index.js";
+import { responseId } from "./routes/generation-common.js";
 
 export interface Gateway {
   /** `http://host:port` actually bound (port 0 → ephemeral). */
@@ -17,6 +23,11 @@ export interface Gateway {
   registry: ModelRegistry;
   logger: Logger;
   cache: ResponseCache<GenerationResult> | undefined;
+  rag: RagService;
+  /** Prometheus metrics of this gateway (its own registry). */
+  metrics: GatewayMetrics;
+  /** `/metrics` on its own listener when `telemetry.metricsPort` > 0. */
+  metricsUrl: string | undefined;
   /** Graceful: readiness 503 at once, in-flight requests finish within the drain timeout, shards disposed. */
   close(): Promise<void>;
 }
@@ -42,7 +53,23 @@ export async function startGateway({ config, logger = createLogger({ level: conf
   const cache = config.cache.enabled
     ? new ResponseCache<GenerationResult>({ store: new LruCacheStore({ maxBytes: config.cache.maxBytes, ttlMs: config.cache.ttlMs }) })
     : undefined;
-  const app = createApp({ config, registry, logger, cache, draining: () => draining });
+  // --- observability and security: metrics registry, pool/cache instrumentation, open-mode warning ---
+  const metrics = createMetrics({ pools: () => registry.snapshot(), ...(cache ? { cache } : {}) });
+  const recordContent = config.telemetry.recordContent;
+  for (const m of registry.models) {
+    instrumentPool(m.pool, { metrics, recordContent, responseId: (op, id) => responseId(op === "chat" ? "chatcmpl" : "cmpl", id) });
+  }
+  if (cache) instrumentCache(cache);
+  if (config.auth.keys.length === 0) logger.warn({}, "no API keys configured: open local mode, every request runs as tenant 'default'");
+  const rag = new RagService({
+    uri: config.rag.uri ?? path.join(config.dataDir, "lancedb"),
+    embedder: registryEmbedder(registry, config.rag.embeddingModel, logger),
+    chunkSize: config.rag.chunkSize,
+    chunkOverlap: config.rag.chunkOverlap,
+    rrfK: config.rag.rrfK,
+    scoreFloor: config.rag.scoreFloor,
+  });
+  const app = createApp({ config, registry, logger, cache, rag, draining: () => draining }, { metrics, mountMetricsRoute: config.telemetry.metricsPort === 0 });
 
   const started = registry.start();
   if (waitReady) {
@@ -65,7 +92,16 @@ export async function startGateway({ config, logger = createLogger({ level: conf
   for (const m of registry.models) {
     if (m.tiny) logger.warn({ model: m.config.name }, "serving the generated tiny model: its text is meaningless (see models/README.md)");
   }
-  logger.info({ url, models: registry.models.map((m) => m.config.name) }, "switchyard listening");
+  let metricsServer: MetricsServer | undefined;
+  if (config.telemetry.metricsPort > 0) {
+    metricsServer = await serveMetrics({
+      metrics,
+      port: config.telemetry.metricsPort,
+      hostname: config.server.host,
+      ...(config.telemetry.metricsKey ? { key: config.telemetry.metricsKey } : {}),
+    });
+  }
+  logger.info({ url, metricsUrl: metricsServer?.url, models: registry.models.map((m) => m.config.name) }, "switchyard listening");
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -83,8 +119,10 @@ export async function startGateway({ config, logger = createLogger({ level: conf
         });
         (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
       });
+      await metricsServer?.close();
+      await rag.close();
       await registry.dispose();
       logger.info({}, "switchyard stopped");
     })());
-  return { url, registry, logger, cache, close };
+  return { url, registry, logger, cache, rag, metrics, metricsUrl: metricsServer?.url, close };
 }

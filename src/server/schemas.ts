@@ -93,6 +93,8 @@ export const chatRequestSchema = z.strictObject({
       top_k: z.number().int().min(1).max(50).optional(),
       mode: z.enum(["vector", "fulltext", "hybrid"]).optional(),
       filter: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+      /** Passages scoring below this are dropped; none left → "I don't know". */
+      score_floor: z.number().optional(),
     })
     .optional(),
 });

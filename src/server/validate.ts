@@ -17,7 +17,7 @@ function paramOf(path: readonly PropertyKey[]): string | null {
  * const body = await parseBody(c, chatRequestSchema);
  * ```
  */
-export async function parseBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+export async function parseBody<S extends z.ZodType>(c: Context, schema: S, { allowArray = false }: { allowArray?: boolean } = {}): Promise<z.infer<S>> {
   const type = c.req.header("content-type") ?? "";
   if (type && !/^application\/(.+\+)?json\b/i.test(type)) {
     throw invalidRequest(`Unsupported content-type '${type.split(";")[0]}'; send application/json.`);
@@ -28,7 +28,7 @@ export async function parseBody<S extends z.ZodType>(c: Context, schema: S): Pro
   } catch {
     throw invalidRequest("We could not parse the JSON body of your request. The body must be valid JSON.", { code: "invalid_json" });
   }
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+  if (typeof raw !== "object" || raw === null || (Array.isArray(raw) && !allowArray)) {
     throw invalidRequest("The request body must be a JSON object.", { code: "invalid_json" });
   }
   const parsed = schema.safeParse(raw);

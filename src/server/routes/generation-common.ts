@@ -37,3 +37,17 @@ export function sessionKeyOf(c: Context<AppEnv>, user: string | undefined): stri
   const key = header ?? user;
   return key ? `${c.get("principal").tenant}:${key}` : undefined;
 }
+
+/** A producer that answers a fixed text without the model (e.g. retrieval found nothing relevant). */
+export function fixedAnswer(text: string): Producer {
+  return async (onChunk) => {
+    onChunk({ text, tokens: 0 });
+    return {
+      text,
+      finishReason: "stop",
+      usage: { promptTokens: 0, completionTokens: 0 },
+      shard: "retrieval",
+      timings: { queueMs: 0, ttftMs: 0, decodeMs: 0, cachedPromptTokens: 0 },
+    };
+  };
+}

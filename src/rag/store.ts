@@ -1,0 +1,384 @@
+/**
+ * LanceDB storage for collections: one table per collection, one row per
+ * chunk, tenants separated by the `tenant` column.
+ *
+ * Every read and write here takes the tenant and builds the `tenant = '…'`
+ * predicate itself, inside the LanceDB query (vector search pre-filters, so the
+ * top-k is the tenant's top-k), so no caller can forget it.
+ *
+ * Crash safety: LanceDB commits each write (add, delete, merge-insert,
+ * optimize) as one new table version by atomically publishing a manifest; a
+ * process killed mid-write leaves the previous version readable. Replacing
+ * documents is a single `mergeInsert` (insert new chunks, update same-id
+ * chunks, delete the documents' other chunks), so readers and survivors of a
+ * crash see each document entirely old or entirely new, never half of each.
+ */
+import * as lancedb from "@lancedb/lancedb";
+import type { Connection, Table } from "@lancedb/lancedb";
+import { GatewayError } from "../errors.js";
+import { KeyedLock } from "./keyed-lock.js";
+import { assertCollectionName, assertTenant, sqlString } from "./names.js";
+import {
+  type ChunkRow,
+  type CollectionInfo,
+  collectionInfo,
+  collectionSchema,
+  FTS_INDEX_NAME,
+} from "./store-schema.js";
+
+export interface ChunkStoreOptions {
+  /** A directory, or an object-store URI such as `s3://bucket/prefix`. */
+  uri: string;
+  /**
+   * Seconds between checks for writes by other processes (the CLI ingesting
+   * while the server runs, other replicas). 0 = check on every read. Default 1.
+   */
+  readConsistencyIntervalSeconds?: number;
+  /** Object-store settings passed to LanceDB (credentials, region, endpoint). */
+  storageOptions?: Record<string, string>;
+}
+
+/** A chunk as read back from a search, with the mode's raw score. */
+export interface StoredHit {
+  chunkId: string;
+  documentId: string;
+  title: string;
+  source: string;
+  position: number;
+  text: string;
+  metadata: Record<string, unknown>;
+  /** Vector: cosine similarity (1 − cosine distance). Full-text: BM25. */
+  score: number;
+}
+
+/** Columns read back for hits (never the vector: it is large and unused). */
+const HIT_COLUMNS = ["chunk_id", "document_id", "title", "source", "position", "text", "metadata"];
+
+/**
+ * Full-text index settings: English stemming, stop words and ASCII folding,
+ * so "Refunds" matches "refund" and "café" matches "cafe". No positions:
+ * queries are bags of words, and the index is smaller and faster to build.
+ */
+const FTS_OPTIONS: Partial<lancedb.FtsOptions> = {
+  baseTokenizer: "simple",
+  language: "English",
+  lowercase: true,
+  stem: true,
+  removeStopWords: true,
+  asciiFolding: true,
+  withPosition: false,
+};
+
+/** The tenant predicate, optionally ANDed with another one. */
+export function tenantPredicate(tenant: string, extra?: string): string {
+  assertTenant(tenant);
+  const base = `tenant = ${sqlString(tenant)}`;
+  return extra === undefined ? base : `${base} AND (${extra})`;
+}
+
+function inList(values: string[]): string {
+  return `(${values.map(sqlString).join(", ")})`;
+}
+
+function parseMetadata(json: unknown): Record<string, unknown> {
+  if (typeof json !== "string" || json.length === 0) return {};
+  try {
+    const value: unknown = JSON.parse(json);
+    return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+function toHit(row: Record<string, unknown>, score: number): StoredHit {
+  return {
+    chunkId: String(row.chunk_id),
+    documentId: String(row.document_id),
+    title: String(row.title ?? ""),
+    source: String(row.source ?? ""),
+    position: Number(row.position),
+    text: String(row.text),
+    metadata: parseMetadata(row.metadata),
+    score,
+  };
+}
+
+function isTableMissing(err: unknown): boolean {
+  return err instanceof Error && /not found|does not exist|no such table/i.test(err.message);
+}
+
+/**
+ * The LanceDB side of retrieval.
+ *
+ * @example
+ * ```ts
+ * const store = await ChunkStore.connect({ uri: "./data/lancedb" });
+ * const hits = await store.fullTextSearch("acme", "support-kb", "refund policy", 10);
+ * store.close();
+ * ```
+ */
+export class ChunkStore {
+  private readonly tables = new Map<string, Table>();
+  private readonly writes = new KeyedLock();
+  /** Collections whose indexes this process has checked. */
+  private readonly indexed = new Set<string>();
+  /** Per (collection, tenant): whether the tenant had rows at a table version. */
+  private readonly presence = new Map<string, { version: number; present: boolean }>();
+
+  private constructor(private readonly db: Connection) {}
+
+  /** Opens (or creates) the database at `uri`. */
+  static async connect(options: ChunkStoreOptions): Promise<ChunkStore> {
+    const db = await lancedb.connect(options.uri, {
+      readConsistencyInterval: options.readConsistencyIntervalSeconds ?? 1,
+      ...(options.storageOptions === undefined ? {} : { storageOptions: options.storageOptions }),
+    });
+    return new ChunkStore(db);
+  }
+
+  /** The collection's table, or `undefined` when it does not exist (absence is not cached). */
+  async openTable(collection: string): Promise<Table | undefined> {
+    assertCollectionName(collection);
+    const cached = this.tables.get(collection);
+    if (cached !== undefined) return cached;
+    let table: Table;
+    try {
+      table = await this.db.openTable(collection);
+    } catch (err) {
+      if (isTableMissing(err)) return undefined;
+      throw err;
+    }
+    const info = collectionInfo(await table.schema());
+    if (info === undefined) {
+      table.close();
+      throw new GatewayError(409, "invalid_request_error", `Table '${collection}' exists but is not a Switchyard collection.`, {
+        code: "collection_conflict",
+      });
+    }
+    return this.remember(collection, table);
+  }
+
+  private remember(collection: string, table: Table): Table {
+    // Two concurrent opens may race; keep the first handle and close the other.
+    const existing = this.tables.get(collection);
+    if (existing !== undefined) {
+      if (existing !== table) table.close();
+      return existing;
+    }
+    this.tables.set(collection, table);
+    return table;
+  }
+
+  /** How the collection was built, or `undefined` when it does not exist. */
+  async info(collection: string): Promise<CollectionInfo | undefined> {
+    const table = await this.openTable(collection);
+    return table === undefined ? undefined : collectionInfo(await table.schema());
+  }
+
+  /**
+   * Runs `fn` holding the collection's write lock, with its table (created for
+   * `info` when missing). Checks the stored embedder matches `info`.
+   */
+  async withWriteLock<T>(collection: string, info: CollectionInfo, fn: (table: Table) => Promise<T>): Promise<T> {
+    assertCollectionName(collection);
+    return this.writes.run(collection, async () => {
+      const table = await this.ensureTable(collection, info);
+      return fn(table);
+    });
+  }
+
+  private async ensureTable(collection: string, info: CollectionInfo): Promise<Table> {
+    let table = await this.openTable(collection);
+    if (table === undefined) {
+      // existOk: another process may create it between our open and create.
+      table = this.remember(
+        collection,
+        await this.db.createEmptyTable(collection, collectionSchema(info.dimension, info.embedderId), {
+          mode: "create",
+          existOk: true,
+        }),
+      );
+    }
+    const stored = collectionInfo(await table.schema());
+    if (stored !== undefined && (stored.embedderId !== info.embedderId || stored.dimension !== info.dimension)) {
+      throw embedderMismatch(collection, stored, info);
+    }
+    await this.ensureIndexes(collection, table);
+    return table;
+  }
+
+  /**
+   * Creates whichever of the collection's indexes is missing: BM25 on `text`
+   * (full-text search needs it), a bitmap on `tenant` (every query pre-filters
+   * on it; it made filtered vector search ~2.5× faster on 5.6k rows) and a
+   * B-tree on `document_id` (upsert and delete look documents up by id).
+   * Indexes are separate commits from table creation, so a crash in between
+   * leaves a table without them: checked once per process per table, on write.
+   */
+  private async ensureIndexes(collection: string, table: Table): Promise<void> {
+    if (this.indexed.has(collection)) return;
+    const have = new Set((await table.listIndices()).map((i) => i.columns.join(",")));
+    if (!have.has("text")) await table.createIndex("text", { config: lancedb.Index.fts(FTS_OPTIONS), replace: true });
+    if (!have.has("tenant")) await table.createIndex("tenant", { config: lancedb.Index.bitmap(), replace: true });
+    if (!have.has("document_id")) await table.createIndex("document_id", { config: lancedb.Index.btree(), replace: true });
+    this.indexed.add(collection);
+  }
+
+  /**
+   * Content hashes of the given documents that exist for `tenant` (read from
+   * each document's first chunk). Call inside {@link withWriteLock}.
+   */
+  async documentHashes(table: Table, tenant: string, ids: string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (let start = 0; start < ids.length; start += 500) {
+      const slice = ids.slice(start, start + 500);
+      const rows = await table
+        .query()
+        .where(tenantPredicate(tenant, `position = 0 AND document_id IN ${inList(slice)}`))
+        .select(["document_id", "content_hash"])
+        .toArray();
+      for (const row of rows as Record<string, unknown>[]) out.set(String(row.document_id), String(row.content_hash));
+    }
+    return out;
+  }
+
+  /**
+   * Writes the chunks of a batch of documents in one commit. `replaceIds` are
+   * documents that already exist: all their rows not in `rows` are deleted in
+   * the same commit. With nothing to replace this is a plain append.
+   * Call inside {@link withWriteLock}.
+   */
+  async writeDocuments(table: Table, tenant: string, rows: ChunkRow[], replaceIds: string[]): Promise<void> {
+    for (const row of rows) {
+      if (row.tenant !== tenant) throw new Error("row tenant does not match the write's tenant");
+    }
+    if (replaceIds.length === 0) {
+      if (rows.length > 0) await table.add(rows);
+      return;
+    }
+    await table
+      .mergeInsert(["tenant", "chunk_id"])
+      .whenMatchedUpdateAll()
+      .whenNotMatchedInsertAll()
+      .whenNotMatchedBySourceDelete({ where: tenantPredicate(tenant, `document_id IN ${inList(replaceIds)}`) })
+      .execute(rows);
+  }
+
+  /** Deletes a document's chunks; false when it had none. */
+  async deleteDocument(tenant: string, collection: string, documentId: string): Promise<boolean> {
+    const predicate = tenantPredicate(tenant, `document_id = ${sqlString(documentId)}`);
+    return this.writes.run(collection, async () => {
+      const table = await this.openTable(collection);
+      if (table === undefined) return false;
+      if ((await table.countRows(predicate)) === 0) return false;
+      await table.delete(predicate);
+      return true;
+    });
+  }
+
+  /**
+   * Brings the indexes up to date with appended rows and compacts small
+   * fragments (`optimize`). Searches stay correct without it (LanceDB scans
+   * unindexed rows), only slower, so it runs once after a whole upsert.
+   */
+  async refreshIndexes(collection: string): Promise<void> {
+    await this.writes.run(collection, async () => {
+      const table = await this.openTable(collection);
+      if (table === undefined) return;
+      await this.ensureIndexes(collection, table);
+      const stats = await table.indexStats(FTS_INDEX_NAME);
+      if (stats === undefined || stats.numUnindexedRows > 0) await table.optimize();
+    });
+  }
+
+  /** Nearest chunks by cosine similarity among the tenant's rows matching `predicate`. */
+  async vectorSearch(tenant: string, collection: string, vector: number[], limit: number, predicate?: string): Promise<StoredHit[]> {
+    const where = tenantPredicate(tenant, predicate);
+    const table = await this.openTable(collection);
+    if (table === undefined) return [];
+    const rows = await table
+      .vectorSearch(vector)
+      .distanceType("cosine")
+      .where(where)
+      .select([...HIT_COLUMNS, "_distance"])
+      .limit(limit)
+      .toArray();
+    return (rows as Record<string, unknown>[]).map((row) => toHit(row, 1 - Number(row._distance)));
+  }
+
+  /** BM25 full-text matches among the tenant's rows matching `predicate`. */
+  async fullTextSearch(tenant: string, collection: string, query: string, limit: number, predicate?: string): Promise<StoredHit[]> {
+    const where = tenantPredicate(tenant, predicate);
+    const table = await this.openTable(collection);
+    if (table === undefined) return [];
+    const rows = await table
+      .query()
+      .fullTextSearch(new lancedb.MatchQuery(query, "text"))
+      .where(where)
+      .select([...HIT_COLUMNS, "_score"])
+      .limit(limit)
+      .toArray();
+    return (rows as Record<string, unknown>[]).map((row) => toHit(row, Number(row._score)));
+  }
+
+  /** The table version (changes on every commit); 0 when the collection does not exist. */
+  async version(collection: string): Promise<number> {
+    const table = await this.openTable(collection);
+    return table === undefined ? 0 : table.version();
+  }
+
+  /** Whether `tenant` has any chunk in the collection (cached per table version). */
+  async hasTenant(tenant: string, collection: string): Promise<boolean> {
+    const predicate = tenantPredicate(tenant);
+    const table = await this.openTable(collection);
+    if (table === undefined) return false;
+    const version = await table.version();
+    const key = `${collection}\u0000${tenant}`;
+    const cached = this.presence.get(key);
+    if (cached !== undefined && cached.version === version) return cached.present;
+    const present = (await table.countRows(predicate)) > 0;
+    this.presence.set(key, { version, present });
+    return present;
+  }
+
+  /** Collections in which `tenant` has at least one chunk, sorted. */
+  async listCollections(tenant: string): Promise<string[]> {
+    assertTenant(tenant);
+    const out: string[] = [];
+    for (const name of await this.db.tableNames()) {
+      try {
+        if (await this.hasTenant(tenant, name)) out.push(name);
+      } catch (err) {
+        // Not a collection (foreign table or odd name): not listed.
+        if (err instanceof GatewayError) continue;
+        throw err;
+      }
+    }
+    return out.sort();
+  }
+
+  /** Number of chunks the tenant has in the collection. */
+  async countChunks(tenant: string, collection: string, predicate?: string): Promise<number> {
+    const where = tenantPredicate(tenant, predicate);
+    const table = await this.openTable(collection);
+    return table === undefined ? 0 : table.countRows(where);
+  }
+
+  close(): void {
+    for (const table of this.tables.values()) table.close();
+    this.tables.clear();
+    this.db.close();
+  }
+}
+
+/** The 409 for writing or vector-searching a collection with another embedder. */
+export function embedderMismatch(collection: string, stored: CollectionInfo, wanted: CollectionInfo): GatewayError {
+  return new GatewayError(
+    409,
+    "invalid_request_error",
+    `Collection '${collection}' was built with embedder '${stored.embedderId}' (${stored.dimension} dimensions), ` +
+      `not '${wanted.embedderId}' (${wanted.dimension}); its vectors are not comparable. Use the same embedder or a new collection.`,
+    { code: "embedder_mismatch", param: "collection" },
+  );
+}
+

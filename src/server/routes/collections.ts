@@ -1,0 +1,87 @@
+/**
+ * Retrieval endpoints: upsert/delete documents, search, list collections.
+ * The tenant always comes from the caller's principal, never from the body.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { invalidRequest, notFound, unavailable } from "../../errors.js";
+import { validateDocuments, type RagService } from "../../rag/index.js";
+import type { AppEnv } from "../env.js";
+import type { GatewayDeps } from "../deps.js";
+import { parseBody } from "../validate.js";
+import { bodyLimit } from "../middleware/body-limit.js";
+
+const searchSchema = z.strictObject({
+  query: z.string().min(1).max(8000),
+  top_k: z.number().int().min(1).max(100).optional(),
+  mode: z.enum(["vector", "fulltext", "hybrid"]).optional(),
+  filter: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+});
+
+const upsertSchema = z.union([z.array(z.unknown()), z.strictObject({ documents: z.array(z.unknown()) })]);
+
+function requireRag(deps: GatewayDeps): RagService {
+  if (!deps.rag) throw unavailable("Retrieval is not enabled on this server.");
+  return deps.rag;
+}
+
+export function collectionsRoutes(deps: GatewayDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use("/v1/collections/:name/documents", bodyLimit({ maxBytes: deps.config.rag.maxUploadBytes }));
+
+  app.get("/v1/collections", async (c) => {
+    const rag = requireRag(deps);
+    const names = await rag.listCollections(c.get("principal").tenant);
+    return c.json({ object: "list", data: names.map((name) => ({ object: "collection", name })) });
+  });
+
+  app.post("/v1/collections/:name/documents", async (c) => {
+    const rag = requireRag(deps);
+    const body = await parseBody(c, upsertSchema, { allowArray: true });
+    const docs = Array.isArray(body) ? body : body.documents;
+    if (docs.length === 0) throw invalidRequest("Send at least one document.", { param: "documents" });
+    validateDocuments(docs);
+    const tenant = c.get("principal").tenant;
+    const name = c.req.param("name");
+    const result = await rag.upsertDocuments(tenant, name, docs);
+    return c.json({ object: "collection.upsert", collection: name, ...result, version: await rag.collectionVersion(tenant, name) });
+  });
+
+  app.delete("/v1/collections/:name/documents/:id{.+}", async (c) => {
+    const rag = requireRag(deps);
+    const name = c.req.param("name");
+    const id = c.req.param("id");
+    const deleted = await rag.deleteDocument(c.get("principal").tenant, name, id);
+    if (!deleted) throw notFound(`No document '${id}' in collection '${name}'.`, { param: "id", code: "document_not_found" });
+    return c.json({ object: "collection.document.deleted", id, deleted: true });
+  });
+
+  app.post("/v1/collections/:name/search", async (c) => {
+    const rag = requireRag(deps);
+    const req = await parseBody(c, searchSchema);
+    const started = performance.now();
+    const passages = await rag.search({
+      tenant: c.get("principal").tenant,
+      collection: c.req.param("name"),
+      query: req.query,
+      ...(req.top_k ? { topK: req.top_k } : {}),
+      ...(req.mode ? { mode: req.mode } : {}),
+      ...(req.filter ? { filter: req.filter } : {}),
+    });
+    return c.json({
+      object: "list",
+      data: passages.map((p) => ({
+        index: p.index,
+        document_id: p.documentId,
+        chunk_id: p.chunkId,
+        title: p.title,
+        source: p.source,
+        text: p.text,
+        score: p.score,
+        metadata: p.metadata,
+      })),
+      search_ms: Math.round((performance.now() - started) * 100) / 100,
+    });
+  });
+  return app;
+}

@@ -1,0 +1,71 @@
+/**
+ * `GET /v1/status`: a JSON snapshot of the gateway for the operator console
+ * (pools, shards, queue, response cache). Admin only once API keys are
+ * configured: the snapshot names shards and load, which tenants need not see.
+ */
+import { Hono } from "hono";
+import { errorBody, forbidden } from "../../errors.js";
+import type { CacheCounters, CacheStoreStats } from "../../cache/index.js";
+import type { PoolSnapshot } from "../../router/index.js";
+import type { AppEnv } from "../env.js";
+import type { GatewayDeps } from "../deps.js";
+import { hashApiKeys, matchApiKey, presentedKey } from "../middleware/auth.js";
+
+/** The body of `GET /v1/status`. */
+export interface StatusBody {
+  models: PoolSnapshot[];
+  /** `null` when the gateway runs without a response cache. */
+  cache: { counters: CacheCounters; stats: CacheStoreStats } | null;
+  /** Seconds since this route (and so the app) was created. */
+  uptimeSeconds: number;
+  /**
+   * Completion tokens generated since start, when a counter was wired in
+   * (see {@link StatusRouteOptions.completionTokens}); `null` otherwise, so a
+   * client knows tokens/s cannot be derived rather than reading it as zero.
+   */
+  completionTokens: number | null;
+}
+
+export interface StatusRouteOptions {
+  /** Monotonic count of completion tokens since start (e.g. read from the metrics registry). */
+  completionTokens?: () => number | Promise<number>;
+  /** Clock in ms, injectable for tests. */
+  now?: () => number;
+}
+
+/**
+ * @example
+ * ```ts
+ * app.route("/", statusRoutes(deps));
+ * // curl -H "Authorization: Bearer $ADMIN_KEY" http://127.0.0.1:8080/v1/status
+ * ```
+ */
+export function statusRoutes(deps: GatewayDeps, options: StatusRouteOptions = {}): Hono<AppEnv> {
+  const { registry, cache, config } = deps;
+  const now = options.now ?? Date.now;
+  const startedAt = now();
+  // Only hashes are kept; every configured key is compared in constant time.
+  const records = hashApiKeys(config.auth.keys);
+  const admins = records.filter((r) => r.admin);
+
+  const app = new Hono<AppEnv>();
+  app.get("/v1/status", async (c) => {
+    if (records.length > 0) {
+      const key = presentedKey(c.req);
+      // Match against all keys (not only admins) so timing cannot tell an admin key from a tenant key.
+      const record = key === undefined ? undefined : matchApiKey(records, key);
+      if (!record || !admins.includes(record)) {
+        return c.json(errorBody(forbidden("The status endpoint needs an admin API key.", "admin_required")), 403);
+      }
+    }
+    const body: StatusBody = {
+      models: registry.snapshot(),
+      cache: cache ? { counters: cache.counters(), stats: cache.stats() } : null,
+      uptimeSeconds: Math.round((now() - startedAt) / 100) / 10,
+      completionTokens: options.completionTokens ? await options.completionTokens() : null,
+    };
+    c.header("cache-control", "no-store");
+    return c.json(body);
+  });
+  return app;
+}

@@ -1,0 +1,334 @@
+/**
+ * Telemetry of one model call — the `chat <model>` span with GenAI attributes,
+ * its `queue.wait` child, the `gen_ai.first_token` event, the W3C traceparent
+ * for the shard, and the latency/token metrics — plus decorators that apply it
+ * to every call of a pool or cache, so the routes need no telemetry code.
+ *
+ * Prompt and completion text are recorded only with `recordContent: true`
+ * (config `telemetry.recordContent`): they may hold personal data.
+ */
+import { SpanKind, context, trace, type Attributes, type Span } from "@opentelemetry/api";
+import type { CacheDirective, CacheLookupResult, CachedResponse } from "../cache/index.js";
+import type { GeneratedChunk, GenerationInput, GenerationResult, SamplingParams } from "../types.js";
+import type { ModelPool } from "../router/index.js";
+import type { GatewayMetrics } from "./metrics.js";
+import {
+  ATTR_GEN_AI_INPUT_MESSAGES,
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_OUTPUT_MESSAGES,
+  ATTR_GEN_AI_OUTPUT_TYPE,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY,
+  ATTR_GEN_AI_REQUEST_MAX_TOKENS,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY,
+  ATTR_GEN_AI_REQUEST_SEED,
+  ATTR_GEN_AI_REQUEST_TEMPERATURE,
+  ATTR_GEN_AI_REQUEST_TOP_K,
+  ATTR_GEN_AI_REQUEST_TOP_P,
+  ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
+  ATTR_GEN_AI_RESPONSE_ID,
+  ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  ATTR_SWITCHYARD_CACHE_RESULT,
+  ATTR_SWITCHYARD_CACHED_PROMPT_TOKENS,
+  ATTR_SWITCHYARD_QUEUE_MS,
+  ATTR_SWITCHYARD_REQUEST_ID,
+  ATTR_SWITCHYARD_SHARD,
+  ATTR_SWITCHYARD_TTFT_MS,
+  EVENT_GEN_AI_FIRST_TOKEN,
+  GEN_AI_OPERATION,
+  GEN_AI_PROVIDER,
+  type GenAiOperation,
+} from "./semconv.js";
+import { SPAN_CACHE_LOOKUP, SPAN_QUEUE_WAIT, SPAN_RETRIEVAL, recordSpanError, traceparentOf, tracer, withSpan } from "./tracing.js";
+
+export interface GenerationTelemetryOptions {
+  metrics?: GatewayMetrics;
+  /** Record prompt and completion text on the span (config `telemetry.recordContent`). Default false. */
+  recordContent?: boolean;
+}
+
+export interface GenerationSpanInit {
+  /** The served model's name (a bounded metric label). */
+  model: string;
+  operation: GenAiOperation;
+  requestId: string;
+  /** What the client asked for, when it differs (an alias). Defaults to `model`. */
+  requestModel?: string;
+  /** The OpenAI response id (`chatcmpl-…`), when known. */
+  responseId?: string;
+  params?: SamplingParams;
+  /** Only read when content recording is on. */
+  input?: GenerationInput;
+}
+
+/** One model call in flight. Every method is safe to call in any order and more than once. */
+export interface GenerationHandle {
+  readonly span: Span;
+  /** W3C traceparent to send to the shard (`undefined` while tracing is off). */
+  readonly traceparent: string | undefined;
+  /** A slot was granted after `queueMs` in the queue. */
+  admitted(info: { shard: string; queueMs: number }): void;
+  /** Pass every generated chunk; the first marks time to first token. */
+  chunk(chunk?: GeneratedChunk): void;
+  end(result: GenerationResult): void;
+  fail(err: unknown): void;
+}
+
+function paramAttributes(p: SamplingParams): Attributes {
+  return {
+    [ATTR_GEN_AI_REQUEST_MAX_TOKENS]: p.maxTokens,
+    [ATTR_GEN_AI_REQUEST_TEMPERATURE]: p.temperature,
+    [ATTR_GEN_AI_REQUEST_TOP_P]: p.topP,
+    [ATTR_GEN_AI_REQUEST_TOP_K]: p.topK,
+    [ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY]: p.presencePenalty,
+    [ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY]: p.frequencyPenalty,
+    ...(p.seed === undefined ? {} : { [ATTR_GEN_AI_REQUEST_SEED]: p.seed }),
+    ...(p.grammar ? { [ATTR_GEN_AI_OUTPUT_TYPE]: "json" } : {}),
+  };
+}
+
+function inputMessages(input: GenerationInput): string {
+  const messages = input.kind === "chat" ? input.messages.map((m) => ({ role: m.role, content: m.content })) : [{ role: "user", content: input.prompt }];
+  return JSON.stringify(messages);
+}
+
+/**
+ * Starts the generation span (a child of the active span: the HTTP request)
+ * and its `queue.wait` child. Routes that call the pool themselves can use this
+ * directly; {@link instrumentPool} does it for every pool call.
+ *
+ * @example
+ * ```ts
+ * const gen = startGeneration({ model: "tiny", operation: "chat", requestId, params }, { metrics });
+ * try {
+ *   const result = await pool.generate(input, params, {
+ *     requestId, traceparent: gen.traceparent,
+ *     onAdmitted: (a) => gen.admitted(a),
+ *     onChunk: (ch) => { gen.chunk(ch); send(ch); },
+ *   });
+ *   gen.end(result);
+ * } catch (err) {
+ *   gen.fail(err);
+ *   throw err;
+ * }
+ * ```
+ */
+export function startGeneration(init: GenerationSpanInit, { metrics, recordContent = false }: GenerationTelemetryOptions = {}): GenerationHandle {
+  const started = performance.now();
+  const parent = context.active();
+  const span = tracer().startSpan(
+    `${init.operation} ${init.model}`,
+    {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        [ATTR_GEN_AI_OPERATION_NAME]: init.operation,
+        [ATTR_GEN_AI_PROVIDER_NAME]: GEN_AI_PROVIDER,
+        [ATTR_GEN_AI_REQUEST_MODEL]: init.requestModel ?? init.model,
+        [ATTR_SWITCHYARD_REQUEST_ID]: init.requestId,
+        ...(init.responseId ? { [ATTR_GEN_AI_RESPONSE_ID]: init.responseId } : {}),
+        ...(init.params ? paramAttributes(init.params) : {}),
+        ...(recordContent && init.input ? { [ATTR_GEN_AI_INPUT_MESSAGES]: inputMessages(init.input) } : {}),
+      },
+    },
+    parent,
+  );
+  const withGeneration = trace.setSpan(parent, span);
+  let queue: Span | undefined = tracer().startSpan(SPAN_QUEUE_WAIT, {}, withGeneration);
+  let firstTokenMs: number | undefined;
+  let settled = false;
+
+  const endQueue = (err?: unknown) => {
+    if (!queue) return;
+    if (err !== undefined) recordSpanError(queue, err);
+    queue.end();
+    queue = undefined;
+  };
+
+  return {
+    span,
+    traceparent: traceparentOf(span, parent),
+    admitted({ shard, queueMs: waited }) {
+      if (settled) return;
+      span.setAttribute(ATTR_SWITCHYARD_SHARD, shard);
+      if (queue) {
+        queue.setAttributes({ [ATTR_SWITCHYARD_SHARD]: shard, [ATTR_SWITCHYARD_QUEUE_MS]: waited });
+        endQueue();
+      } else {
+        // Admitted again: the pool retried on another shard.
+        span.addEvent("retry", { [ATTR_SWITCHYARD_SHARD]: shard });
+      }
+      metrics?.observeQueueWait(init.model, waited);
+    },
+    chunk() {
+      if (settled || firstTokenMs !== undefined) return;
+      firstTokenMs = performance.now() - started;
+      span.addEvent(EVENT_GEN_AI_FIRST_TOKEN);
+      metrics?.observeTimeToFirstToken(init.model, firstTokenMs);
+    },
+    end(result) {
+      if (settled) return;
+      settled = true;
+      endQueue();
+      const durationMs = performance.now() - started;
+      span.setAttributes({
+        [ATTR_GEN_AI_RESPONSE_MODEL]: init.model,
+        [ATTR_GEN_AI_RESPONSE_FINISH_REASONS]: [result.finishReason],
+        [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: result.usage.promptTokens,
+        [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: result.usage.completionTokens,
+        [ATTR_SWITCHYARD_SHARD]: result.shard,
+        [ATTR_SWITCHYARD_QUEUE_MS]: result.timings.queueMs,
+        [ATTR_SWITCHYARD_TTFT_MS]: result.timings.ttftMs,
+        [ATTR_SWITCHYARD_CACHED_PROMPT_TOKENS]: result.timings.cachedPromptTokens,
+        ...(recordContent
+          ? { [ATTR_GEN_AI_OUTPUT_MESSAGES]: JSON.stringify([{ role: "assistant", content: result.text, finish_reason: result.finishReason }]) }
+          : {}),
+      });
+      // A generation that produced nothing still had a "first token" moment: its end.
+      if (firstTokenMs === undefined) metrics?.observeTimeToFirstToken(init.model, durationMs);
+      metrics?.observeGeneration({
+        model: init.model,
+        operation: init.operation,
+        durationMs,
+        promptTokens: result.usage.promptTokens,
+        completionTokens: result.usage.completionTokens,
+        decodeMs: result.timings.decodeMs,
+      });
+      span.end();
+    },
+    fail(err) {
+      if (settled) return;
+      settled = true;
+      endQueue(err);
+      recordSpanError(span, err);
+      span.end();
+    },
+  };
+}
+
+const instrumented = new WeakSet<object>();
+
+export interface InstrumentPoolOptions extends GenerationTelemetryOptions {
+  /** The OpenAI response id a route will give this request (for `gen_ai.response.id`). */
+  responseId?: (operation: GenAiOperation, requestId: string) => string;
+}
+
+/**
+ * Decorates a pool so every `generate` and `embed` is traced and measured —
+ * whichever route (chat, completions, RAG) calls it. Idempotent per pool. Cache
+ * hits and coalesced joiners never reach the pool, so they make no generation
+ * span and count no tokens: nothing was generated for them.
+ *
+ * @example
+ * ```ts
+ * for (const m of registry.models) instrumentPool(m.pool, { metrics, recordContent: config.telemetry.recordContent });
+ * ```
+ */
+export function instrumentPool(pool: ModelPool, options: InstrumentPoolOptions = {}): void {
+  if (instrumented.has(pool)) return;
+  instrumented.add(pool);
+  const { metrics } = options;
+  const generate = pool.generate.bind(pool);
+  const embed = pool.embed.bind(pool);
+
+  pool.generate = async (input, params, opts) => {
+    const operation = input.kind === "chat" ? GEN_AI_OPERATION.chat : GEN_AI_OPERATION.textCompletion;
+    const responseId = options.responseId?.(operation, opts.requestId);
+    const gen = startGeneration(
+      { model: pool.model, operation, requestId: opts.requestId, params, input, ...(responseId ? { responseId } : {}) },
+      options,
+    );
+    const traceparent = opts.traceparent ?? gen.traceparent;
+    try {
+      const result = await generate(input, params, {
+        ...opts,
+        ...(traceparent ? { traceparent } : {}),
+        onAdmitted: (info) => {
+          gen.admitted(info);
+          opts.onAdmitted?.(info);
+        },
+        onChunk: (chunk) => {
+          gen.chunk(chunk);
+          opts.onChunk?.(chunk);
+        },
+      });
+      gen.end(result);
+      return result;
+    } catch (err) {
+      gen.fail(err);
+      throw err;
+    }
+  };
+
+  pool.embed = async (texts, signal) => {
+    const started = performance.now();
+    const span = tracer().startSpan(`${GEN_AI_OPERATION.embeddings} ${pool.model}`, {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION.embeddings,
+        [ATTR_GEN_AI_PROVIDER_NAME]: GEN_AI_PROVIDER,
+        [ATTR_GEN_AI_REQUEST_MODEL]: pool.model,
+      },
+    });
+    try {
+      const out = await embed(texts, signal);
+      span.setAttributes({ [ATTR_GEN_AI_RESPONSE_MODEL]: pool.model, [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: out.tokens });
+      metrics?.observeEmbedding({ model: pool.model, tokens: out.tokens, durationMs: performance.now() - started });
+      return out;
+    } catch (err) {
+      recordSpanError(span, err);
+      throw err;
+    } finally {
+      span.end();
+    }
+  };
+}
+
+/** The part of `ResponseCache` the decorator wraps. */
+export interface LookupCache {
+  lookup(key: string, directive: CacheDirective): Promise<{ result: CacheLookupResult; value?: CachedResponse }>;
+}
+
+/**
+ * Decorates a response cache so each `lookup` is a `cache.lookup` span with
+ * its result (`hit`, `miss`, `bypass`). Counts come from the cache itself.
+ *
+ * @example
+ * ```ts
+ * if (cache) instrumentCache(cache);
+ * ```
+ */
+export function instrumentCache(cache: LookupCache): void {
+  if (instrumented.has(cache)) return;
+  instrumented.add(cache);
+  const lookup = cache.lookup.bind(cache);
+  cache.lookup = (key, directive) =>
+    withSpan(SPAN_CACHE_LOOKUP, {}, async (span) => {
+      const found = await lookup(key, directive);
+      span.setAttribute(ATTR_SWITCHYARD_CACHE_RESULT, found.result);
+      return found;
+    });
+}
+
+/**
+ * Runs a retrieval inside a `retrieval` span and records its latency.
+ *
+ * @example
+ * ```ts
+ * const passages = await traceRetrieval({ metrics, attributes: { "switchyard.rag.top_k": 4 } }, () =>
+ *   rag.search({ tenant, collection, query, topK: 4 }),
+ * );
+ * ```
+ */
+export function traceRetrieval<T>({ metrics, attributes = {} }: { metrics?: GatewayMetrics; attributes?: Attributes }, fn: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  return withSpan(SPAN_RETRIEVAL, attributes, async () => {
+    try {
+      return await fn();
+    } finally {
+      metrics?.observeRetrieval(performance.now() - started);
+    }
+  });
+}
