@@ -9,6 +9,7 @@ import { startGateway } from "./server/index.js";
 import { ensureTinyModel, type TinyModelOptions } from "./engine/tiny-model/index.js";
 import { tinyModelDir } from "./engine/model-files.js";
 import { ingestCommand } from "./ingest-command.js";
+import { startTracing, shutdownTracing } from "./telemetry/index.js";
 
 const USAGE = `Usage: switchyard <command> [options]
 
@@ -22,13 +23,18 @@ Commands:
 
 async function serve(): Promise<void> {
   const config = loadConfig();
+  // Before the gateway: spans of the first requests need the SDK (OTLP only when OTEL_EXPORTER_OTLP_ENDPOINT is set).
+  await startTracing({ serviceName: "switchyard", env: process.env });
   const gateway = await startGateway({ config });
   const shutdown = (signal: string) => {
     gateway.logger.info({ signal }, "shutting down");
-    gateway.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
+    gateway
+      .close()
+      .then(shutdownTracing)
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   };
   process.once("SIGTERM", () => shutdown("SIGTERM"));
   process.once("SIGINT", () => shutdown("SIGINT"));

@@ -9,7 +9,7 @@ import { readSse, startTestGateway, tinyModelPath, type TestGateway } from "./he
 
 let t: TestGateway;
 beforeAll(async () => {
-  t = await startTestGateway();
+  t = await startTestGateway({ cache: { enabled: false } });
 });
 afterAll(async () => {
   await t?.close();

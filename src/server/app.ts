@@ -15,6 +15,8 @@ import { chatRoutes } from "./routes/chat.js";
 import { completionsRoutes } from "./routes/completions.js";
 import { embeddingsRoutes } from "./routes/embeddings.js";
 import { collectionsRoutes } from "./routes/collections.js";
+import { completionTokensFromMetrics, statusRoutes } from "./routes/status.js";
+import { uiRoutes } from "../ui/index.js";
 // --- observability and security ---
 import { auth } from "./middleware/auth.js";
 import { rateLimit } from "./middleware/rate-limit.js";
@@ -78,6 +80,8 @@ export function createApp(deps: GatewayDeps, telemetry: AppTelemetry = {}): Hono
   app.route("/", completionsRoutes(deps));
   app.route("/", embeddingsRoutes(deps));
   app.route("/", collectionsRoutes(deps));
+  app.route("/", statusRoutes(deps, telemetry.metrics ? { completionTokens: completionTokensFromMetrics(telemetry.metrics) } : {}));
+  app.route("/", uiRoutes());
 
   app.notFound((c) => c.json(errorBody(notFound(`Unknown route: ${c.req.method} ${c.req.path}`, { code: "unknown_url" })), 404));
   app.onError(function onError(err, c) {

@@ -14,7 +14,7 @@ import { registryEmbedder } from "./embedder.js";
 import { LruCacheStore, ResponseCache } from "../cache/index.js";
 import type { GenerationResult } from "../types.js";
 // --- observability and security ---
-import { createMetrics, instrumentCache, instrumentPool, serveMetrics, type GatewayMetrics, type MetricsServer } from "../telemetry/index.js";
+import { createMetrics, instrumentCache, instrumentPool, instrumentRetrieval, serveMetrics, type GatewayMetrics, type MetricsServer } from "../telemetry/index.js";
 import { responseId } from "./routes/generation-common.js";
 
 export interface Gateway {
@@ -69,6 +69,7 @@ export async function startGateway({ config, logger = createLogger({ level: conf
     rrfK: config.rag.rrfK,
     scoreFloor: config.rag.scoreFloor,
   });
+  instrumentRetrieval(rag, { metrics }); // --- observability: `retrieval` spans and latency
   const app = createApp({ config, registry, logger, cache, rag, draining: () => draining }, { metrics, mountMetricsRoute: config.telemetry.metricsPort === 0 });
 
   const started = registry.start();

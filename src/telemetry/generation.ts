@@ -35,6 +35,7 @@ import {
   ATTR_SWITCHYARD_CACHED_PROMPT_TOKENS,
   ATTR_SWITCHYARD_QUEUE_MS,
   ATTR_SWITCHYARD_REQUEST_ID,
+  ATTR_SWITCHYARD_RETRIEVAL_PASSAGES,
   ATTR_SWITCHYARD_SHARD,
   ATTR_SWITCHYARD_TTFT_MS,
   EVENT_GEN_AI_FIRST_TOKEN,
@@ -331,4 +332,36 @@ export function traceRetrieval<T>({ metrics, attributes = {} }: { metrics?: Gate
       metrics?.observeRetrieval(performance.now() - started);
     }
   });
+}
+
+/** Anything with a retrieval `search`; `RagService` satisfies it. */
+export interface Searchable<Q, R> {
+  search(request: Q): Promise<R>;
+}
+
+/**
+ * Decorates a retrieval service so each `search` is a `retrieval` span (with
+ * the number of passages, never the query text) and a latency observation.
+ *
+ * @example
+ * ```ts
+ * instrumentRetrieval(rag, { metrics });
+ * ```
+ */
+export function instrumentRetrieval<Q, R>(service: Searchable<Q, R>, { metrics }: { metrics?: GatewayMetrics } = {}): void {
+  if (instrumented.has(service)) return;
+  instrumented.add(service);
+  const search = service.search.bind(service);
+  service.search = (request) => {
+    const started = performance.now();
+    return withSpan(SPAN_RETRIEVAL, {}, async (span) => {
+      try {
+        const found = await search(request);
+        if (Array.isArray(found)) span.setAttribute(ATTR_SWITCHYARD_RETRIEVAL_PASSAGES, found.length);
+        return found;
+      } finally {
+        metrics?.observeRetrieval(performance.now() - started);
+      }
+    });
+  };
 }

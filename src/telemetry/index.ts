@@ -48,6 +48,8 @@ export {
   instrumentPool,
   instrumentCache,
   traceRetrieval,
+  instrumentRetrieval,
+  type Searchable,
   type GenerationHandle,
   type GenerationSpanInit,
   type GenerationTelemetryOptions,

@@ -62,3 +62,4 @@ export const ATTR_SWITCHYARD_TTFT_MS = "switchyard.ttft_ms";
 export const ATTR_SWITCHYARD_CACHED_PROMPT_TOKENS = "switchyard.cached_prompt_tokens";
 export const ATTR_SWITCHYARD_CACHE_RESULT = "switchyard.cache.result";
 export const ATTR_SWITCHYARD_TENANT = "switchyard.tenant";
+export const ATTR_SWITCHYARD_RETRIEVAL_PASSAGES = "switchyard.retrieval.passages";

@@ -10,9 +10,9 @@
  * Span tree of one generation request:
  * ```
  * POST /v1/chat/completions          (server span, traceRequests)
- * ├── cache.lookup                   (instrumentCache / withSpan)
- * ├── retrieval                      (traceRetrieval, when the model is RAG-bound)
- * └── chat <model>                   (generation span, GenAI attributes, event gen_ai.first_token)
+ * ├── retrieval                      (instrumentRetrieval, grounded chats; first: the cache key holds the collection version)
+ * ├── cache.lookup                   (instrumentCache)
+ * └── chat <model>                   (instrumentPool: GenAI attributes, event gen_ai.first_token)
  *     ├── queue.wait                 (until a slot was granted)
  *     └── … spans of the shard, continued from the `traceparent` sent with the request
  * ```
@@ -245,6 +245,8 @@ export function traceRequests({ trustIncomingContext = true }: TraceRequestsOpti
       span.setAttribute(ATTR_ERROR_TYPE, String(status));
       span.setStatus({ code: SpanStatusCode.ERROR });
     }
+    // Tracing off: nothing to wait for, so leave the body alone.
+    if (!span.isRecording()) return span.end();
     whenResponseDone(c, () => span.end());
   };
 }

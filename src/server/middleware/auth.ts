@@ -35,6 +35,9 @@ export interface ApiKeyRecord {
 /** The principal of open local mode. */
 export const OPEN_PRINCIPAL: Principal = Object.freeze({ tenant: "default", keyId: "open" });
 
+/** Who a refused request ran as (for the access log): nobody, allowed no model. */
+export const ANONYMOUS_PRINCIPAL: Principal = Object.freeze({ tenant: "anonymous", keyId: "none", allowedModels: [] });
+
 const SHA256_PREFIX = "sha256:";
 const KEY_ID_HEX = 12;
 
@@ -54,6 +57,7 @@ export function hashApiKey(key: string): Buffer {
  * ```
  */
 export function hashApiKeys(keys: readonly ApiKeyConfig[]): ApiKeyRecord[] {
+  const seen = new Set<string>();
   return keys.map((k, i) => {
     let hash: Buffer;
     if (k.key.startsWith(SHA256_PREFIX)) {
@@ -61,9 +65,13 @@ export function hashApiKeys(keys: readonly ApiKeyConfig[]): ApiKeyRecord[] {
       if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error(`auth.keys[${i}].key: 'sha256:' must be followed by 64 hex digits`);
       hash = Buffer.from(hex, "hex");
     } else hash = hashApiKey(k.key);
+    const hex = hash.toString("hex");
+    // The same key twice would get two tenants or two sets of limits: refuse the ambiguity.
+    if (seen.has(hex)) throw new Error(`auth.keys[${i}].key: the same key is configured twice`);
+    seen.add(hex);
     return {
       hash,
-      keyId: hash.toString("hex").slice(0, KEY_ID_HEX),
+      keyId: hex.slice(0, KEY_ID_HEX),
       tenant: k.tenant,
       ...(k.models ? { allowedModels: k.models } : {}),
       ...(k.requestsPerMinute === undefined ? {} : { requestsPerMinute: k.requestsPerMinute }),
@@ -122,6 +130,7 @@ export function auth({ keys = [] }: AuthOptions = {}): MiddlewareHandler<AppEnv>
       c.set("principal", OPEN_PRINCIPAL);
       return next();
     }
+    c.set("principal", ANONYMOUS_PRINCIPAL);
     const key = presentedKey(c.req);
     if (key === undefined) {
       throw unauthorized("You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.");

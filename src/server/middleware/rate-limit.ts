@@ -313,7 +313,16 @@ export interface RateLimitOptions {
   windowMs?: number;
   /** Use this limiter instead of building one from `keys` (share it, inspect it in tests). */
   limiter?: RateLimiter;
+  /**
+   * POST paths whose JSON body is read at admission to reserve tokens and spot
+   * streams. Only endpoints under the general body limit: reading a body here
+   * happens before any route-level limit (document uploads have their own).
+   */
+  estimatePaths?: readonly string[];
 }
+
+/** The OpenAI endpoints that spend tokens. */
+export const TOKEN_PATHS: readonly string[] = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings"];
 
 /**
  * Enforces the principal's limits (mount after `auth`). Unlimited keys and
@@ -325,14 +334,22 @@ export interface RateLimitOptions {
  * app.use("/v1/*", rateLimit({ keys: config.auth.keys, defaultMaxTokens: config.limits.defaultMaxTokens }));
  * ```
  */
-export function rateLimit({ keys = [], defaultMaxTokens = 256, maxTokensCap = Infinity, windowMs = 60_000, limiter }: RateLimitOptions = {}): MiddlewareHandler<AppEnv> {
+export function rateLimit({
+  keys = [],
+  defaultMaxTokens = 256,
+  maxTokensCap = Infinity,
+  windowMs = 60_000,
+  limiter,
+  estimatePaths = TOKEN_PATHS,
+}: RateLimitOptions = {}): MiddlewareHandler<AppEnv> {
   const limits = limiter ?? new RateLimiter({ keys: hashApiKeys(keys), windowMs });
+  const peek = new Set(estimatePaths);
   return async function rateLimitMiddleware(c, next) {
     const keyId = c.get("principal").keyId;
     const keyLimits = limits.limitsOf(keyId);
     if (!keyLimits) return next();
     let request: { tokens: number; stream: boolean } = { tokens: 0, stream: false };
-    if (c.req.method === "POST" && (keyLimits.tokensPerMinute !== undefined || keyLimits.concurrentStreams !== undefined)) {
+    if (c.req.method === "POST" && peek.has(c.req.path) && (keyLimits.tokensPerMinute !== undefined || keyLimits.concurrentStreams !== undefined)) {
       // Hono caches the text: the route's own parse reads the same string (and the body limit still applies).
       request = estimateRequestTokens(await c.req.text(), { defaultMaxTokens, maxTokensCap });
     }
