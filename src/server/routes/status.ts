@@ -27,8 +27,11 @@ export interface StatusBody {
 }
 
 export interface StatusRouteOptions {
-  /** Monotonic count of completion tokens since start (e.g. read from the metrics registry). */
-  completionTokens?: () => number | Promise<number>;
+  /**
+   * Monotonic count of completion tokens since start, e.g.
+   * {@link completionTokensFromMetrics}; `null` when it cannot be read.
+   */
+  completionTokens?: () => number | null | Promise<number | null>;
   /** Clock in ms, injectable for tests. */
   now?: () => number;
 }
@@ -62,10 +65,39 @@ export function statusRoutes(deps: GatewayDeps, options: StatusRouteOptions = {}
       models: registry.snapshot(),
       cache: cache ? { counters: cache.counters(), stats: cache.stats() } : null,
       uptimeSeconds: Math.round((now() - startedAt) / 100) / 10,
-      completionTokens: options.completionTokens ? await options.completionTokens() : null,
+      completionTokens: (await options.completionTokens?.()) ?? null,
     };
     c.header("cache-control", "no-store");
     return c.json(body);
   });
   return app;
+}
+
+/** The part of the gateway's metrics (prom-client's registry) that {@link completionTokensFromMetrics} reads. */
+export interface MetricsRegistryLike {
+  registry: {
+    getSingleMetric(name: string): { get(): Promise<{ values: ReadonlyArray<{ value: number }> }> } | undefined;
+  };
+}
+
+/** The counter the telemetry module increments for every completed generation. */
+const COMPLETION_TOKENS_METRIC = "switchyard_completion_tokens_total";
+
+/**
+ * Reads the completion-token counter (summed over models) from the
+ * gateway's metrics, so the console can show tokens/s without a second
+ * counter that could drift from `/metrics`.
+ *
+ * @example
+ * ```ts
+ * app.route("/", statusRoutes(deps, { completionTokens: completionTokensFromMetrics(metrics) }));
+ * ```
+ */
+export function completionTokensFromMetrics(metrics: MetricsRegistryLike): () => Promise<number | null> {
+  return async () => {
+    const metric = metrics.registry.getSingleMetric(COMPLETION_TOKENS_METRIC);
+    if (!metric) return null;
+    const { values } = await metric.get();
+    return values.reduce((sum, v) => sum + v.value, 0);
+  };
 }

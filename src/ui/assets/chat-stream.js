@@ -140,7 +140,15 @@ export async function streamChat({ request, key, signal, onText }) {
  * @returns {number | null}
  */
 export function tokensPerSecond(out) {
+  // A replayed cache hit arrives at once: there was no decoding to measure.
+  if (out.cache === "hit") return null;
   const tokens = out.usage?.completion_tokens ?? out.deltas;
-  if (out.decodeMs === null || out.decodeMs <= 0 || tokens < 2) return null;
-  return (tokens - 1) / (out.decodeMs / 1000);
+  let decodeMs = out.decodeMs ?? 0;
+  // Chunks bunched up in transit (a proxy's buffer) make the page's clock useless: use the server's.
+  if (decodeMs < MIN_MEASURABLE_MS) decodeMs = out.switchyard?.decode_ms ?? 0;
+  if (decodeMs < MIN_MEASURABLE_MS || tokens < 2) return null;
+  return (tokens - 1) / (decodeMs / 1000);
 }
+
+/** Below this a decode time is mostly timer and network jitter. */
+const MIN_MEASURABLE_MS = 50;

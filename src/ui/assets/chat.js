@@ -1,5 +1,5 @@
 // @ts-check
-/* global document, location, AbortController, HTMLButtonElement, HTMLDivElement, HTMLElement, HTMLFormElement, HTMLInputElement, HTMLOListElement, HTMLParagraphElement, HTMLSelectElement, HTMLTextAreaElement, URLSearchParams */
+/* global document, window, location, AbortController, HTMLButtonElement, HTMLDivElement, HTMLElement, HTMLFormElement, HTMLInputElement, HTMLOListElement, HTMLParagraphElement, HTMLSelectElement, HTMLTextAreaElement, URLSearchParams */
 /**
  * The support chat page: pickers, settings, and the conversation loop. The
  * whole message list is sent every turn (the API is stateless), and answers
@@ -12,7 +12,8 @@ import { assistantMessage, userMessage } from "./chat-view.js";
 import { renderCitations } from "./citations.js";
 
 const query = new URLSearchParams(location.search);
-if (query.get("embed") === "1") document.body.classList.add("embed");
+const embedded = query.get("embed") === "1";
+if (embedded) document.body.classList.add("embed");
 
 const ui = {
   model: byId("model", HTMLSelectElement),
@@ -33,7 +34,7 @@ const ui = {
   send: byId("send", HTMLButtonElement),
   stop: byId("stop", HTMLButtonElement),
 };
-const conversation = /** @type {HTMLElement} */ (ui.messages.parentElement);
+const scroller = /** @type {HTMLElement} */ (ui.messages.parentElement);
 
 /** @type {Array<{ role: "user" | "assistant", content: string }>} */
 let history = [];
@@ -41,6 +42,8 @@ let history = [];
 let inFlight = null;
 let apiKey = loadApiKey();
 let answers = 0;
+/** Bumped by "New chat", so an answer still settling cannot write into the next conversation. */
+let conversation = 0;
 
 /**
  * @param {string} text
@@ -77,6 +80,7 @@ async function loadPickers() {
   } catch (err) {
     ui.model.replaceChildren(h("option", {}, "Unavailable"));
     setStatus(`Could not list models: ${describeError(err)}`, "error");
+    document.documentElement.dataset.pickers = "loaded";
     return;
   }
   try {
@@ -94,6 +98,8 @@ async function loadPickers() {
     ui.collectionField.hidden = true;
     setStatus(`Could not list collections: ${describeError(err)}`, "error");
   }
+  // For scripts and tests: both pickers are final now.
+  document.documentElement.dataset.pickers = "loaded";
 }
 
 /** @param {boolean} busy */
@@ -106,8 +112,8 @@ function setBusy(busy) {
 
 /** Follows the stream only while the reader is at the bottom, so scrolling up to read is not undone. */
 function scrollToEnd(force = false) {
-  const nearBottom = conversation.scrollHeight - conversation.scrollTop - conversation.clientHeight < 80;
-  if (force || nearBottom) conversation.scrollTop = conversation.scrollHeight;
+  const nearBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 80;
+  if (force || nearBottom) scroller.scrollTop = scroller.scrollHeight;
 }
 
 /** @returns {Record<string, unknown>} the request body without messages */
@@ -138,6 +144,7 @@ async function ask(question) {
   setBusy(true);
   setStatus("Generating the answer…");
   const id = ++answers;
+  const turn = conversation;
   try {
     const out = await streamChat({
       request: { ...options, messages: history.slice() },
@@ -151,12 +158,14 @@ async function ask(question) {
     const sources = out.citations.length
       ? renderCitations({ citations: out.citations, collection, question, key: apiKey, idPrefix: `answer-${id}-source` })
       : null;
+    if (turn !== conversation) return;
     view.finish(out, sources);
     // A stopped answer stays in the conversation as far as it got; an empty one is dropped with its question.
     if (out.text) history.push({ role: "assistant", content: out.text });
     else history.pop();
     setStatus(out.stopped ? "Stopped." : "Answer complete.");
   } catch (err) {
+    if (turn !== conversation) return;
     history.pop();
     const message = describeError(err);
     view.fail(message);
@@ -193,11 +202,15 @@ ui.prompt.addEventListener("input", autoGrow);
 
 ui.stop.addEventListener("click", () => inFlight?.abort());
 document.addEventListener("keydown", (event) => {
-  if (event.key === "Escape" && inFlight) inFlight.abort();
+  if (event.key !== "Escape") return;
+  if (inFlight) inFlight.abort();
+  // In the widget's frame, Escape with nothing to stop closes the widget (the host page cannot see keys typed here).
+  else if (embedded && window.parent !== window) window.parent.postMessage({ type: "switchyard:close" }, "*");
 });
 
 ui.newChat.addEventListener("click", () => {
   inFlight?.abort();
+  conversation++;
   history = [];
   ui.messages.replaceChildren();
   ui.emptyState.hidden = false;

@@ -110,7 +110,7 @@ function slotsCell(s) {
   const fill = h("span", { class: "slots-fill" });
   fill.style.width = `${s.slotsTotal > 0 ? (100 * s.slotsBusy) / s.slotsTotal : 0}%`;
   bar.append(fill);
-  return h("td", { class: "slots" }, h("span", {}, `${s.slotsBusy} / ${s.slotsTotal}`), bar);
+  return h("td", { class: "slots", "data-label": "Slots busy" }, h("span", { class: "slots-value" }, `${s.slotsBusy} / ${s.slotsTotal}`, bar));
 }
 
 /**
@@ -150,11 +150,11 @@ export function renderModels(models) {
                 "tr",
                 { "data-shard": s.id },
                 h("th", { scope: "row" }, h("span", { class: "shard-id" }, s.id), h("span", { class: "shard-kind" }, s.kind)),
-                h("td", {}, stateBadge(s.state)),
-                h("td", {}, breakerBadge(s.breaker)),
+                h("td", { "data-label": "State" }, stateBadge(s.state)),
+                h("td", { "data-label": "Breaker" }, breakerBadge(s.breaker)),
                 slotsCell(s),
-                h("td", { class: "num" }, String(s.restarts)),
-                h("td", { class: "last-error" }, s.lastError ?? "–"),
+                h("td", { class: "num", "data-label": "Restarts" }, String(s.restarts)),
+                h("td", { class: "last-error", "data-label": "Last error" }, s.lastError ?? "–"),
               ),
             ),
           ),

@@ -74,11 +74,18 @@
     if (open) frame?.focus();
   };
   button.addEventListener("click", () => setOpen(panel.hidden));
+  const close = () => {
+    if (panel.hidden) return;
+    setOpen(false);
+    button.focus();
+  };
   window.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && !panel.hidden) {
-      setOpen(false);
-      button.focus();
-    }
+    if (event.key === "Escape") close();
+  });
+  // Escape pressed inside the frame: the chat page asks to be closed.
+  window.addEventListener("message", (event) => {
+    const data = /** @type {unknown} */ (event.data);
+    if (event.origin === origin && event.source === frame?.contentWindow && typeof data === "object" && data !== null && "type" in data && data.type === "switchyard:close") close();
   });
 
   root.append(panel, button);
