@@ -20,8 +20,13 @@
  * embedder, ingestion chunks/s and hybrid search p50/p95.
  *
  * Results go to results/eval-retrieval-<timestamp>.json and a markdown table
- * on stdout. Other flags: --out DIR, --data CSV, --seed N, --keep (keep the
- * temporary LanceDB directory), --chunk-size N, --chunk-overlap N.
+ * on stdout. Flags: --limit N (queries: default 300 for Bitext, all for BEIR),
+ * --top-k K (default 10), --queries N (synthetic, default 200), --out DIR,
+ * --data CSV, --seed N, --keep (keep the temporary LanceDB directory),
+ * --chunk-size N, --chunk-overlap N (defaults 800/100, as in the config).
+ * `--embedder hashing:dimension=768,charNgramWeight=0.3` sets HashingEmbedder
+ * options; `gguf:PATH` embeds with a local GGUF through node-llama-cpp (slow on
+ * CPU: one text at a time).
  */
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";

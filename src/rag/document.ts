@@ -3,9 +3,6 @@
  * it, and the chunks it is cut into before embedding and storage.
  */
 
-/** Scalar metadata values are filterable; anything JSON is stored. */
-export type MetadataValue = string | number | boolean | null | MetadataValue[] | { [key: string]: MetadataValue };
-
 /**
  * A document to ingest. `id` is the upsert key within a (tenant, collection).
  *
@@ -20,6 +17,7 @@ export interface RagDocument {
   title?: string;
   /** Where it came from (path, URL); shown in citations. */
   source?: string;
+  /** Any JSON object; scalar values (and arrays of scalars) are filterable, see filters.ts. */
   metadata?: Record<string, unknown>;
   /**
    * How to split the text. Defaults to `markdown` when `source` (or `id`) ends

@@ -4,7 +4,7 @@
  * prompts with citations.
  */
 export { RagService, type RagServiceOptions } from "./service.js";
-export type { RagDocument, Chunk, UpsertResult, UpsertProgress, MetadataValue } from "./document.js";
+export type { RagDocument, Chunk, UpsertResult, UpsertProgress } from "./document.js";
 export { type Embedder, embedInBatches } from "./embedder.js";
 export { HashingEmbedder, type HashingEmbedderOptions } from "./hashing-embedder.js";
 export { Chunker, isMarkdown, type ChunkerOptions } from "./chunker.js";
