@@ -88,7 +88,9 @@ export function createApp(deps: GatewayDeps, telemetry: AppTelemetry = {}): Hono
     // The client is gone: nobody reads this, but close cleanly (499 as nginx logs it).
     if (err instanceof ClientAbortError || (err instanceof Error && err.name === "AbortError")) return c.body(null, 499 as 400);
     const gw = toGatewayError(err);
-    if (gw.status >= 500) logger.error({ requestId: c.get("requestId"), code: gw.code, err: gw.cause ?? gw }, "request failed");
+    // Overload and deadlines are expected under load: one line, no stack. Engine faults get the cause.
+    if (gw.status === 503 || gw.status === 504) logger.warn({ requestId: c.get("requestId"), status: gw.status, code: gw.code }, "request refused");
+    else if (gw.status >= 500) logger.error({ requestId: c.get("requestId"), code: gw.code, err: gw.cause ?? gw }, "request failed");
     for (const [k, v] of Object.entries(gw.headers)) c.header(k, v);
     return c.json(errorBody(gw), gw.status as 400);
   });
