@@ -116,13 +116,17 @@ describe("response cache over HTTP", () => {
   it("coalesces 10 concurrent identical misses into one generation", async () => {
     const cache = t.gateway.cache!;
     const before = cache.counters();
-    const body = { model: "tiny", messages: [{ role: "user", content: fresh() }], max_tokens: 24, temperature: 0 };
+    const body = { model: "tiny", messages: [{ role: "user", content: fresh() }], max_tokens: 200, temperature: 0 };
     const results = await Promise.all(Array.from({ length: 10 }, () => chat(body)));
     const texts = new Set(results.map((r) => r.json.choices[0]!.message.content));
     expect(texts.size).toBe(1);
     const after = cache.counters();
-    expect(after.miss - before.miss).toBe(10);
-    expect(after.coalesced - before.coalesced).toBe(9);
+    const misses = after.miss - before.miss;
+    const hits = after.hit - before.hit;
+    // Every request either joined the one generation or (arriving after it was stored) hit the cache.
+    expect(misses + hits).toBe(10);
+    expect(misses - (after.coalesced - before.coalesced)).toBe(1);
+    expect(after.coalesced - before.coalesced).toBeGreaterThan(0);
     expect(after.stored - before.stored).toBe(1);
   });
 
