@@ -21,6 +21,58 @@ export interface ToolCall {
   function: { name: string; arguments: string };
 }
 
+/** A function the model may call (OpenAI `tools[i].function`), parameters already checked and normalized. */
+export interface ToolDefinition {
+  name: string;
+  description?: string;
+  /** A JSON schema of type object that node-llama-cpp's grammar can express. */
+  parameters: Record<string, unknown>;
+}
+
+/**
+ * Tools offered to the model on a chat request. `tool_choice: "none"` never
+ * reaches the engine (the request is plain chat).
+ * - `auto`: the chat template documents the tools; the model decides.
+ * - `required` / `{ name }`: a grammar forces one call (or several, with `parallel`).
+ */
+export interface ToolsRequest {
+  tools: ToolDefinition[];
+  choice: "auto" | "required" | { name: string };
+  /** Several calls in one answer (`parallel_tool_calls`, default true). */
+  parallel: boolean;
+}
+
+/** A tool call the model made; the server gives it its `call_…` id. */
+export interface GeneratedToolCall {
+  name: string;
+  /** The arguments as JSON text, exactly as generated. */
+  arguments: string;
+}
+
+/** A piece of one tool call while streaming: the first piece of a call names it, later ones extend its arguments. */
+export interface ToolCallFragment {
+  /** Position of the call in the answer (0-based). */
+  index: number;
+  name?: string;
+  arguments: string;
+}
+
+/** One alternative at a token position. `logprob` is the natural log of its probability. */
+export interface TokenAlternative {
+  token: string;
+  logprob: number;
+  /** UTF-8 bytes of `token`. */
+  bytes: number[];
+}
+
+/** One generated token with its log probability and the most likely alternatives at its position. */
+export interface TokenLogprob extends TokenAlternative {
+  /** Character offset of the token's text in the answer. */
+  offset: number;
+  /** Most likely tokens at this position, most likely first (as many as asked for). */
+  top: TokenAlternative[];
+}
+
 /** Constrains output to JSON (any object) or to a JSON schema. */
 export type OutputGrammar =
   | { type: "json_object" }
@@ -38,11 +90,13 @@ export interface SamplingParams {
   presencePenalty: number;
   frequencyPenalty: number;
   grammar?: OutputGrammar;
+  /** Report log probabilities with this many alternatives per token (0-20); absent = no logprobs. */
+  logprobs?: number;
 }
 
 /** What a backend is asked to do: chat (templated) or raw completion. */
 export type GenerationInput =
-  | { kind: "chat"; messages: ChatMessage[] }
+  | { kind: "chat"; messages: ChatMessage[]; tools?: ToolsRequest }
   | { kind: "completion"; prompt: string };
 
 export interface GenerationRequest {
@@ -81,6 +135,10 @@ export interface GenerationTimings {
 export interface GeneratedChunk {
   text: string;
   tokens: number;
+  /** Log probabilities of the tokens whose text this chunk carries (when asked for). */
+  logprobs?: TokenLogprob[];
+  /** Tool-call pieces generated in this chunk. */
+  toolCalls?: ToolCallFragment[];
 }
 
 export interface GenerationResult {
@@ -90,6 +148,10 @@ export interface GenerationResult {
   timings: GenerationTimings;
   /** Which shard produced it (`model#index` or a remote name). */
   shard: string;
+  /** Tool calls the model made; `finishReason` stays `stop`/`length` (the server reports `tool_calls`). */
+  toolCalls?: GeneratedToolCall[];
+  /** Per-token log probabilities of `text`, when asked for. */
+  logprobs?: TokenLogprob[];
 }
 
 /** Callbacks and cancellation for one generation. */

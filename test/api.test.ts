@@ -218,12 +218,14 @@ describe("errors are OpenAI envelopes with the right status", () => {
   });
 
   it.each([
-    [{ n: 2 }, "n"],
+    [{ n: 5 }, "n"],
     [{ bogus: true }, "bogus"],
     [{ temperature: 5 }, "temperature"],
     [{ stop: ["a", "b", "c", "d", "e"] }, "stop"],
     [{ messages: [{ role: "wizard", content: "x" }] }, "messages[0].role"],
-    [{ logprobs: true }, "logprobs"],
+    [{ logprobs: true, response_format: { type: "json_object" } }, "logprobs"],
+    [{ top_logprobs: 21, logprobs: true }, "top_logprobs"],
+    [{ tool_choice: "required" }, "tool_choice"],
     [{ max_tokens: 1_000_000 }, "max_tokens"],
   ])("%j → 400 with param %s", async (patch, param) => {
     const res = await post("/v1/chat/completions", { model: "tiny", messages: user("x"), ...patch });

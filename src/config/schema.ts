@@ -75,6 +75,8 @@ export const configSchema = z.object({
       maxTokensCap: positiveInt.default(4096),
       defaultMaxTokens: positiveInt.default(256),
       maxStop: positiveInt.max(16).default(4),
+      /** Largest `n` (choices per request); each choice takes its own slot. */
+      maxN: positiveInt.max(16).default(4),
       maxEmbeddingInputs: positiveInt.default(256),
       /** Per-request deadline (ms) and the cap on a client's `timeout` extension. */
       requestTimeoutMs: positiveInt.default(120_000),

@@ -8,6 +8,7 @@
  * Keeping them also keeps each slot's KV cache, which is what makes prefix reuse
  * work: LlamaChat only evaluates the tokens after the longest common prefix.
  */
+import { randomInt } from "node:crypto";
 import {
   getLlama,
   GeneralChatWrapper,
@@ -15,9 +16,10 @@ import {
   Llama2ChatWrapper,
   LlamaChat,
   LlamaCompletion,
+  LlamaVocabularyType,
   resolveChatWrapper,
   LlamaLogLevel,
-  type ChatHistoryItem,
+  type ChatModelFunctions,
   type ChatWrapper,
   type Llama,
   type LlamaContext,
@@ -25,20 +27,34 @@ import {
   type LlamaEmbeddingContext,
   type LlamaGrammar,
   type LlamaModel,
+  type LlamaText,
   type Token,
 } from "node-llama-cpp";
-import type { ChatMessage, GenerationInput, GeneratedChunk, OutputGrammar, SamplingParams } from "../types.js";
+import type { GenerationInput, GeneratedChunk, OutputGrammar, SamplingParams, ToolsRequest } from "../types.js";
 import type { ShardInfo, ShardSpec, WireDone, WireError } from "./protocol.js";
+import { toChatHistory } from "./chat-history.js";
+import { forcedCallSchema, functionsOf, supportsParallelCalls } from "./tools.js";
+import { ForcedCallStream } from "./forced-call-stream.js";
+import { AutoCallCollector } from "./auto-calls.js";
+import { generateWithLogprobs } from "./logprob-generation.js";
 
 /** An error with a protocol code, so the gateway can tell client mistakes from engine faults. */
 export class EngineError extends Error {
   constructor(
     readonly code: WireError["code"],
     message: string,
+    /** The request field at fault, for client errors. */
+    readonly param?: string,
   ) {
     super(message);
     this.name = "EngineError";
   }
+}
+
+/** A chat prompt rendered by the chat wrapper: its tokens and the texts/tokens that end the answer. */
+interface RenderedChat {
+  tokens: Token[];
+  stopTriggers: LlamaText[];
 }
 
 interface Slot {
@@ -134,7 +150,12 @@ export class LlamaEngine {
   }
 
   private async generateOn(slot: Slot, input: GenerationInput, params: SamplingParams, cb: GenerateCallbacks): Promise<WireDone> {
-    const prompt = this.promptTokens(input);
+    const tools = input.kind === "chat" ? input.tools : undefined;
+    if (params.logprobs !== undefined && (params.grammar || tools)) {
+      throw new EngineError("invalid_request", "logprobs cannot be combined with response_format or tools.", "logprobs");
+    }
+    const rendered = input.kind === "chat" ? this.renderChat(input.messages, tools) : undefined;
+    const prompt = input.kind === "chat" ? rendered!.tokens : this.model.tokenize(input.prompt, false);
     const contextSize = slot.sequence.contextSize;
     if (prompt.length >= contextSize) {
       throw new EngineError(
@@ -145,59 +166,193 @@ export class LlamaEngine {
     // Clamp so generation never needs a context shift: a shifted context silently drops history.
     const maxTokens = Math.min(params.maxTokens, contextSize - prompt.length);
     const cachedPromptTokens = slot.sequence.compareContextTokens(prompt).firstDifferentIndex;
-    const grammar = params.grammar ? await this.grammarFor(params.grammar) : undefined;
-
-    const outputBefore = slot.sequence.tokenMeter.usedOutputTokens;
-    const started = performance.now();
-    let firstTokenAt = 0;
-    let pendingTokens = 0;
-    const common = {
+    const run: Run = {
+      slot,
+      params,
+      cb,
       maxTokens,
+      prompt,
+      started: performance.now(),
+      firstTokenAt: 0,
+      outputBefore: slot.sequence.tokenMeter.usedOutputTokens,
+    };
+
+    let out: Omit<WireDone, "usage" | "cachedPromptTokens" | "ttftMs" | "decodeMs"> & { completionTokens?: number };
+    if (params.logprobs !== undefined) out = await this.runWithLogprobs(run, rendered);
+    else if (input.kind === "chat" && tools && tools.choice !== "auto") out = await this.runForcedCall(run, rendered!, tools);
+    else if (input.kind === "chat") out = await this.runChat(run, input.messages, tools);
+    else out = await this.runCompletion(run);
+
+    const finishedAt = performance.now();
+    const { completionTokens, ...rest } = out;
+    return {
+      ...rest,
+      usage: { promptTokens: prompt.length, completionTokens: completionTokens ?? slot.sequence.tokenMeter.usedOutputTokens - run.outputBefore },
+      cachedPromptTokens,
+      ttftMs: (run.firstTokenAt || finishedAt) - run.started,
+      decodeMs: run.firstTokenAt ? finishedAt - run.firstTokenAt : 0,
+    };
+  }
+
+  /** Options shared by LlamaChat and LlamaCompletion; chunks are reported with the tokens they carry. */
+  private commonOptions(run: Run) {
+    const { params, cb } = run;
+    let pendingTokens = 0;
+    return {
+      maxTokens: run.maxTokens,
       temperature: params.temperature,
       topP: params.topP,
       topK: params.topK,
-      ...(params.seed === undefined ? {} : { seed: params.seed }),
+      // Unseeded, node-llama-cpp seeds with the current second: the choices of an `n` request
+      // (and any two requests in the same second) would sample alike.
+      seed: params.seed ?? randomInt(2 ** 32 - 1),
       repeatPenalty: repeatPenaltyFor(params),
-      customStopTriggers: params.stop,
-      ...(grammar ? { grammar } : {}),
       signal: cb.signal,
       stopOnAbortSignal: true,
       onToken: (tokens: Token[]) => {
-        if (firstTokenAt === 0) firstTokenAt = performance.now();
+        if (run.firstTokenAt === 0) run.firstTokenAt = performance.now();
         pendingTokens += tokens.length;
       },
       onTextChunk: (text: string) => {
-        if (firstTokenAt === 0) firstTokenAt = performance.now();
+        if (run.firstTokenAt === 0) run.firstTokenAt = performance.now();
         cb.onChunk({ text, tokens: pendingTokens });
         pendingTokens = 0;
       },
     };
+  }
 
-    let text: string;
-    let stopReason: string;
-    if (input.kind === "chat") {
-      const res = await slot.chat.generateResponse(toChatHistory(input.messages), {
-        ...common,
-        // Generation is clamped to the free context above, so a shift would only hide a bug.
-        contextShift: { size: 0, strategy: "eraseFirstResponseAndKeepFirstSystem" },
-      });
-      text = res.response;
-      stopReason = res.metadata.stopReason;
-    } else {
-      const res = await slot.completion.generateCompletionWithMeta(prompt, { ...common, disableContextShift: true });
-      text = res.response;
-      stopReason = res.metadata.stopReason;
+  /** Plain chat, or `tool_choice: auto`: the template documents the tools and generation stops at a call. */
+  private async runChat(run: Run, messages: ChatMessageList, tools: ToolsRequest | undefined) {
+    const common = this.commonOptions(run);
+    const history = toChatHistory(messages);
+    // Generation is clamped to the free context above, so a shift would only hide a bug.
+    const contextShift = { size: 0, strategy: "eraseFirstResponseAndKeepFirstSystem" } as const;
+    const stop = { customStopTriggers: run.params.stop };
+    if (!tools) {
+      const grammar = run.params.grammar ? await this.grammarFor(run.params.grammar) : undefined;
+      const res = await run.slot.chat.generateResponse(history, { ...common, ...stop, contextShift, ...(grammar ? { grammar } : {}) });
+      this.throwIfAborted(run, res.metadata.stopReason);
+      return { text: res.response, finishReason: finishOf(res.metadata.stopReason) };
     }
-    if (cb.signal.aborted || stopReason === "abort") throw new EngineError("aborted", "Generation aborted.");
-    const finishedAt = performance.now();
-    return {
-      text,
-      finishReason: stopReason === "maxTokens" ? "length" : "stop",
-      usage: { promptTokens: prompt.length, completionTokens: slot.sequence.tokenMeter.usedOutputTokens - outputBefore },
-      cachedPromptTokens,
-      ttftMs: (firstTokenAt || finishedAt) - started,
-      decodeMs: firstTokenAt ? finishedAt - firstTokenAt : 0,
-    };
+    await this.checkToolSchemas(tools);
+    const calls = new AutoCallCollector((fragments) => {
+      if (run.firstTokenAt === 0) run.firstTokenAt = performance.now();
+      run.cb.onChunk({ text: "", tokens: 0, toolCalls: fragments });
+    });
+    const res = await run.slot.chat.generateResponse(history, {
+      ...common,
+      ...stop,
+      contextShift,
+      functions: functionsOf(tools.tools),
+      documentFunctionParams: true,
+      ...(tools.parallel ? {} : { maxParallelFunctionCalls: 1 }),
+      onFunctionCallParamsChunk: (chunk) => calls.onParamsChunk(chunk.callIndex, chunk.functionName, chunk.paramsChunk),
+    });
+    this.throwIfAborted(run, res.metadata.stopReason);
+    const toolCalls = calls.finish(res.functionCalls ?? []);
+    return { text: res.response, finishReason: finishOf(res.metadata.stopReason), ...(toolCalls.length ? { toolCalls } : {}) };
+  }
+
+  /**
+   * `tool_choice: required` or a named tool: the tools are documented by the chat wrapper
+   * and a JSON-schema grammar forces `{"name", "arguments"}` (or an array of them).
+   */
+  private async runForcedCall(run: Run, rendered: RenderedChat, tools: ToolsRequest) {
+    await this.checkToolSchemas(tools);
+    const schema = forcedCallSchema(tools, supportsParallelCalls(this.chatWrapper));
+    const grammar = await this.grammarFor({ type: "json_schema", name: "tool_call", schema }, "tools");
+    const calls = new ForcedCallStream();
+    const common = this.commonOptions(run);
+    let pendingTokens = 0;
+    const res = await run.slot.completion.generateCompletionWithMeta(this.withoutPrependedBos(rendered.tokens), {
+      ...common,
+      grammar,
+      // The template's end-of-turn markers; `stop` strings do not cut a forced call.
+      customStopTriggers: rendered.stopTriggers,
+      disableContextShift: true,
+      onToken: (tokens: Token[]) => {
+        if (run.firstTokenAt === 0) run.firstTokenAt = performance.now();
+        pendingTokens += tokens.length;
+      },
+      onTextChunk: (text: string) => {
+        const fragments = calls.push(text);
+        run.cb.onChunk({ text: "", tokens: pendingTokens, ...(fragments.length ? { toolCalls: fragments } : {}) });
+        pendingTokens = 0;
+      },
+    });
+    this.throwIfAborted(run, res.metadata.stopReason);
+    return { text: "", finishReason: finishOf(res.metadata.stopReason), toolCalls: calls.calls };
+  }
+
+  private async runCompletion(run: Run) {
+    const common = this.commonOptions(run);
+    const grammar = run.params.grammar ? await this.grammarFor(run.params.grammar) : undefined;
+    const res = await run.slot.completion.generateCompletionWithMeta(run.prompt, {
+      ...common,
+      customStopTriggers: run.params.stop,
+      ...(grammar ? { grammar } : {}),
+      disableContextShift: true,
+    });
+    this.throwIfAborted(run, res.metadata.stopReason);
+    return { text: res.response, finishReason: finishOf(res.metadata.stopReason) };
+  }
+
+  /** Our own decoding loop, which reads the raw distribution at every step. */
+  private async runWithLogprobs(run: Run, rendered: RenderedChat | undefined) {
+    const stopStrings = [...run.params.stop];
+    const stopTokens = new Set<number>();
+    for (const trigger of rendered?.stopTriggers ?? []) {
+      if (trigger.values.every((v) => typeof v === "string")) stopStrings.push(trigger.toString());
+      else {
+        const tokens = trigger.tokenize(this.model.tokenizer);
+        if (tokens.length === 1) stopTokens.add(tokens[0]!);
+      }
+    }
+    const bos = this.prependedBos();
+    const prompt = rendered ? rendered.tokens : bos === null ? run.prompt : [bos, ...run.prompt];
+    const res = await generateWithLogprobs({
+      sequence: run.slot.sequence,
+      model: this.model,
+      prompt,
+      // BOS, when added here, takes one more place in the context.
+      maxTokens: Math.min(run.maxTokens, run.slot.sequence.contextSize - prompt.length),
+      params: run.params,
+      stopStrings: stopStrings.filter((s) => s.length > 0),
+      stopTokens,
+      signal: run.cb.signal,
+      onPiece: (piece) => run.cb.onChunk({ text: piece.text, tokens: piece.tokens, logprobs: piece.logprobs }),
+    });
+    run.firstTokenAt = res.firstTokenAt;
+    if (res.aborted || run.cb.signal.aborted) throw new EngineError("aborted", "Generation aborted.");
+    return { text: res.text, finishReason: res.finishReason, logprobs: res.logprobs, completionTokens: res.completionTokens };
+  }
+
+  private throwIfAborted(run: Run, stopReason: string): void {
+    if (run.cb.signal.aborted || stopReason === "abort") throw new EngineError("aborted", "Generation aborted.");
+  }
+
+  /**
+   * node-llama-cpp's grammar builder accepts schemas it cannot express (it falls back to
+   * looser rules); the gateway checks them first, and this catches what still fails to build.
+   */
+  private async checkToolSchemas(tools: ToolsRequest): Promise<void> {
+    for (const [i, tool] of tools.tools.entries()) {
+      await this.grammarFor({ type: "json_schema", name: tool.name, schema: tool.parameters }, `tools[${i}].function.parameters`);
+    }
+  }
+
+  /** The BOS token LlamaCompletion prepends itself (its own rule), or null. */
+  private prependedBos(): Token | null {
+    const type = this.model.vocabularyType;
+    if (type === LlamaVocabularyType.rwkv || type === LlamaVocabularyType.ugm) return null;
+    if (type === LlamaVocabularyType.wpm || this.model.tokens.shouldPrependBosToken) return this.model.tokens.bos;
+    return null;
+  }
+
+  /** A rendered chat starts with BOS already; LlamaCompletion would add a second one. */
+  private withoutPrependedBos(tokens: Token[]): Token[] {
+    const bos = this.prependedBos();
+    return bos !== null && tokens[0] === bos ? tokens.slice(1) : tokens;
   }
 
   async embed(texts: string[]): Promise<{ vectors: number[][]; tokens: number }> {
@@ -230,12 +385,20 @@ export class LlamaEngine {
 
   private promptTokens(input: GenerationInput): Token[] {
     if (input.kind === "completion") return this.model.tokenize(input.prompt, false);
-    const history = toChatHistory(input.messages);
-    const { contextText } = this.chatWrapper.generateContextState({ chatHistory: history });
-    return contextText.tokenize(this.model.tokenizer);
+    return this.renderChat(input.messages, input.tools).tokens;
   }
 
-  private async grammarFor(spec: OutputGrammar): Promise<LlamaGrammar> {
+  /** The chat as the wrapper renders it, tools documented the wrapper's own way (as LlamaChat does). */
+  private renderChat(messages: ChatMessageList, tools: ToolsRequest | undefined): RenderedChat {
+    const functions: ChatModelFunctions | undefined = tools ? functionsOf(tools.tools) : undefined;
+    const state = this.chatWrapper.generateContextState({
+      chatHistory: toChatHistory(messages),
+      ...(functions ? { availableFunctions: functions, documentFunctionParams: true } : {}),
+    });
+    return { tokens: state.contextText.tokenize(this.model.tokenizer), stopTriggers: state.stopGenerationTriggers };
+  }
+
+  private async grammarFor(spec: OutputGrammar, param = "response_format"): Promise<LlamaGrammar> {
     const key = JSON.stringify(spec.type === "json_object" ? spec.type : spec.schema);
     const hit = this.grammarCache.get(key);
     if (hit) return hit;
@@ -247,7 +410,7 @@ export class LlamaEngine {
           : // The schema was validated as an object; node-llama-cpp rejects what it cannot express.
             await this.llama.createGrammarForJsonSchema(spec.schema as Parameters<Llama["createGrammarForJsonSchema"]>[0]);
     } catch (err) {
-      throw new EngineError("invalid_grammar", `response_format.json_schema is not supported: ${errorMessage(err)}`);
+      throw new EngineError("invalid_grammar", `${param === "response_format" ? "response_format.json_schema" : param} is not supported: ${errorMessage(err)}`, param);
     }
     if (this.grammarCache.size > 64) this.grammarCache.clear();
     this.grammarCache.set(key, grammar);
@@ -271,22 +434,6 @@ function pickChatWrapper(model: LlamaModel, choice: ShardSpec["chatWrapper"]): C
   }
 }
 
-/**
- * OpenAI messages → node-llama-cpp history. A trailing empty model turn makes the
- * model answer as a new assistant message even when the client's list ends with one.
- */
-export function toChatHistory(messages: ChatMessage[]): ChatHistoryItem[] {
-  const history: ChatHistoryItem[] = [];
-  for (const m of messages) {
-    if (m.role === "system" || m.role === "developer") history.push({ type: "system", text: m.content });
-    else if (m.role === "assistant") history.push({ type: "model", response: [m.content] });
-    else if (m.role === "tool") history.push({ type: "user", text: `Tool result${m.toolCallId ? ` (${m.toolCallId})` : ""}:\n${m.content}` });
-    else history.push({ type: "user", text: m.content });
-  }
-  history.push({ type: "model", response: [] });
-  return history;
-}
-
 function repeatPenaltyFor(params: SamplingParams) {
   if (params.presencePenalty === 0 && params.frequencyPenalty === 0) return false as const;
   // penalty 1 disables llama.cpp's multiplicative penalty; OpenAI's two are additive.
@@ -295,4 +442,23 @@ function repeatPenaltyFor(params: SamplingParams) {
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+type ChatMessageList = Extract<GenerationInput, { kind: "chat" }>["messages"];
+
+/** One generation in flight: what every run mode needs. */
+interface Run {
+  slot: Slot;
+  params: SamplingParams;
+  cb: GenerateCallbacks;
+  maxTokens: number;
+  prompt: Token[];
+  started: number;
+  firstTokenAt: number;
+  /** The sequence's output-token meter before the run (usage = the difference). */
+  outputBefore: number;
+}
+
+function finishOf(stopReason: string): "stop" | "length" {
+  return stopReason === "maxTokens" ? "length" : "stop";
 }

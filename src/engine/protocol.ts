@@ -2,7 +2,7 @@
  * The typed IPC protocol between the gateway and a shard process.
  * Messages travel over Node's `fork` channel as JSON.
  */
-import type { GeneratedChunk, GenerationInput, SamplingParams, FinishReason, TokenUsage } from "../types.js";
+import type { GeneratedChunk, GeneratedToolCall, GenerationInput, SamplingParams, FinishReason, TokenLogprob, TokenUsage } from "../types.js";
 
 /** How a shard process loads its model. Sent once, as the first message. */
 export interface ShardSpec {
@@ -55,12 +55,18 @@ export interface WireDone {
   cachedPromptTokens: number;
   ttftMs: number;
   decodeMs: number;
+  /** Calls the model made (`finishReason` stays stop/length). */
+  toolCalls?: GeneratedToolCall[];
+  /** Per-token log probabilities of `text`, when the request asked for them. */
+  logprobs?: TokenLogprob[];
 }
 
 /** Error codes a shard reports; `client` ones are the caller's fault and never count against the shard. */
 export interface WireError {
   message: string;
   code: "context_length_exceeded" | "invalid_grammar" | "invalid_request" | "engine_error" | "aborted";
+  /** The request field at fault, for client errors (e.g. `tools[0].function.parameters`). */
+  param?: string;
 }
 
 export type ChildMessage =

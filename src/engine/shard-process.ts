@@ -14,6 +14,8 @@ export class ShardError extends Error {
   constructor(
     readonly code: WireError["code"] | "crashed" | "load_failed" | "not_ready",
     message: string,
+    /** The request field at fault, for client errors. */
+    readonly param?: string,
   ) {
     super(message);
     this.name = "ShardError";
@@ -145,9 +147,11 @@ export class ShardProcess extends EventEmitter<{ exit: [code: number | null, sig
     const p = this.pending.get(msg.id);
     if (!p) return;
     switch (msg.type) {
-      case "chunk":
-        p.onChunk?.({ text: msg.text, tokens: msg.tokens });
+      case "chunk": {
+        const { type: _type, id: _id, ...chunk } = msg;
+        p.onChunk?.(chunk);
         return;
+      }
       case "done":
         this.pending.delete(msg.id);
         (p.resolve as (v: WireDone) => void)(msg.result);
@@ -162,7 +166,7 @@ export class ShardProcess extends EventEmitter<{ exit: [code: number | null, sig
         return;
       case "error":
         this.pending.delete(msg.id);
-        p.reject(new ShardError(msg.error.code, msg.error.message));
+        p.reject(new ShardError(msg.error.code, msg.error.message, msg.error.param));
         return;
     }
   }

@@ -13,7 +13,7 @@ function send(msg: ChildMessage): void {
 }
 
 function fail(id: number, err: unknown): void {
-  if (err instanceof EngineError) send({ type: "error", id, error: { code: err.code, message: err.message } });
+  if (err instanceof EngineError) send({ type: "error", id, error: { code: err.code, message: err.message, ...(err.param ? { param: err.param } : {}) } });
   else send({ type: "error", id, error: { code: "engine_error", message: err instanceof Error ? err.message : String(err) } });
 }
 

@@ -114,9 +114,9 @@ export function toClientError(err: unknown): Error {
       case "context_length_exceeded":
         return invalidRequest(err.message, { param: "messages", code: "context_length_exceeded" });
       case "invalid_grammar":
-        return invalidRequest(err.message, { param: "response_format", code: "invalid_response_format" });
+        return invalidRequest(err.message, { param: err.param ?? "response_format", code: err.param?.startsWith("tools") ? "invalid_tools" : "invalid_response_format" });
       case "invalid_request":
-        return invalidRequest(err.message);
+        return invalidRequest(err.message, err.param ? { param: err.param } : {});
       case "crashed":
       case "not_ready":
         return unavailable("The model shard serving this request failed; please retry.", 1000);
@@ -271,6 +271,8 @@ export class ModelPool {
           usage: done.usage,
           shard: member.backend.id,
           timings: { queueMs, ttftMs: done.ttftMs, decodeMs: done.decodeMs, cachedPromptTokens: done.cachedPromptTokens },
+          ...(done.toolCalls ? { toolCalls: done.toolCalls } : {}),
+          ...(done.logprobs ? { logprobs: done.logprobs } : {}),
         };
       } catch (err) {
         member.slots[slot]!.chain = [];

@@ -5,7 +5,8 @@
  */
 import { ShardError } from "../engine/shard-process.js";
 import type { WireDone } from "../engine/protocol.js";
-import type { GenerationInput, SamplingParams } from "../types.js";
+import type { GeneratedToolCall, GenerationInput, SamplingParams, TokenLogprob } from "../types.js";
+import { logprobEntries, toolCallFragments, upstreamTools, type UpstreamLogprobs, type UpstreamToolCallDelta } from "./upstream-extras.js";
 import type { Backend, BackendGenerateOptions, BackendState } from "./backend.js";
 
 export interface RemoteBackendOptions {
@@ -22,7 +23,12 @@ export interface RemoteBackendOptions {
 }
 
 interface UpstreamChunk {
-  choices?: Array<{ delta?: { content?: string | null }; text?: string; finish_reason?: string | null }>;
+  choices?: Array<{
+    delta?: { content?: string | null; tool_calls?: UpstreamToolCallDelta[] };
+    text?: string;
+    logprobs?: UpstreamLogprobs | null;
+    finish_reason?: string | null;
+  }>;
   usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
   error?: { message?: string };
 }
@@ -108,8 +114,19 @@ export class RemoteBackend implements Backend {
     if (params.grammar?.type === "json_object") body.response_format = { type: "json_object" };
     if (params.grammar?.type === "json_schema") body.response_format = { type: "json_schema", json_schema: { name: params.grammar.name, schema: params.grammar.schema } };
     const endpoint = input.kind === "chat" ? "chat/completions" : "completions";
-    if (input.kind === "chat") body.messages = input.messages.map((m) => ({ role: m.role, content: m.content }));
-    else body.prompt = input.prompt;
+    if (input.kind === "chat") {
+      body.messages = input.messages.map((m) => ({
+        role: m.role,
+        content: m.content,
+        ...(m.toolCalls?.length ? { tool_calls: m.toolCalls } : {}),
+        ...(m.toolCallId ? { tool_call_id: m.toolCallId } : {}),
+      }));
+      if (input.tools) Object.assign(body, upstreamTools(input.tools));
+      if (params.logprobs !== undefined) Object.assign(body, { logprobs: true, top_logprobs: params.logprobs });
+    } else {
+      body.prompt = input.prompt;
+      if (params.logprobs !== undefined) body.logprobs = params.logprobs;
+    }
 
     const started = performance.now();
     let res: Response;
@@ -135,6 +152,8 @@ export class RemoteBackend implements Backend {
     let finish: string | null | undefined;
     let usage: UpstreamChunk["usage"];
     let firstAt = 0;
+    const toolCalls = new Map<number, GeneratedToolCall>();
+    const logprobs: TokenLogprob[] = [];
     try {
       for await (const data of sseData(res.body)) {
         if (data === "[DONE]") break;
@@ -144,10 +163,18 @@ export class RemoteBackend implements Backend {
         const choice = chunk.choices?.[0];
         if (!choice) continue;
         const piece = choice.delta?.content ?? choice.text ?? "";
-        if (piece) {
+        const fragments = toolCallFragments(choice.delta?.tool_calls ?? [], toolCalls);
+        const entries = logprobEntries(choice.logprobs, text.length);
+        if (piece || fragments.length || entries.length) {
           if (!firstAt) firstAt = performance.now();
+          logprobs.push(...entries);
+          opts.onChunk?.({
+            text: piece,
+            tokens: Math.max(1, entries.length),
+            ...(entries.length ? { logprobs: entries } : {}),
+            ...(fragments.length ? { toolCalls: fragments } : {}),
+          });
           text += piece;
-          opts.onChunk?.({ text: piece, tokens: 1 });
         }
         if (choice.finish_reason) finish = choice.finish_reason;
       }
@@ -161,11 +188,14 @@ export class RemoteBackend implements Backend {
     const end = performance.now();
     return {
       text,
+      // `tool_calls` is ours to report again from the calls themselves.
       finishReason: finish === "length" ? "length" : "stop",
       usage: { promptTokens: usage?.prompt_tokens ?? 0, completionTokens: usage?.completion_tokens ?? 0 },
       cachedPromptTokens: 0,
       ttftMs: (firstAt || end) - started,
       decodeMs: firstAt ? end - firstAt : 0,
+      ...(toolCalls.size ? { toolCalls: [...toolCalls.entries()].sort((a, b) => a[0] - b[0]).map(([, c]) => c) } : {}),
+      ...(params.logprobs !== undefined ? { logprobs } : {}),
     };
   }
 

@@ -2,7 +2,8 @@
  * OpenAI response shapes for chat completions and legacy completions, in one
  * place so streaming, non-streaming and cache replay render identically.
  */
-import type { Citation, FinishReason, GenerationTimings, TokenUsage } from "../types.js";
+import type { Citation, FinishReason, GenerationTimings, TokenLogprob, TokenUsage, ToolCall } from "../types.js";
+import type { ToolCallDelta } from "./tool-calls.js";
 
 export interface ResponseMeta {
   id: string;
@@ -34,56 +35,177 @@ export function usageBlock(u: TokenUsage, cachedTokens = 0) {
   };
 }
 
-/** Renders one endpoint's bodies and stream chunks. */
-export interface Renderer {
-  /** Chunk sent before any text (chat: carries `delta.role`); undefined if none. */
-  start(): object | undefined;
-  delta(text: string): object;
-  finish(reason: FinishReason): object;
-  usage(u: TokenUsage, extra: { switchyard: SwitchyardTimings; citations?: Citation[] }): object;
-  body(text: string, reason: FinishReason, u: TokenUsage, extra: { switchyard: SwitchyardTimings; citations?: Citation[] }): object;
+/** OpenAI's finish reasons: ours plus `tool_calls` when the answer is a call. */
+export type OpenAIFinishReason = FinishReason | "tool_calls";
+
+/**
+ * The finish reason a client sees: a completed answer that made tool calls ends with `tool_calls`.
+ *
+ * @example
+ * ```ts
+ * openAIFinishReason("stop", 1);   // "tool_calls"
+ * openAIFinishReason("length", 1); // "length" (a call cut short)
+ * ```
+ */
+export function openAIFinishReason(reason: FinishReason, toolCalls: number): OpenAIFinishReason {
+  return reason === "stop" && toolCalls > 0 ? "tool_calls" : reason;
 }
 
-export function chatRenderer(meta: ResponseMeta, withUsage: boolean, citations?: Citation[]): Renderer {
+/** What one choice contributes to one stream chunk. */
+export interface ChoiceDelta {
+  text: string;
+  logprobs?: TokenLogprob[];
+  toolCalls?: ToolCallDelta[];
+}
+
+/** One finished choice, for a non-streamed body. */
+export interface ChoiceBody {
+  index: number;
+  text: string;
+  finishReason: OpenAIFinishReason;
+  toolCalls?: ToolCall[];
+  logprobs?: TokenLogprob[];
+}
+
+export interface RendererOptions {
+  /** `stream_options.include_usage`: every chunk carries `usage: null` until the usage chunk. */
+  withUsage: boolean;
+  /** The request asked for log probabilities: choices carry a logprobs object (else null). */
+  withLogprobs?: boolean;
+  citations?: Citation[];
+}
+
+/** Renders one endpoint's bodies and stream chunks; `index` is the choice's. */
+export interface Renderer {
+  /** Chunk sent before a choice's first text (chat: carries `delta.role`); undefined if none. */
+  start(index: number): object | undefined;
+  /** A chunk for this piece of a choice, or undefined when it carries nothing to send. */
+  delta(index: number, piece: ChoiceDelta): object | undefined;
+  finish(index: number, reason: OpenAIFinishReason): object;
+  usage(u: TokenUsage, extra: { switchyard: SwitchyardTimings; citations?: Citation[] }): object;
+  body(choices: ChoiceBody[], u: TokenUsage, extra: { switchyard: SwitchyardTimings; citations?: Citation[] }): object;
+}
+
+/** Chat `logprobs.content[]` entries. */
+function chatLogprobs(entries: readonly TokenLogprob[]) {
+  return {
+    content: entries.map((e) => ({
+      token: e.token,
+      logprob: e.logprob,
+      bytes: e.bytes,
+      top_logprobs: e.top.map((t) => ({ token: t.token, logprob: t.logprob, bytes: t.bytes })),
+    })),
+    refusal: null,
+  };
+}
+
+/**
+ * Legacy completions logprobs: parallel arrays, `top_logprobs` as `{token: logprob}` maps
+ * (the alternatives plus the chosen token, as OpenAI's "up to logprobs+1"), offsets into the text.
+ */
+function completionLogprobs(entries: readonly TokenLogprob[]) {
+  return {
+    tokens: entries.map((e) => e.token),
+    token_logprobs: entries.map((e) => e.logprob),
+    top_logprobs: entries.map((e) => {
+      const top: Record<string, number> = {};
+      for (const t of e.top) if (!(t.token in top)) top[t.token] = t.logprob;
+      if (!(e.token in top)) top[e.token] = e.logprob;
+      return top;
+    }),
+    text_offset: entries.map((e) => e.offset),
+  };
+}
+
+/**
+ * @example
+ * ```ts
+ * const r = chatRenderer(meta, { withUsage: true, withLogprobs: true });
+ * sse.send(r.start(0)!);
+ * sse.send(r.delta(0, { text: "Hi", logprobs })!);
+ * sse.send(r.finish(0, "stop"));
+ * ```
+ */
+export function chatRenderer(meta: ResponseMeta, { withUsage, withLogprobs = false, citations }: RendererOptions): Renderer {
   const base = { id: meta.id, object: "chat.completion.chunk", created: meta.created, model: meta.model, system_fingerprint: null };
   const usageNull = withUsage ? { usage: null } : {};
-  const chunk = (delta: object, finish: FinishReason | null) => ({
+  const chunk = (index: number, delta: object, finish: OpenAIFinishReason | null, logprobs: object | null = null) => ({
     ...base,
-    choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+    choices: [{ index, delta, logprobs, finish_reason: finish }],
     ...usageNull,
   });
   return {
-    start: () => chunk({ role: "assistant", content: "", refusal: null }, null),
-    delta: (text) => chunk({ content: text }, null),
+    start: (index) => chunk(index, { role: "assistant", content: "", refusal: null }, null),
+    delta: (index, piece) => {
+      const delta = {
+        ...(piece.text ? { content: piece.text } : {}),
+        ...(piece.toolCalls?.length ? { tool_calls: piece.toolCalls } : {}),
+      };
+      const logprobs = withLogprobs && piece.logprobs?.length ? chatLogprobs(piece.logprobs) : null;
+      if (Object.keys(delta).length === 0 && !logprobs) return undefined;
+      return chunk(index, delta, null, logprobs);
+    },
     // The last chunk with choices carries the citations, so clients without include_usage still get them.
-    finish: (reason) => ({ ...chunk({}, reason), ...(citations ? { citations } : {}) }),
+    finish: (index, reason) => ({ ...chunk(index, {}, reason), ...(citations ? { citations } : {}) }),
     usage: (u, extra) => ({ ...base, choices: [], usage: usageBlock(u, extra.switchyard.cached_prompt_tokens), ...extra }),
-    body: (text, reason, u, extra) => ({
+    body: (choices, u, extra) => ({
       id: meta.id,
       object: "chat.completion",
       created: meta.created,
       model: meta.model,
       system_fingerprint: null,
-      choices: [{ index: 0, message: { role: "assistant", content: text, refusal: null }, logprobs: null, finish_reason: reason }],
+      choices: choices.map((c) => ({
+        index: c.index,
+        message: {
+          role: "assistant",
+          // OpenAI answers a pure tool call with `content: null`.
+          content: c.toolCalls?.length && c.text === "" ? null : c.text,
+          refusal: null,
+          ...(c.toolCalls?.length ? { tool_calls: c.toolCalls } : {}),
+        },
+        logprobs: withLogprobs ? chatLogprobs(c.logprobs ?? []) : null,
+        finish_reason: c.finishReason,
+      })),
       usage: usageBlock(u, extra.switchyard.cached_prompt_tokens),
       ...extra,
     }),
   };
 }
 
-export function completionRenderer(meta: ResponseMeta, withUsage: boolean): Renderer {
+/**
+ * @example
+ * ```ts
+ * const r = completionRenderer(meta, { withUsage: false, withLogprobs: true });
+ * r.body([{ index: 0, text: "Once", finishReason: "length", logprobs }], usage, extra);
+ * ```
+ */
+export function completionRenderer(meta: ResponseMeta, { withUsage, withLogprobs = false }: RendererOptions): Renderer {
   const base = { id: meta.id, object: "text_completion", created: meta.created, model: meta.model, system_fingerprint: null };
   const usageNull = withUsage ? { usage: null } : {};
-  const chunk = (text: string, finish: FinishReason | null) => ({
+  const chunk = (index: number, text: string, finish: OpenAIFinishReason | null, logprobs: object | null = null) => ({
     ...base,
-    choices: [{ index: 0, text, logprobs: null, finish_reason: finish }],
+    choices: [{ index, text, logprobs, finish_reason: finish }],
     ...usageNull,
   });
   return {
     start: () => undefined,
-    delta: (text) => chunk(text, null),
-    finish: (reason) => chunk("", reason),
+    delta: (index, piece) => {
+      const logprobs = withLogprobs && piece.logprobs?.length ? completionLogprobs(piece.logprobs) : null;
+      if (!piece.text && !logprobs) return undefined;
+      return chunk(index, piece.text, null, logprobs);
+    },
+    finish: (index, reason) => chunk(index, "", reason),
     usage: (u, extra) => ({ ...base, choices: [], usage: usageBlock(u, extra.switchyard.cached_prompt_tokens), ...extra }),
-    body: (text, reason, u, extra) => ({ ...base, choices: [{ index: 0, text, logprobs: null, finish_reason: reason }], usage: usageBlock(u, extra.switchyard.cached_prompt_tokens), ...extra }),
+    body: (choices, u, extra) => ({
+      ...base,
+      choices: choices.map((c) => ({
+        index: c.index,
+        text: c.text,
+        logprobs: withLogprobs ? completionLogprobs(c.logprobs ?? []) : null,
+        finish_reason: c.finishReason,
+      })),
+      usage: usageBlock(u, extra.switchyard.cached_prompt_tokens),
+      ...extra,
+    }),
   };
 }

@@ -22,8 +22,13 @@ export function toChatMessages(req: ChatRequest, limits: Limits): ChatMessage[] 
   return req.messages.map((m, i): ChatMessage => {
     switch (m.role) {
       case "assistant":
-        if (m.tool_calls?.length) throw invalidRequest("Tool calls are not supported yet.", { param: `messages[${i}].tool_calls`, code: "unsupported_parameter" });
-        return { role: "assistant", content: flatten(m.content), ...(m.name ? { name: m.name } : {}) };
+        m.tool_calls?.forEach((call, j) => checkArguments(call.function.arguments, `messages[${i}].tool_calls[${j}].function.arguments`));
+        return {
+          role: "assistant",
+          content: flatten(m.content),
+          ...(m.name ? { name: m.name } : {}),
+          ...(m.tool_calls?.length ? { toolCalls: m.tool_calls } : {}),
+        };
       case "tool":
         return { role: "tool", content: flatten(m.content), toolCallId: m.tool_call_id };
       default:
@@ -32,13 +37,25 @@ export function toChatMessages(req: ChatRequest, limits: Limits): ChatMessage[] 
   });
 }
 
+/** Arguments the template renders as a call: JSON text (empty = no arguments). */
+function checkArguments(args: string, param: string): void {
+  if (args.trim() === "") return;
+  try {
+    JSON.parse(args);
+  } catch {
+    throw invalidRequest("Tool call arguments must be a JSON string.", { param });
+  }
+}
+
 function unsupported(param: string, what: string): never {
   throw invalidRequest(`${what} is not supported by this server.`, { param, code: "unsupported_parameter" });
 }
 
 /** Checks shared by chat and completions; returns the sampling params. */
 function commonParams(req: CommonRequest, maxTokens: number | null | undefined, defaultMaxTokens: number, limits: Limits): SamplingParams {
-  if ((req.n ?? 1) > 1) unsupported("n", "n > 1");
+  if ((req.n ?? 1) > limits.maxN) {
+    throw invalidRequest(`n is too large: ${req.n}. This server allows at most ${limits.maxN} choices per request.`, { param: "n", code: "n_exceeded" });
+  }
   if (req.logit_bias && Object.keys(req.logit_bias).length > 0) unsupported("logit_bias", "logit_bias");
   if (req.stream_options && !req.stream) throw invalidRequest("stream_options is only allowed when stream is true.", { param: "stream_options" });
   const stop = req.stop == null ? [] : typeof req.stop === "string" ? [req.stop] : req.stop;
@@ -60,25 +77,32 @@ function commonParams(req: CommonRequest, maxTokens: number | null | undefined, 
   };
 }
 
+/** Chat sampling params; tools are read by {@link toolsRequestOf} (tool-params.ts). */
 export function chatParams(req: ChatRequest, limits: Limits): SamplingParams {
-  if (req.logprobs) unsupported("logprobs", "logprobs");
-  if (req.tools?.length) unsupported("tools", "tools");
-  if (req.tool_choice !== undefined && req.tool_choice !== "none") {
-    throw invalidRequest("tool_choice is only allowed when tools are specified.", { param: "tool_choice" });
-  }
   if (req.store) unsupported("store", "store: true");
+  if (req.top_logprobs != null && !req.logprobs) {
+    throw invalidRequest("top_logprobs requires logprobs to be true.", { param: "top_logprobs" });
+  }
   const params = commonParams(req, req.max_completion_tokens ?? req.max_tokens, limits.defaultMaxTokens, limits);
   const grammar = grammarOf(req.response_format);
-  return grammar ? { ...params, grammar } : params;
+  if (grammar && req.logprobs) {
+    throw invalidRequest("logprobs cannot be combined with response_format json_object/json_schema.", { param: "logprobs" });
+  }
+  return {
+    ...params,
+    ...(grammar ? { grammar } : {}),
+    ...(req.logprobs ? { logprobs: req.top_logprobs ?? 0 } : {}),
+  };
 }
 
 export function completionParams(req: CompletionRequest, limits: Limits): SamplingParams {
   if (req.echo) unsupported("echo", "echo");
-  if (req.logprobs) unsupported("logprobs", "logprobs");
   if (req.suffix) unsupported("suffix", "suffix");
   if ((req.best_of ?? 1) > 1) unsupported("best_of", "best_of > 1");
   // OpenAI's legacy completions default to 16 tokens.
-  return commonParams(req, req.max_tokens, 16, limits);
+  const params = commonParams(req, req.max_tokens, 16, limits);
+  // `logprobs: 0` still asks for the chosen tokens' log probabilities.
+  return req.logprobs == null ? params : { ...params, logprobs: req.logprobs };
 }
 
 export function completionInput(req: CompletionRequest): GenerationInput {

@@ -28,6 +28,26 @@ export const chatMessageSchema = z.discriminatedUnion("role", [
   z.strictObject({ role: z.literal("tool"), content, tool_call_id: z.string() }),
 ]);
 
+/** OpenAI's rule for function names. */
+const functionName = z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, "must be 1-64 letters, digits, underscores or dashes");
+
+const functionTool = z.strictObject({
+  type: z.literal("function"),
+  function: z.strictObject({
+    name: functionName,
+    description: z.string().optional(),
+    /** A JSON schema of type object; absent = no parameters. Expressibility is checked in tool-schema.ts. */
+    parameters: z.record(z.string(), z.unknown()).optional(),
+    /** Calls are always grammar-constrained, so `strict` changes nothing. */
+    strict: z.boolean().nullable().optional(),
+  }),
+});
+
+const toolChoice = z.union([
+  z.enum(["none", "auto", "required"]),
+  z.strictObject({ type: z.literal("function"), function: z.strictObject({ name: z.string() }) }),
+]);
+
 const stop = z.union([z.string(), z.array(z.string()).max(16)]).nullable().optional();
 const nullableNumber = (min: number, max: number) => z.number().min(min).max(max).nullable().optional();
 
@@ -79,9 +99,9 @@ export const chatRequestSchema = z.strictObject({
   response_format: responseFormat.optional(),
   logprobs: z.boolean().nullable().optional(),
   top_logprobs: z.number().int().min(0).max(20).nullable().optional(),
-  tools: z.array(z.unknown()).optional(),
-  tool_choice: z.unknown().optional(),
-  parallel_tool_calls: z.boolean().optional(),
+  tools: z.array(functionTool).max(128).nullable().optional(),
+  tool_choice: toolChoice.nullable().optional(),
+  parallel_tool_calls: z.boolean().nullable().optional(),
   /** Stored completions metadata: accepted and ignored (we store nothing). */
   metadata: z.record(z.string(), z.string()).nullable().optional(),
   store: z.boolean().nullable().optional(),

@@ -1,4 +1,4 @@
-/** `POST /v1/chat/completions`, streamed or not. */
+/** `POST /v1/chat/completions`, streamed or not; `n` choices, tools and logprobs. */
 import { Hono } from "hono";
 import type { AppEnv } from "../env.js";
 import type { GatewayDeps } from "../deps.js";
@@ -6,13 +6,15 @@ import { parseBody } from "../validate.js";
 import { chatRequestSchema } from "../schemas.js";
 import { resolveModelFor } from "../resolve-model.js";
 import { chatParams, priorityOf, timeoutOf, toChatMessages } from "../params.js";
+import { toolsRequestOf } from "../tool-params.js";
 import { chatRenderer } from "../openai-format.js";
-import { respond } from "../respond.js";
+import { respond, type Producer } from "../respond.js";
 import { cachedProducer } from "../cached-producer.js";
-import { fixedAnswer, poolProducer, responseId, sessionKeyOf } from "./generation-common.js";
+import { choiceProducers, fixedAnswer, poolProducer, responseId, sessionKeyOf, sharedProducers } from "./generation-common.js";
 import { ground, type Grounded } from "../grounding.js";
 import { invalidRequest } from "../../errors.js";
 import { NO_ANSWER_TEXT } from "../../rag/index.js";
+import type { GenerationInput } from "../../types.js";
 
 export function chatRoutes(deps: GatewayDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -21,6 +23,8 @@ export function chatRoutes(deps: GatewayDeps): Hono<AppEnv> {
     const model = resolveModelFor(c, deps, req.model);
     const limits = deps.config.limits;
     const params = chatParams(req, limits);
+    const tools = toolsRequestOf(req);
+    const n = req.n ?? 1;
     const tenant = c.get("principal").tenant;
     const bot = deps.registry.bot(req.model);
     const rag = req.rag ?? (bot ? { collection: bot.collection, top_k: bot.topK } : undefined);
@@ -39,36 +43,58 @@ export function chatRoutes(deps: GatewayDeps): Hono<AppEnv> {
       });
       messages = grounded.messages;
     }
-    const input = { kind: "chat" as const, messages };
+    const input: GenerationInput = { kind: "chat", messages, ...(tools ? { tools } : {}) };
     const meta = { id: responseId("chatcmpl", c.get("requestId")), created: Math.floor(Date.now() / 1000), model: req.model };
     const stream = req.stream === true;
     const includeUsage = stream && req.stream_options?.include_usage === true;
-    const { cache, produce } = await cachedProducer({
-      cache: deps.cache,
-      parts: {
-        tenant,
-        endpoint: "chat",
-        model: model.config.name,
-        modelIdentity: model.identity,
-        input: messages,
-        params,
-        ...(grounded ? { ragVersion: `${rag!.collection}@${grounded.version}` } : {}),
-      },
+    const pool = {
+      model,
+      input,
       params,
-      cacheControl: c.req.header("cache-control"),
-      produce: grounded?.empty
-        ? fixedAnswer(NO_ANSWER_TEXT)
-        : poolProducer(c, {
-            model,
-            input,
-            params,
-            priority: priorityOf(req.priority, c.req.header("x-switchyard-priority")),
-            timeoutMs: timeoutOf(req.timeout, limits),
-            sessionKey: sessionKeyOf(c, req.user),
-          }),
-    });
+      priority: priorityOf(req.priority, c.req.header("x-switchyard-priority")),
+      timeoutMs: timeoutOf(req.timeout, limits),
+      sessionKey: sessionKeyOf(c, req.user),
+    };
+    let cache: "hit" | "miss" | "bypass" = "bypass";
+    let produce: Producer | Producer[];
+    if (grounded?.empty) produce = sharedProducers(fixedAnswer(NO_ANSWER_TEXT), n);
+    else if (n > 1) produce = choiceProducers(c, pool, n);
+    else {
+      ({ cache, produce } = await cachedProducer({
+        cache: deps.cache,
+        parts: {
+          tenant,
+          endpoint: "chat",
+          model: model.config.name,
+          modelIdentity: model.identity,
+          input: messages,
+          params: {
+            ...params,
+            // The normalized tools (what the engine sees), plus the raw choice fields.
+            tools: tools?.tools ?? req.tools ?? undefined,
+            tool_choice: req.tool_choice ?? undefined,
+            parallel_tool_calls: req.parallel_tool_calls ?? undefined,
+            logprobs: req.logprobs ?? undefined,
+            top_logprobs: req.top_logprobs ?? undefined,
+            n,
+          },
+          ...(grounded ? { ragVersion: `${rag!.collection}@${grounded.version}` } : {}),
+        },
+        params,
+        cacheControl: c.req.header("cache-control"),
+        produce: poolProducer(c, pool),
+        bypass: tools !== undefined || params.logprobs !== undefined,
+      }));
+    }
     const citations = grounded?.citations;
-    return respond(c, { stream, includeUsage, renderer: chatRenderer(meta, includeUsage, citations), cache, produce, ...(citations ? { citations } : {}) });
+    return respond(c, {
+      stream,
+      includeUsage,
+      renderer: chatRenderer(meta, { withUsage: includeUsage, withLogprobs: req.logprobs === true, ...(citations ? { citations } : {}) }),
+      cache,
+      produce,
+      ...(citations ? { citations } : {}),
+    });
   });
   return app;
 }

@@ -1,4 +1,4 @@
-/** `POST /v1/completions` (legacy text completions), streamed or not. */
+/** `POST /v1/completions` (legacy text completions), streamed or not; `n` choices and logprobs. */
 import { Hono } from "hono";
 import type { AppEnv } from "../env.js";
 import type { GatewayDeps } from "../deps.js";
@@ -7,9 +7,9 @@ import { completionRequestSchema } from "../schemas.js";
 import { resolveModelFor } from "../resolve-model.js";
 import { completionInput, completionParams, priorityOf, timeoutOf } from "../params.js";
 import { completionRenderer } from "../openai-format.js";
-import { respond } from "../respond.js";
+import { respond, type Producer } from "../respond.js";
 import { cachedProducer } from "../cached-producer.js";
-import { poolProducer, responseId, sessionKeyOf } from "./generation-common.js";
+import { choiceProducers, poolProducer, responseId, sessionKeyOf } from "./generation-common.js";
 
 export function completionsRoutes(deps: GatewayDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -19,24 +19,40 @@ export function completionsRoutes(deps: GatewayDeps): Hono<AppEnv> {
     const limits = deps.config.limits;
     const params = completionParams(req, limits);
     const input = completionInput(req);
+    const n = req.n ?? 1;
     const meta = { id: responseId("cmpl", c.get("requestId")), created: Math.floor(Date.now() / 1000), model: req.model };
     const stream = req.stream === true;
     const includeUsage = stream && req.stream_options?.include_usage === true;
-    const { cache, produce } = await cachedProducer({
-      cache: deps.cache,
-      parts: { tenant: c.get("principal").tenant, endpoint: "completion", model: model.config.name, modelIdentity: model.identity, input, params },
+    const pool = {
+      model,
+      input,
       params,
-      cacheControl: c.req.header("cache-control"),
-      produce: poolProducer(c, {
-        model,
-        input,
+      priority: priorityOf(req.priority, c.req.header("x-switchyard-priority")),
+      timeoutMs: timeoutOf(req.timeout, limits),
+      sessionKey: sessionKeyOf(c, req.user),
+    };
+    let cache: "hit" | "miss" | "bypass" = "bypass";
+    let produce: Producer | Producer[];
+    if (n > 1) produce = choiceProducers(c, pool, n);
+    else {
+      ({ cache, produce } = await cachedProducer({
+        cache: deps.cache,
+        parts: {
+          tenant: c.get("principal").tenant,
+          endpoint: "completion",
+          model: model.config.name,
+          modelIdentity: model.identity,
+          input,
+          params: { ...params, logprobs: req.logprobs ?? undefined, n },
+        },
         params,
-        priority: priorityOf(req.priority, c.req.header("x-switchyard-priority")),
-        timeoutMs: timeoutOf(req.timeout, limits),
-        sessionKey: sessionKeyOf(c, req.user),
-      }),
-    });
-    return respond(c, { stream, includeUsage, renderer: completionRenderer(meta, includeUsage), cache, produce });
+        cacheControl: c.req.header("cache-control"),
+        produce: poolProducer(c, pool),
+        bypass: params.logprobs !== undefined,
+      }));
+    }
+    const withLogprobs = req.logprobs != null;
+    return respond(c, { stream, includeUsage, renderer: completionRenderer(meta, { withUsage: includeUsage, withLogprobs }), cache, produce });
   });
   return app;
 }

@@ -1,6 +1,6 @@
 /** Pieces shared by the chat and completions routes. */
 import type { Context } from "hono";
-import type { GenerationInput, SamplingParams } from "../../types.js";
+import type { GeneratedChunk, GenerationInput, GenerationResult, SamplingParams } from "../../types.js";
 import type { ServedModel } from "../../router/index.js";
 import type { AppEnv } from "../env.js";
 import type { Producer } from "../respond.js";
@@ -26,6 +26,61 @@ export function poolProducer(c: Context<AppEnv>, o: PoolProducerOptions): Produc
       ...(o.sessionKey ? { sessionKey: o.sessionKey } : {}),
       onAdmitted: ({ shard }) => c.header("x-switchyard-shard", shard),
     });
+}
+
+/**
+ * Sampling params of choice `index` of an `n > 1` request: a given seed becomes
+ * `seed + index`, so the choices differ from each other yet the request is reproducible.
+ *
+ * @example
+ * ```ts
+ * choiceParams({ ...params, seed: 7 }, 2).seed; // 9
+ * ```
+ */
+export function choiceParams(params: SamplingParams, index: number): SamplingParams {
+  return params.seed === undefined || index === 0 ? params : { ...params, seed: params.seed + index };
+}
+
+/**
+ * The producers of an `n`-choice request. Sampled requests run one pool generation per
+ * choice (each takes its own slot, so they batch together on a shard). At temperature 0
+ * every choice is the same greedy decode, so it runs once and is copied to every index:
+ * cheaper, and identical by construction (separate slots can differ in the last float
+ * digits — another KV layout sums in another order — which flips near-ties). Usage still
+ * counts each choice's tokens. Such requests bypass the response cache.
+ *
+ * @example
+ * ```ts
+ * respond(c, { produce: choiceProducers(c, opts, 3), cache: "bypass", ... });
+ * ```
+ */
+export function choiceProducers(c: Context<AppEnv>, o: PoolProducerOptions, n: number): Producer[] {
+  if (o.params.temperature === 0) return sharedProducers(poolProducer(c, o), n);
+  return Array.from({ length: n }, (_, i) => poolProducer(c, { ...o, params: choiceParams(o.params, i) }));
+}
+
+/**
+ * `n` producers over one run of `produce`: the first call starts it, every caller gets
+ * every chunk (a later caller first gets those already sent) and the same result.
+ *
+ * @example
+ * ```ts
+ * const [a, b] = sharedProducers(poolProducer(c, opts), 2);
+ * ```
+ */
+export function sharedProducers(produce: Producer, n: number): Producer[] {
+  const listeners: Array<(chunk: GeneratedChunk) => void> = [];
+  const sent: GeneratedChunk[] = [];
+  let run: Promise<GenerationResult> | undefined;
+  return Array.from({ length: n }, (): Producer => (onChunk, signal) => {
+    for (const chunk of sent) onChunk(chunk);
+    listeners.push(onChunk);
+    run ??= produce((chunk) => {
+      sent.push(chunk);
+      for (const listener of listeners) listener(chunk);
+    }, signal);
+    return run;
+  });
 }
 
 export function responseId(prefix: string, requestId: string): string {
