@@ -8,11 +8,8 @@
  * `timeout` extension (1 ms, say): allowed only for bodies that carry one.
  * Generations are capped at 4 tokens (config), so this stays well under a minute.
  *
- * KNOWN BUG found by this fuzzer (see the last test): a grammar
- * (`response_format` json_object/json_schema) with a temperature above 0 but
- * below float32's normal range (< ~1.2e-38, e.g. 1e-41) crashes the shard
- * process (503, then a restart). Such bodies are skipped (`fc.pre`) until the
- * fix lands; then delete {@link hitsKnownBug} and flip `it.fails` to `it`.
+ * A bug this fuzzer found and that stays covered (last test): a grammar at a
+ * temperature float32 cannot hold (0 < t < ~1.2e-38) used to crash the shard.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
@@ -37,26 +34,7 @@ interface Sent {
   ownDeadline?: boolean;
 }
 
-/** Below this, float32 turns the temperature into a denormal or 0 while JS still says "sampling". */
-const FLOAT32_MIN_NORMAL = 1.1754943508222875e-38;
-
-/** The known shard crash: grammar-constrained sampling at a temperature float32 cannot hold. */
-function hitsKnownBug(req: Sent): boolean {
-  if (req.body === undefined) return false;
-  let body: unknown;
-  try {
-    body = JSON.parse(req.body);
-  } catch {
-    return false;
-  }
-  if (typeof body !== "object" || body === null) return false;
-  const { temperature, response_format: format } = body as { temperature?: unknown; response_format?: { type?: unknown } };
-  const grammar = typeof format === "object" && format !== null && (format.type === "json_object" || format.type === "json_schema");
-  return grammar && typeof temperature === "number" && temperature > 0 && temperature < FLOAT32_MIN_NORMAL * 16;
-}
-
 async function send(req: Sent): Promise<void> {
-  fc.pre(!hitsKnownBug(req));
   const res = await fetch(`${t.url}${req.path}`, {
     method: req.method,
     headers: req.contentType === undefined ? {} : { "content-type": req.contentType },
@@ -223,10 +201,8 @@ describe("fuzz: no 5xx, no crash", () => {
   });
 });
 
-describe("known bugs (flip to `it` once fixed)", () => {
-  // Last on purpose: it crashes the shard today. Fix: treat 0 < temperature < ~1e-6 as greedy (0)
-  // before it reaches node-llama-cpp (src/server/params.ts or src/engine/llama-engine.ts).
-  it.fails("a grammar at a near-zero temperature (1e-41) does not crash the shard", async () => {
+describe("regressions found by fuzzing", () => {
+  it("a grammar at a near-zero temperature (1e-41) does not crash the shard", async () => {
     const before = t.gateway.registry.snapshot()[0]!.shards[0]!.restarts;
     const res = await fetch(`${t.url}/v1/chat/completions`, {
       method: "POST",

@@ -51,6 +51,18 @@ function unsupported(param: string, what: string): never {
   throw invalidRequest(`${what} is not supported by this server.`, { param, code: "unsupported_parameter" });
 }
 
+/**
+ * Below this a temperature is greedy in all but name. llama.cpp samples in
+ * float32: 1e-41 becomes a denormal whose reciprocal overflows, and a grammar
+ * sampler then aborts the shard process (found by the fuzz test). So tiny
+ * temperatures are treated as 0, which is also what they mean.
+ */
+const GREEDY_BELOW = 1e-6;
+
+function effectiveTemperature(t: number): number {
+  return t < GREEDY_BELOW ? 0 : t;
+}
+
 /** Checks shared by chat and completions; returns the sampling params. */
 function commonParams(req: CommonRequest, maxTokens: number | null | undefined, defaultMaxTokens: number, limits: Limits): SamplingParams {
   if ((req.n ?? 1) > limits.maxN) {
@@ -67,7 +79,7 @@ function commonParams(req: CommonRequest, maxTokens: number | null | undefined, 
   }
   return {
     maxTokens: max,
-    temperature: req.temperature ?? 1,
+    temperature: effectiveTemperature(req.temperature ?? 1),
     topP: req.top_p ?? 1,
     topK: req.top_k ?? 0,
     stop,
