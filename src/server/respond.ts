@@ -9,6 +9,7 @@ import type { Context } from "hono";
 import { GatewayError, toGatewayError } from "../errors.js";
 import type { Citation, GeneratedChunk, GenerationResult, TokenUsage } from "../types.js";
 import type { AppEnv } from "./env.js";
+import { settleTokens } from "./middleware/rate-limit.js";
 import { openAIFinishReason, timingsBlock, type ChoiceBody, type Renderer } from "./openai-format.js";
 import { createSseWriter, SSE_HEADERS } from "./sse.js";
 import { ToolCallIds, toolCallDeltas, withIds } from "./tool-calls.js";
@@ -121,6 +122,8 @@ export async function respond(c: Context<AppEnv>, opts: RespondOptions): Promise
   const finishOk = (results: readonly GenerationResult[]) => {
     const merged = mergedResult(results);
     c.set("modelMs", Math.max(...results.map((r) => r.timings.ttftMs + r.timings.decodeMs)));
+    // Tokens-per-minute limits reserved an estimate at admission; charge what was really used.
+    settleTokens(c, merged.usage);
     opts.onComplete?.(merged, chunks);
     return merged;
   };

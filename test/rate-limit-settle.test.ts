@@ -1,0 +1,28 @@
+/** Tokens-per-minute limits charge real usage, not the admission estimate (real gateway, real shards). */
+import { afterAll, beforeAll, expect, it } from "vitest";
+import OpenAI from "openai";
+import { startTestGateway, type TestGateway } from "./helpers/gateway.js";
+
+const KEY = "sk-settle-0000000000001";
+let t: TestGateway;
+let client: OpenAI;
+beforeAll(async () => {
+  t = await startTestGateway({ cache: { enabled: false }, auth: { keys: [{ key: KEY, tenant: "acme", tokensPerMinute: 600 }] } });
+  client = new OpenAI({ baseURL: `${t.url}/v1`, apiKey: KEY, maxRetries: 0 });
+});
+afterAll(async () => t?.close());
+
+it("refunds the unused part of a reservation once the real usage is known", async () => {
+  // Learn the deterministic output, then stop right after its first characters: ~1 real completion token.
+  const probe = await client.chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "go" }], max_tokens: 3, temperature: 0 });
+  const text = probe.choices[0]!.message.content!;
+  const stop = text.trim().slice(0, 2);
+  // Each request reserves ~max_tokens (250) at admission; four of them (1,000) exceed 600/min unless settled.
+  for (let i = 0; i < 4; i++) {
+    const res = await client.chat.completions
+      .create({ model: "tiny", messages: [{ role: "user", content: "go" }], max_tokens: 250, temperature: 0, stop: [stop] })
+      .withResponse();
+    expect(res.data.usage!.completion_tokens).toBeLessThan(20);
+    expect(Number(res.response.headers.get("x-ratelimit-remaining-tokens"))).toBeGreaterThan(0);
+  }
+});
