@@ -4,6 +4,9 @@
  * those of the real softmax, whatever temperature, top_k, top_p or penalties
  * the request uses. Deterministic for a given seed: a seeded PRNG, no clock.
  */
+import { seededRandom } from "../util/seeded-random.js";
+
+export { seededRandom };
 
 /** A token id with its raw probability, most likely first (as llama.cpp returns them). */
 export type Candidate = readonly [token: number, probability: number];
@@ -22,25 +25,6 @@ export interface SamplerSettings {
 /** How many recent tokens the presence/frequency penalties look at (as the LlamaChat path does). */
 export const PENALTY_WINDOW = 64;
 
-/**
- * mulberry32: tiny, fast, good enough for sampling, and fully reproducible.
- *
- * @example
- * ```ts
- * const next = seededRandom(42);
- * next(); // 0 <= x < 1, the same sequence for every run with seed 42
- * ```
- */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Chooses tokens from raw distributions. Temperature 0 is greedy (ties go to

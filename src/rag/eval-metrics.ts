@@ -2,6 +2,9 @@
  * Retrieval-quality and latency metrics for the evaluation script and tests.
  * Ranks are 1-based; a ranking is a list of ids, best first.
  */
+import { seededRandom } from "../util/seeded-random.js";
+
+export { seededRandom };
 
 /**
  * 1 when any of the first `k` ids is relevant, else 0.
@@ -91,23 +94,3 @@ export function mean(samples: number[]): number {
   return samples.length === 0 ? Number.NaN : samples.reduce((a, b) => a + b, 0) / samples.length;
 }
 
-/**
- * A small seeded PRNG (mulberry32) so samples and synthetic corpora are the
- * same on every run.
- *
- * @example
- * ```ts
- * const rand = seededRandom(42);
- * rand(); // in [0, 1), same sequence every time
- * ```
- */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
