@@ -193,6 +193,47 @@ function retrievalSection(bitext: Json | undefined, synthetic: Json | undefined)
   return out.join("\n");
 }
 
+/** What fell short of the issues' goals, stated with the measured numbers. */
+function shortfalls(engine: Json | undefined, batching: Json | undefined, cache: Json | undefined, overhead: Json | undefined, synthetic: Json | undefined): string {
+  const out: string[] = [];
+  if (batching) {
+    const low = [...(batching.ratioOneShard as number[]).map((r, i) => ["1×8", levelsOf(batching)[i], r] as const), ...(batching.ratioTwoShards as number[]).map((r, i) => ["2×4", levelsOf(batching)[i], r] as const)].filter(([, , r]) => r < 0.9);
+    if (low.length) {
+      out.push(
+        `- **Aggregate tokens/s under 0.9× of direct at: ${low.map(([cfg, c, r]) => `${cfg} c=${c} (${r}×)`).join(", ")}.** Same CPU contention as the single stream; on 2 cores batching gains little even directly (compare the direct column), as STACK-NOTES predicted for tiny compute-bound models. 2 shards × 4 slots uses both cores for decoding and beats one process at higher concurrency.`,
+      );
+    }
+  }
+  if (engine && (engine.throughputRatio as number) < 0.9) {
+    out.push(
+      `- **Single-stream decode through the gateway keeps ${String(engine.throughputRatio)}× of direct node-llama-cpp (goal 0.9×).** The shard decodes at nearly the direct rate on its own; the gap is CPU contention: on 2 cores the shard's llama.cpp thread, the shard's JS thread (one IPC message per token), the gateway (SSE per token) and the benchmark's client all compete. Coalescing tokens per IPC message would trade inter-token latency for throughput; not done.`,
+    );
+  }
+  if (cache && (cache.ratioJson as number) < 0.7) {
+    out.push(
+      `- **A JSON cache hit keeps ${String(cache.ratioJson)}× of bare Hono's requests/s (goal 0.7×); an SSE replay ${String(cache.ratioSse)}×.** A hit still runs the whole middleware chain (request id, trace span, HTTP metrics, CORS check, access log, body limit, auth, rate limit), strict zod validation, canonical-JSON hashing and the response envelope; a CPU profile shows no single hot spot. SSE replays write one event per token.`,
+    );
+  }
+  const rows = overhead?.overhead as Array<{ offeredRps: number; achievedGatewayRps: number }> | undefined;
+  const saturated = rows?.filter((r) => r.achievedGatewayRps < r.offeredRps * 0.9);
+  if (saturated && saturated.length > 0) {
+    out.push(
+      `- **Through a remote upstream the gateway saturates near ${Math.max(...saturated.map((r) => r.achievedGatewayRps))} req/s here** (offered ${saturated.map((r) => r.offeredRps).join(" and ")}): each request costs the gateway ~3 ms of CPU (upstream fetch and SSE parsing ~30%, socket writes ~11%, the rest Hono, metrics and tracing), and the load generator and the mock share the same 2 cores. Bifrost's 11 µs and LiteLLM's 2 ms figures are on much larger machines.`,
+    );
+  }
+  const big = (synthetic?.report as { runs?: Array<{ chunks: number; latencyMs: Record<string, { p50: number }> }> } | undefined)?.runs?.find((r) => r.chunks >= 100_000);
+  if (big && big.latencyMs.hybrid!.p50 > 20) {
+    out.push(
+      `- **Hybrid search p50 at 100k chunks is ${big.latencyMs.hybrid!.p50} ms (goal < 20 ms).** Vector search is brute force (no ANN index): building HNSW_SQ over 100k vectors took ~220 s on 2 cores, too slow to do during upserts; with the index search measured ~14 ms. An offline index-building command is the next step.`,
+    );
+  }
+  return out.length ? out.join("\n") : "_Every goal was met in this run._";
+}
+
+function levelsOf(batching: Json): number[] {
+  return (batching.direct as Level[]).map((l) => l.concurrency);
+}
+
 function main(): void {
   const engine = latest("bench-engine");
   const machine = (engine?.machine ?? latest("bench-batching")?.machine ?? {}) as Json;
@@ -223,6 +264,10 @@ function main(): void {
     "## Retrieval",
     "",
     retrievalSection(latestEval("bitext"), latestEval("synthetic")),
+    "",
+    "## Worse than hoped",
+    "",
+    shortfalls(engine, latest("bench-batching"), latest("bench-cache"), latest("overhead"), latestEval("synthetic")),
     "",
     "## Anchors",
     "",
