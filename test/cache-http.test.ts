@@ -92,6 +92,7 @@ describe("response cache over HTTP", () => {
       body: JSON.stringify({ ...body1, stream: true, stream_options: { include_usage: true } }),
     });
     expect(streamed.headers.get("x-switchyard-cache")).toBe("hit");
+    expect(streamed.headers.get("x-switchyard-shard")).toBe("cache");
     const events = await readSse(streamed);
     expect(events.at(-1)).toBe("[DONE]");
     const chunks = events.slice(0, -1).map((e) => JSON.parse(e) as { choices: Array<{ delta: { content?: string; role?: string }; finish_reason: string | null }>; usage?: { completion_tokens: number } });

@@ -173,6 +173,8 @@ export async function respond(c: Context<AppEnv>, opts: RespondOptions): Promise
   // deadline) are ordinary HTTP errors an SDK maps to its exception classes.
   const result = await Promise.race([first.then(() => undefined), generation]);
   if (result) c.header("x-switchyard-shard", result[0]!.shard);
+  // A replayed hit streams before its result object exists; say where it came from all the same.
+  else if (opts.cache === "hit") c.header("x-switchyard-shard", "cache");
 
   void generation.then(
     (results) => {
