@@ -36,6 +36,7 @@ describe("loadConfig", () => {
     [{ models: [{ name: "m", file: "x" }], queue: { maxDepth: -1 } }, "queue.maxDepth"],
     [{ models: [{ name: "m", file: "x" }, { name: "m", file: "y" }] }, "used twice"],
     [{ models: [{ name: "m", file: "x" }], bots: [{ name: "b", model: "nope", collection: "c" }] }, "bots[0].model"],
+    [{ models: [{ name: "m", file: "x" }], auth: { keys: [{ key: "k-12345678", tenant: "a' OR 1=1" }] } }, "auth.keys[0].tenant"],
   ])("rejects %j naming %s", (raw, key) => {
     expect(() => loadConfig({ raw, env: {} })).toThrow(ConfigError);
     expect(() => loadConfig({ raw, env: {} })).toThrow(key);

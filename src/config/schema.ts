@@ -141,7 +141,8 @@ export const configSchema = z.object({
         .array(
           z.object({
             key: z.string().min(8),
-            tenant: z.string().min(1),
+            // Tenants name partitions of the cache and of every collection: keep them to safe characters.
+            tenant: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$/, "letters, digits and _ . : @ - only (max 128)"),
             models: z.array(z.string()).optional(),
             requestsPerMinute: positiveInt.optional(),
             tokensPerMinute: positiveInt.optional(),
