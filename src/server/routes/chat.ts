@@ -5,12 +5,12 @@ import type { GatewayDeps } from "../deps.js";
 import { parseBody } from "../validate.js";
 import { chatRequestSchema } from "../schemas.js";
 import { resolveModelFor } from "../resolve-model.js";
-import { chatParams, priorityOf, timeoutOf, toChatMessages } from "../params.js";
+import { chatParams, toChatMessages } from "../params.js";
 import { toolsRequestOf } from "../tool-params.js";
 import { chatRenderer } from "../openai-format.js";
 import { respond, type Producer } from "../respond.js";
 import { cachedProducer } from "../cached-producer.js";
-import { choiceProducers, fixedAnswer, poolProducer, responseId, sessionKeyOf, sharedProducers } from "./generation-common.js";
+import { choiceProducers, fixedAnswer, poolOptionsFor, poolProducer, responseId, sharedProducers } from "./generation-common.js";
 import { ground, type Grounded } from "../grounding.js";
 import { invalidRequest } from "../../errors.js";
 import { NO_ANSWER_TEXT } from "../../rag/index.js";
@@ -47,14 +47,7 @@ export function chatRoutes(deps: GatewayDeps): Hono<AppEnv> {
     const meta = { id: responseId("chatcmpl", c.get("requestId")), created: Math.floor(Date.now() / 1000), model: req.model };
     const stream = req.stream === true;
     const includeUsage = stream && req.stream_options?.include_usage === true;
-    const pool = {
-      model,
-      input,
-      params,
-      priority: priorityOf(req.priority, c.req.header("x-switchyard-priority")),
-      timeoutMs: timeoutOf(req.timeout, limits),
-      sessionKey: sessionKeyOf(c, req.user),
-    };
+    const pool = poolOptionsFor(c, req, { model, input, params }, limits);
     let cache: "hit" | "miss" | "bypass" = "bypass";
     let produce: Producer | Producer[];
     if (grounded?.empty) produce = sharedProducers(fixedAnswer(NO_ANSWER_TEXT), n);

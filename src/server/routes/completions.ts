@@ -5,11 +5,11 @@ import type { GatewayDeps } from "../deps.js";
 import { parseBody } from "../validate.js";
 import { completionRequestSchema } from "../schemas.js";
 import { resolveModelFor } from "../resolve-model.js";
-import { completionInput, completionParams, priorityOf, timeoutOf } from "../params.js";
+import { completionInput, completionParams } from "../params.js";
 import { completionRenderer } from "../openai-format.js";
 import { respond, type Producer } from "../respond.js";
 import { cachedProducer } from "../cached-producer.js";
-import { choiceProducers, poolProducer, responseId, sessionKeyOf } from "./generation-common.js";
+import { choiceProducers, poolOptionsFor, poolProducer, responseId } from "./generation-common.js";
 
 export function completionsRoutes(deps: GatewayDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -23,14 +23,7 @@ export function completionsRoutes(deps: GatewayDeps): Hono<AppEnv> {
     const meta = { id: responseId("cmpl", c.get("requestId")), created: Math.floor(Date.now() / 1000), model: req.model };
     const stream = req.stream === true;
     const includeUsage = stream && req.stream_options?.include_usage === true;
-    const pool = {
-      model,
-      input,
-      params,
-      priority: priorityOf(req.priority, c.req.header("x-switchyard-priority")),
-      timeoutMs: timeoutOf(req.timeout, limits),
-      sessionKey: sessionKeyOf(c, req.user),
-    };
+    const pool = poolOptionsFor(c, req, { model, input, params }, limits);
     let cache: "hit" | "miss" | "bypass" = "bypass";
     let produce: Producer | Producer[];
     if (n > 1) produce = choiceProducers(c, pool, n);

@@ -4,6 +4,8 @@ import type { GeneratedChunk, GenerationInput, GenerationResult, SamplingParams 
 import type { ServedModel } from "../../router/index.js";
 import type { AppEnv } from "../env.js";
 import type { Producer } from "../respond.js";
+import type { SwitchyardConfig } from "../../config/index.js";
+import { priorityOf, timeoutOf } from "../params.js";
 
 export interface PoolProducerOptions {
   model: ServedModel;
@@ -81,6 +83,35 @@ export function sharedProducers(produce: Producer, n: number): Producer[] {
     }, signal);
     return run;
   });
+}
+
+/** Scheduling fields of a chat or completion request: priority, deadline, session. */
+export interface SchedulingFields {
+  priority?: number | "interactive" | "batch" | undefined;
+  timeout?: number | undefined;
+  user?: string | undefined;
+}
+
+/**
+ * The pool options both generation routes build the same way.
+ *
+ * @example
+ * ```ts
+ * const pool = poolOptionsFor(c, req, { model, input, params }, deps.config.limits);
+ * ```
+ */
+export function poolOptionsFor(
+  c: Context<AppEnv>,
+  req: SchedulingFields,
+  target: Pick<PoolProducerOptions, "model" | "input" | "params">,
+  limits: SwitchyardConfig["limits"],
+): PoolProducerOptions {
+  return {
+    ...target,
+    priority: priorityOf(req.priority, c.req.header("x-switchyard-priority")),
+    timeoutMs: timeoutOf(req.timeout, limits),
+    sessionKey: sessionKeyOf(c, req.user),
+  };
 }
 
 export function responseId(prefix: string, requestId: string): string {
