@@ -91,6 +91,60 @@ describe("one shard, 4 slots", () => {
   });
 });
 
+describe("context check before queueing", () => {
+  // A fresh gateway: every slot starts empty, so the four long requests all decode at once.
+  let t: TestGateway;
+  beforeAll(async () => {
+    t = await startTestGateway({ cache: { enabled: false } }, { slots: 4, contextSize: 1024 });
+  });
+  afterAll(async () => t?.close());
+
+  it("a prompt longer than the context is refused before queueing, even with every slot busy", async () => {
+    const pool = t.gateway.registry.models[0]!.pool;
+    const controllers = Array.from({ length: 4 }, () => new AbortController());
+    const long = controllers.map((c) =>
+      fetch(`${t.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "tiny", messages: user("keep busy"), max_tokens: 900, temperature: 0, stream: true }),
+        signal: c.signal,
+      }).then((res) => res.body!.getReader().read()),
+    );
+    await Promise.all(long);
+    expect(pool.snapshot().shards[0]!.slotsBusy).toBe(4);
+    const err = await t.client.chat.completions.create({ model: "tiny", messages: user("word ".repeat(3000)), max_tokens: 4 }).catch((e: unknown) => e);
+    // Answered while the slots are still busy: it never waited for one.
+    expect(pool.snapshot().shards[0]!.slotsBusy).toBe(4);
+    expect(pool.snapshot().waiting).toBe(0);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((err as InstanceType<typeof OpenAI.BadRequestError>).code).toBe("context_length_exceeded");
+    for (const c of controllers) c.abort();
+  });
+
+});
+
+describe("known limitation: a reused slot waits while other slots decode", () => {
+  // node-llama-cpp holds the context lock for as long as any sequence has a queued decode, and erasing a
+  // slot's stale KV cache needs that lock: a new conversation on a reused slot starts only when the other
+  // slots stop. Fresh slots are preferred, so it shows once every free slot has held another conversation.
+  // This test documents the behaviour; it flips to passing when the lock is released between batches.
+  let t: TestGateway;
+  beforeAll(async () => {
+    t = await startTestGateway({ cache: { enabled: false } }, { slots: 4, contextSize: 1024 });
+  });
+  afterAll(async () => t?.close());
+
+  it.fails("a new conversation on a reused slot gets its first token while three others decode", async () => {
+    await t.client.chat.completions.create({ model: "tiny", messages: user("warm up slot"), max_tokens: 4, temperature: 0 });
+    const longOnes = ["a one", "b two", "c three"].map((q) => streamText(t, q, 900));
+    await new Promise((r) => setTimeout(r, 300));
+    const res = await t.client.chat.completions.create({ model: "tiny", messages: user("late arrival"), max_tokens: 4, temperature: 0 });
+    const ttft = (res as unknown as { switchyard: { ttft_ms: number } }).switchyard.ttft_ms;
+    await Promise.all(longOnes);
+    expect(ttft).toBeLessThan(500);
+  });
+});
+
 describe("two shards, kill -9 in the middle of streams", () => {
   let t: TestGateway;
   beforeAll(async () => {

@@ -30,6 +30,8 @@ export interface Backend {
   /** Generates on one slot (0 ≤ slot < capacity); the router guarantees the slot is free. */
   generate(slot: number, input: GenerationInput, params: SamplingParams, opts: BackendGenerateOptions): Promise<WireDone>;
   embed(texts: string[], signal?: AbortSignal): Promise<{ vectors: number[][]; tokens: number }>;
+  /** Prompt tokens of an input after templating, when the backend can tell without a slot. */
+  countTokens?(input: GenerationInput): Promise<number>;
   /** Registers a state listener; returns the unsubscribe function. */
   onStateChange(listener: (state: BackendState) => void): () => void;
   /** Stops the backend and frees its resources. */

@@ -127,6 +127,12 @@ export class LocalBackend implements Backend {
     return proc.embed(texts);
   }
 
+  countTokens(input: GenerationInput): Promise<number> {
+    const proc = this.process;
+    if (!proc || this._state !== "ready") return Promise.reject(new ShardError("not_ready", `Shard ${this.id} is not ready.`));
+    return proc.countTokens(input);
+  }
+
   /** Kills the shard process (crash simulation for tests and chaos drills). */
   kill(): void {
     this.process?.kill("SIGKILL");

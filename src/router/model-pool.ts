@@ -221,6 +221,8 @@ export class ModelPool {
     const chain = prefixChain(input);
     const exclude = new Set<string>();
     this.budget.recordRequest();
+    // A prompt that cannot fit must not wait in the queue to learn so.
+    if (!this.hasFreeSlot()) await this.rejectIfTooLong(input);
 
     for (let attempt = 0; ; attempt++) {
       let lease: Lease;
@@ -289,6 +291,29 @@ export class ModelPool {
         signal.removeEventListener("abort", onAbort);
         this.release(member, slot, opts.sessionKey);
       }
+    }
+  }
+
+  private hasFreeSlot(): boolean {
+    return this.members.some((m) => m.backend.state === "ready" && m.breaker.admits && m.slots.some((s) => !s.busy));
+  }
+
+  /** 400 `context_length_exceeded` before queueing, counted by a ready local shard (no slot needed). */
+  private async rejectIfTooLong(input: GenerationInput): Promise<void> {
+    const member = this.members.find((m) => m.backend.state === "ready" && m.backend.countTokens && m.backend.contextSize !== undefined);
+    if (!member) return;
+    const contextSize = member.backend.contextSize!;
+    let tokens: number;
+    try {
+      tokens = await member.backend.countTokens!(input);
+    } catch {
+      return; // The shard checks again when the request runs.
+    }
+    if (tokens >= contextSize) {
+      throw invalidRequest(`This model's maximum context length is ${contextSize} tokens. However, your messages resulted in ${tokens} tokens.`, {
+        param: "messages",
+        code: "context_length_exceeded",
+      });
     }
   }
 
