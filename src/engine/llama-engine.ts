@@ -73,14 +73,24 @@ export class LlamaEngine {
   private grammarCache = new Map<string, LlamaGrammar>();
   private embeddingContext: Promise<LlamaEmbeddingContext> | undefined;
 
+  /** Which sequence (index into `units`) each gateway slot currently uses. */
+  private readonly slotUnits: number[];
+  /** Sequences with an empty KV cache, ready to take a new conversation without erasing anything. */
+  private readonly emptyUnits: number[] = [];
+  private disposed = false;
+
   private constructor(
     readonly spec: ShardSpec,
     private readonly llama: Llama,
     private readonly model: LlamaModel,
     private readonly context: LlamaContext,
-    private readonly slots: Slot[],
+    /** `slots` sequences plus as many spares (see {@link LlamaEngine.unitFor}). */
+    private readonly units: Slot[],
     private readonly chatWrapper: ChatWrapper,
-  ) {}
+  ) {
+    this.slotUnits = Array.from({ length: spec.slots }, (_, i) => i);
+    for (let i = spec.slots; i < units.length; i++) this.emptyUnits.push(i);
+  }
 
   /** Loads the model and creates the context and all slots. Errors name the model and file. */
   static async load(spec: ShardSpec): Promise<LlamaEngine> {
@@ -95,13 +105,15 @@ export class LlamaEngine {
     try {
       const context = await model.createContext({
         contextSize: spec.contextSize,
-        sequences: spec.slots,
+        // Twice the slots: a spare, empty sequence lets a new conversation start at once instead of
+        // erasing a reused slot's KV cache, which waits for the context lock (see unitFor).
+        sequences: spec.slots * 2,
         threads: spec.threads,
         ...(spec.batchSize === undefined ? {} : { batchSize: spec.batchSize }),
       });
       const chatWrapper = pickChatWrapper(model, spec.chatWrapper);
       const slots: Slot[] = [];
-      for (let i = 0; i < spec.slots; i++) {
+      for (let i = 0; i < spec.slots * 2; i++) {
         const sequence = context.getSequence();
         slots.push({
           sequence,
@@ -124,7 +136,7 @@ export class LlamaEngine {
     return {
       contextSize: this.context.contextSize,
       trainContextSize: this.model.trainContextSize,
-      slots: this.slots.length,
+      slots: this.slotUnits.length,
       gpu: this.llama.gpu,
       chatWrapper: this.chatWrapper.wrapperName,
       embeddingLength: this.model.embeddingVectorSize,
@@ -138,15 +150,47 @@ export class LlamaEngine {
   }
 
   async generate(slotIndex: number, input: GenerationInput, params: SamplingParams, cb: GenerateCallbacks): Promise<WireDone> {
-    const slot = this.slots[slotIndex];
-    if (!slot) throw new EngineError("engine_error", `Slot ${slotIndex} does not exist.`);
-    if (slot.busy) throw new EngineError("engine_error", `Slot ${slotIndex} is busy.`);
+    const current = this.slotUnits[slotIndex];
+    if (current === undefined) throw new EngineError("engine_error", `Slot ${slotIndex} does not exist.`);
+    if (this.units[current]!.busy) throw new EngineError("engine_error", `Slot ${slotIndex} is busy.`);
+    const slot = this.unitFor(slotIndex, input);
     slot.busy = true;
     try {
       return await this.generateOn(slot, input, params, cb);
     } finally {
       slot.busy = false;
     }
+  }
+
+  /**
+   * The sequence a slot's next generation runs on. node-llama-cpp holds the context lock for as long
+   * as any sequence has a queued decode, and erasing KV cache needs that lock: a new conversation on a
+   * sequence holding another one would wait for every other slot to stop. So when the prompt does not
+   * extend what the sequence holds and other sequences are decoding, the slot moves to an empty spare
+   * and its old sequence is cleared in the background (when the lock frees) and becomes a spare.
+   */
+  private unitFor(slotIndex: number, input: GenerationInput): Slot {
+    const index = this.slotUnits[slotIndex]!;
+    const unit = this.units[index]!;
+    const held = unit.sequence.nextTokenIndex;
+    if (held === 0) return unit;
+    const othersDecoding = this.units.some((u) => u !== unit && u.busy);
+    if (!othersDecoding || this.emptyUnits.length === 0) return unit;
+    const prompt = this.promptTokensOf(input);
+    if (unit.sequence.compareContextTokens(prompt).firstDifferentIndex >= held) return unit; // pure extension: nothing to erase
+    const spare = this.emptyUnits.shift()!;
+    this.slotUnits[slotIndex] = spare;
+    void unit.sequence.clearHistory().then(
+      () => {
+        if (!this.disposed) this.emptyUnits.push(index);
+      },
+      () => undefined,
+    );
+    return this.units[spare]!;
+  }
+
+  private promptTokensOf(input: GenerationInput): Token[] {
+    return input.kind === "chat" ? this.renderChat(input.messages, input.tools).tokens : this.model.tokenize(input.prompt, false);
   }
 
   private async generateOn(slot: Slot, input: GenerationInput, params: SamplingParams, cb: GenerateCallbacks): Promise<WireDone> {
@@ -377,6 +421,7 @@ export class LlamaEngine {
 
   /** Disposal order: contexts before the model, the model before llama. */
   async dispose(): Promise<void> {
+    this.disposed = true;
     if (this.embeddingContext) await (await this.embeddingContext).dispose();
     await this.context.dispose();
     await this.model.dispose();
