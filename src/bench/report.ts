@@ -200,7 +200,7 @@ function shortfalls(engine: Json | undefined, batching: Json | undefined, cache:
     const low = [...(batching.ratioOneShard as number[]).map((r, i) => ["1×8", levelsOf(batching)[i], r] as const), ...(batching.ratioTwoShards as number[]).map((r, i) => ["2×4", levelsOf(batching)[i], r] as const)].filter(([, , r]) => r < 0.9);
     if (low.length) {
       out.push(
-        `- **Aggregate tokens/s under 0.9× of direct at: ${low.map(([cfg, c, r]) => `${cfg} c=${c} (${r}×)`).join(", ")}.** Same CPU contention as the single stream; on 2 cores batching gains little even directly (compare the direct column), as STACK-NOTES predicted for tiny compute-bound models. 2 shards × 4 slots uses both cores for decoding and beats one process at higher concurrency.`,
+        `- **Aggregate tokens/s under 0.9× of direct at: ${low.map(([cfg, c, r]) => `${cfg} c=${c} (${r}×)`).join(", ")}.** One shard leaves a core to the gateway but still shares it with per-token IPC and SSE work; on 2 cores batching gains little even directly (compare the direct column), as STACK-NOTES predicted for tiny compute-bound models. 2 shards × 4 slots uses both cores for decoding and beats one process at higher concurrency.`,
       );
     }
   }
