@@ -153,10 +153,16 @@ export class LlamaEngine {
     const current = this.slotUnits[slotIndex];
     if (current === undefined) throw new EngineError("engine_error", `Slot ${slotIndex} does not exist.`);
     if (this.units[current]!.busy) throw new EngineError("engine_error", `Slot ${slotIndex} is busy.`);
-    const slot = this.unitFor(slotIndex, input);
+    if (params.logprobs !== undefined && (params.grammar || (input.kind === "chat" && input.tools))) {
+      throw new EngineError("invalid_request", "logprobs cannot be combined with response_format or tools.", "logprobs");
+    }
+    // Rendered once: slot choice and generation both need the prompt tokens.
+    const rendered = input.kind === "chat" ? this.renderChat(input.messages, input.tools) : undefined;
+    const prompt = input.kind === "chat" ? rendered!.tokens : this.model.tokenize(input.prompt, false);
+    const slot = this.unitFor(slotIndex, prompt);
     slot.busy = true;
     try {
-      return await this.generateOn(slot, input, params, cb);
+      return await this.generateOn(slot, input, params, cb, rendered, prompt);
     } finally {
       slot.busy = false;
     }
@@ -169,14 +175,13 @@ export class LlamaEngine {
    * extend what the sequence holds and other sequences are decoding, the slot moves to an empty spare
    * and its old sequence is cleared in the background (when the lock frees) and becomes a spare.
    */
-  private unitFor(slotIndex: number, input: GenerationInput): Slot {
+  private unitFor(slotIndex: number, prompt: Token[]): Slot {
     const index = this.slotUnits[slotIndex]!;
     const unit = this.units[index]!;
     const held = unit.sequence.nextTokenIndex;
     if (held === 0) return unit;
     const othersDecoding = this.units.some((u) => u !== unit && u.busy);
     if (!othersDecoding || this.emptyUnits.length === 0) return unit;
-    const prompt = this.promptTokensOf(input);
     if (unit.sequence.compareContextTokens(prompt).firstDifferentIndex >= held) return unit; // pure extension: nothing to erase
     const spare = this.emptyUnits.shift()!;
     this.slotUnits[slotIndex] = spare;
@@ -189,17 +194,15 @@ export class LlamaEngine {
     return this.units[spare]!;
   }
 
-  private promptTokensOf(input: GenerationInput): Token[] {
-    return input.kind === "chat" ? this.renderChat(input.messages, input.tools).tokens : this.model.tokenize(input.prompt, false);
-  }
-
-  private async generateOn(slot: Slot, input: GenerationInput, params: SamplingParams, cb: GenerateCallbacks): Promise<WireDone> {
+  private async generateOn(
+    slot: Slot,
+    input: GenerationInput,
+    params: SamplingParams,
+    cb: GenerateCallbacks,
+    rendered: RenderedChat | undefined,
+    prompt: Token[],
+  ): Promise<WireDone> {
     const tools = input.kind === "chat" ? input.tools : undefined;
-    if (params.logprobs !== undefined && (params.grammar || tools)) {
-      throw new EngineError("invalid_request", "logprobs cannot be combined with response_format or tools.", "logprobs");
-    }
-    const rendered = input.kind === "chat" ? this.renderChat(input.messages, tools) : undefined;
-    const prompt = input.kind === "chat" ? rendered!.tokens : this.model.tokenize(input.prompt, false);
     const contextSize = slot.sequence.contextSize;
     if (prompt.length >= contextSize) {
       throw new EngineError(
