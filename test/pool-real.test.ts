@@ -26,6 +26,26 @@ async function streamText(t: TestGateway, content: string, maxTokens: number, si
   return { text, events };
 }
 
+/** Starts a long streamed generation; resolves once its first bytes arrived (its slot is decoding). */
+function startLong(t: TestGateway, content: string, signal: AbortSignal): Promise<void> {
+  return fetch(`${t.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model: "tiny", messages: user(content), max_tokens: 900, temperature: 0, stream: true }),
+    signal,
+  }).then(async (res) => {
+    await res.body!.getReader().read();
+  });
+}
+
+/** Busy slots of the first shard once they drain (or after 2 s). */
+async function slotsBusyAfterDrain(t: TestGateway): Promise<number> {
+  const pool = t.gateway.registry.models[0]!.pool;
+  const deadline = Date.now() + 2000;
+  while (pool.snapshot().shards[0]!.slotsBusy > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  return pool.snapshot().shards[0]!.slotsBusy;
+}
+
 describe("one shard, 4 slots", () => {
   let t: TestGateway;
   beforeAll(async () => {
@@ -43,25 +63,11 @@ describe("one shard, 4 slots", () => {
   });
 
   it("client abort frees the slot: the next request is admitted at once", async () => {
-    const pool = t.gateway.registry.models[0]!.pool;
     const controllers = Array.from({ length: 4 }, () => new AbortController());
     // Fill every slot with long generations, then abort them all after the first bytes.
-    const long = controllers.map((c) =>
-      fetch(`${t.url}/v1/chat/completions`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ model: "tiny", messages: user("long story"), max_tokens: 900, temperature: 0, stream: true }),
-        signal: c.signal,
-      }).then(async (res) => {
-        const reader = res.body!.getReader();
-        await reader.read();
-        c.abort();
-      }),
-    );
+    const long = controllers.map((c) => startLong(t, "long story", c.signal).then(() => c.abort()));
     await Promise.all(long.map((p) => p.catch(() => undefined)));
-    const deadline = Date.now() + 2000;
-    while (pool.snapshot().shards[0]!.slotsBusy > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    expect(pool.snapshot().shards[0]!.slotsBusy).toBe(0);
+    expect(await slotsBusyAfterDrain(t)).toBe(0);
     const next = await t.client.chat.completions.create({ model: "tiny", messages: user("next"), max_tokens: 2, temperature: 0 });
     expect((next as unknown as { switchyard: { queue_ms: number } }).switchyard.queue_ms).toBeLessThan(50);
   });
@@ -79,15 +85,12 @@ describe("one shard, 4 slots", () => {
   });
 
   it("per-request timeout → 504, slot freed", async () => {
-    const pool = t.gateway.registry.models[0]!.pool;
     const err = await t.client.chat.completions
       .create({ model: "tiny", messages: user("slow"), max_tokens: 900, temperature: 0, timeout: 30 } as OpenAI.ChatCompletionCreateParamsNonStreaming)
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(504);
-    const deadline = Date.now() + 2000;
-    while (pool.snapshot().shards[0]!.slotsBusy > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    expect(pool.snapshot().shards[0]!.slotsBusy).toBe(0);
+    expect(await slotsBusyAfterDrain(t)).toBe(0);
   });
 });
 
@@ -102,15 +105,7 @@ describe("context check before queueing", () => {
   it("a prompt longer than the context is refused before queueing, even with every slot busy", async () => {
     const pool = t.gateway.registry.models[0]!.pool;
     const controllers = Array.from({ length: 4 }, () => new AbortController());
-    const long = controllers.map((c) =>
-      fetch(`${t.url}/v1/chat/completions`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ model: "tiny", messages: user("keep busy"), max_tokens: 900, temperature: 0, stream: true }),
-        signal: c.signal,
-      }).then((res) => res.body!.getReader().read()),
-    );
-    await Promise.all(long);
+    await Promise.all(controllers.map((c) => startLong(t, "keep busy", c.signal)));
     expect(pool.snapshot().shards[0]!.slotsBusy).toBe(4);
     const err = await t.client.chat.completions.create({ model: "tiny", messages: user("word ".repeat(3000)), max_tokens: 4 }).catch((e: unknown) => e);
     // Answered while the slots are still busy: it never waited for one.
