@@ -6,7 +6,7 @@
 import type { Scenario, Slo } from "../scenarios/types.js";
 import { buildBody, traitsOf } from "./body.js";
 import { errorOf, failedChecks, isObject, switchyardOf, textOf, usageOf, type ResponseFacts, type Usage } from "./contract.js";
-import { sseEvents } from "./sse-stream.js";
+import { sseEvents } from "../../src/util/sse-events.js";
 import type { RequestRecord, SwitchyardBlock } from "./types.js";
 
 export interface Target {

@@ -8,6 +8,7 @@ import type { WireDone } from "../engine/protocol.js";
 import type { GeneratedToolCall, GenerationInput, SamplingParams, TokenLogprob } from "../types.js";
 import { logprobEntries, toolCallFragments, upstreamTools, type UpstreamLogprobs, type UpstreamToolCallDelta } from "./upstream-extras.js";
 import type { Backend, BackendGenerateOptions, BackendState } from "./backend.js";
+import { sseEvents } from "../util/sse-events.js";
 
 export interface RemoteBackendOptions {
   id: string;
@@ -155,7 +156,7 @@ export class RemoteBackend implements Backend {
     const toolCalls = new Map<number, GeneratedToolCall>();
     const logprobs: TokenLogprob[] = [];
     try {
-      for await (const data of sseData(res.body)) {
+      for await (const { data } of sseEvents(res.body)) {
         if (data === "[DONE]") break;
         const chunk = JSON.parse(data) as UpstreamChunk;
         if (chunk.error) throw new ShardError("engine_error", chunk.error.message ?? "upstream stream error");
@@ -217,26 +218,6 @@ export class RemoteBackend implements Backend {
   async dispose(): Promise<void> {
     if (this.probeTimer) clearTimeout(this.probeTimer);
     this.setState("stopped");
-  }
-}
-
-/** Yields the `data:` payloads of an SSE stream. */
-async function* sseData(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for await (const bytes of body) {
-    buffer += decoder.decode(bytes, { stream: true });
-    let sep: number;
-    while ((sep = buffer.search(/\r?\n\r?\n/)) !== -1) {
-      const event = buffer.slice(0, sep);
-      buffer = buffer.slice(sep).replace(/^\r?\n\r?\n/, "");
-      const data = event
-        .split(/\r?\n/)
-        .filter((l) => l.startsWith("data:"))
-        .map((l) => l.slice(5).replace(/^ /, ""))
-        .join("\n");
-      if (data) yield data;
-    }
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * Reads a `text/event-stream` body as it arrives, yielding each event's data
  * with the time its bytes were read: what a client measures TTFT and
- * inter-token latency from.
+ * inter-token latency from. The remote backend reads upstream streams with
+ * it; the load-test runner measures with it.
  */
 
 export interface TimedEvent {
