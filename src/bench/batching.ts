@@ -6,12 +6,10 @@
  */
 import os from "node:os";
 import path from "node:path";
-import OpenAI from "openai";
+import type OpenAI from "openai";
 import { getLlama, LlamaChat, LlamaLogLevel, resolveChatWrapper } from "node-llama-cpp";
-import { loadConfig } from "../config/index.js";
 import { ensureTinyModel } from "../engine/tiny-model/index.js";
-import { startGateway } from "../server/index.js";
-import { createLogger } from "../telemetry/logger.js";
+import { withBenchGateway } from "./bench-gateway.js";
 import { machineInfo, markdownTable, percentile, round, writeResult } from "./stats.js";
 
 const TOKENS = Number(process.env.BENCH_TOKENS ?? 64);
@@ -67,24 +65,6 @@ async function directLevels(modelPath: string, threads: number): Promise<LevelRe
   await model.dispose();
   await llama.dispose();
   return out;
-}
-
-async function withGateway<T>(modelPath: string, shards: number, slots: number, fn: (client: OpenAI) => Promise<T>): Promise<T> {
-  const config = loadConfig({
-    env: {},
-    raw: {
-      server: { port: 0 },
-      dataDir: path.join(os.tmpdir(), "switchyard-bench"),
-      cache: { enabled: false },
-      models: [{ name: "bench", file: modelPath, shards, slots, contextSize: CONTEXT, fallbackToTiny: false }],
-    },
-  });
-  const gw = await startGateway({ config, logger: createLogger({ level: "silent" }) });
-  try {
-    return await fn(new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: "bench", maxRetries: 0 }));
-  } finally {
-    await gw.close();
-  }
 }
 
 async function gatewayLevels(client: OpenAI): Promise<LevelResult[]> {
@@ -157,8 +137,8 @@ async function main(): Promise<void> {
   const threadsOneShard = Math.max(1, os.availableParallelism() - 1);
   console.error(`model ${path.basename(modelPath)}, ${TOKENS} tokens per request`);
   const direct = await directLevels(modelPath, threadsOneShard);
-  const oneShard = await withGateway(modelPath, 1, 8, async (client) => ({ levels: await gatewayLevels(client), prefix: await prefixReuse(client) }));
-  const twoShards = await withGateway(modelPath, 2, 4, gatewayLevels);
+  const oneShard = await withBenchGateway({ file: modelPath, shards: 1, slots: 8, contextSize: CONTEXT }, async (client) => ({ levels: await gatewayLevels(client), prefix: await prefixReuse(client) }));
+  const twoShards = await withBenchGateway({ file: modelPath, shards: 2, slots: 4, contextSize: CONTEXT }, gatewayLevels);
   const ratio = (g: LevelResult[]) => g.map((r, i) => round(r.aggregateTokensPerSecond / direct[i]!.aggregateTokensPerSecond, 3));
   const result = {
     benchmark: "batching",

@@ -5,12 +5,10 @@
  */
 import os from "node:os";
 import path from "node:path";
-import OpenAI from "openai";
 import { getLlama, LlamaChat, LlamaLogLevel, resolveChatWrapper } from "node-llama-cpp";
 import { loadConfig, threadsPerShard } from "../config/index.js";
 import { ensureTinyModel } from "../engine/tiny-model/index.js";
-import { startGateway } from "../server/index.js";
-import { createLogger } from "../telemetry/logger.js";
+import { withBenchGateway } from "./bench-gateway.js";
 import { machineInfo, markdownTable, median, round, writeResult } from "./stats.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -59,19 +57,8 @@ async function direct(modelPath: string, threads: number): Promise<Sample[]> {
 }
 
 async function gateway(modelPath: string, threads: number): Promise<Sample[]> {
-  const config = loadConfig({
-    env: {},
-    raw: {
-      server: { port: 0 },
-      dataDir: path.join(os.tmpdir(), "switchyard-bench"),
-      cache: { enabled: false },
-      models: [{ name: "bench", file: modelPath, shards: 1, slots: 1, contextSize: CONTEXT, threads, fallbackToTiny: false }],
-    },
-  });
-  const gw = await startGateway({ config, logger: createLogger({ level: "silent" }) });
-  const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: "bench", maxRetries: 0 });
-  const samples: Sample[] = [];
-  try {
+  return withBenchGateway({ file: modelPath, shards: 1, slots: 1, contextSize: CONTEXT, threads }, async (client) => {
+    const samples: Sample[] = [];
     for (let i = -1; i < RUNS; i++) {
       const started = performance.now();
       let first = 0;
@@ -91,10 +78,8 @@ async function gateway(modelPath: string, threads: number): Promise<Sample[]> {
       const end = performance.now();
       if (i >= 0) samples.push({ ttftMs: first - started, tokensPerSecond: (tokens - 1) / ((end - first) / 1000), tokens });
     }
-  } finally {
-    await gw.close();
-  }
-  return samples;
+    return samples;
+  });
 }
 
 function summary(samples: Sample[]) {
