@@ -22,7 +22,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["src/config/**", "src/cli.ts", "src/engine/shard-process.ts", "test/**", "src/bench/**", "loadtest/**", "vitest.config.ts"],
+    files: ["src/config/**", "src/cli.ts", "src/engine/shard-process.ts", "test/**", "bench/**", "loadtest/**", "vitest.config.ts"],
     rules: { "no-restricted-syntax": ["error", { selector: "ExportDefaultDeclaration", message: "No default exports." }] },
   },
   {

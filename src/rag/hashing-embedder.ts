@@ -22,7 +22,7 @@ export interface HashingEmbedderOptions {
    * Weight of character n-grams (3 to 5 characters of each word padded as
    * `<word>`, as in fastText); 0 = off. Default 0.3. They match word variants
    * and typos that whole-word features miss; on the Bitext eval they raised
-   * vector hit@1 from 0.69 to 0.82 (see src/bench/eval-retrieval.ts).
+   * vector hit@1 from 0.69 to 0.82 (see bench/eval-retrieval.ts).
    */
   charNgramWeight?: number;
   /** Drop common English function words. Default true. */

@@ -1,7 +1,7 @@
 /** The mock upstream speaks OpenAI well enough for the official client, at the speed it was told. */
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mockText, startMockUpstream, type MockUpstream } from "../../src/bench/mock-upstream.js";
+import { mockText, startMockUpstream, type MockUpstream } from "../../bench/mock-upstream.js";
 
 const TTFT_MS = 60;
 const TOKENS = 12;

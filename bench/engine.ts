@@ -6,8 +6,8 @@
 import os from "node:os";
 import path from "node:path";
 import { getLlama, LlamaChat, LlamaLogLevel, resolveChatWrapper } from "node-llama-cpp";
-import { loadConfig, threadsPerShard } from "../config/index.js";
-import { ensureTinyModel } from "../engine/tiny-model/index.js";
+import { loadConfig, threadsPerShard } from "../src/config/index.js";
+import { ensureTinyModel } from "../src/engine/tiny-model/index.js";
 import { withBenchGateway } from "./bench-gateway.js";
 import { machineInfo, markdownTable, median, round, writeResult } from "./stats.js";
 

@@ -5,8 +5,8 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { barChart, COLORS, lineChart } from "../../loadtest/runner/report/charts.js";
-import { toSvg } from "../../loadtest/runner/report/svg.js";
+import { barChart, COLORS, lineChart } from "../loadtest/runner/report/charts.js";
+import { toSvg } from "../loadtest/runner/report/svg.js";
 import { markdownTable, round } from "./stats.js";
 
 type Json = Record<string, unknown>;

@@ -7,10 +7,10 @@ import os from "node:os";
 import path from "node:path";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
-import { loadConfig } from "../config/index.js";
-import { ensureTinyModel } from "../engine/tiny-model/index.js";
-import { startGateway } from "../server/index.js";
-import { createLogger } from "../telemetry/logger.js";
+import { loadConfig } from "../src/config/index.js";
+import { ensureTinyModel } from "../src/engine/tiny-model/index.js";
+import { startGateway } from "../src/server/index.js";
+import { createLogger } from "../src/telemetry/logger.js";
 
 /** The body a cache hit returns for the benchmark's request, so both servers send the same bytes. */
 export const FIXED_COMPLETION = {

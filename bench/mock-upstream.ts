@@ -2,7 +2,7 @@
  * A mock OpenAI-compatible upstream with a fixed, configurable speed: the
  * first token after `ttftMs`, then `tokensPerSecond`. Deterministic text,
  * exact usage. It stands in for a model server when measuring what the gateway
- * itself costs (src/bench/overhead.ts), and in tests.
+ * itself costs (bench/overhead.ts), and in tests.
  *
  *   POST /v1/chat/completions   stream and not, stream_options.include_usage
  *   POST /v1/completions        stream and not

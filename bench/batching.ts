@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import type OpenAI from "openai";
 import { getLlama, LlamaChat, LlamaLogLevel, resolveChatWrapper } from "node-llama-cpp";
-import { ensureTinyModel } from "../engine/tiny-model/index.js";
+import { ensureTinyModel } from "../src/engine/tiny-model/index.js";
 import { withBenchGateway } from "./bench-gateway.js";
 import { machineInfo, markdownTable, percentile, round, writeResult } from "./stats.js";
 

@@ -2,9 +2,9 @@
 import os from "node:os";
 import path from "node:path";
 import OpenAI from "openai";
-import { loadConfig } from "../config/index.js";
-import { startGateway } from "../server/index.js";
-import { createLogger } from "../telemetry/logger.js";
+import { loadConfig } from "../src/config/index.js";
+import { startGateway } from "../src/server/index.js";
+import { createLogger } from "../src/telemetry/logger.js";
 
 /**
  * @example

@@ -1,9 +1,9 @@
 /**
  * Retrieval evaluation and latency benchmark.
  *
- *   tsx src/bench/eval-retrieval.ts [--embedder hashing|gguf:PATH] [--limit N] [--top-k K]
- *   tsx src/bench/eval-retrieval.ts --beir DIR [--limit N]
- *   tsx src/bench/eval-retrieval.ts --synthetic 10000,100000 [--queries N]
+ *   tsx bench/eval-retrieval.ts [--embedder hashing|gguf:PATH] [--limit N] [--top-k K]
+ *   tsx bench/eval-retrieval.ts --beir DIR [--limit N]
+ *   tsx bench/eval-retrieval.ts --synthetic 10000,100000 [--queries N]
  *
  * Default: the Bitext customer-support CSV (../shared/data/bitext-customer-support/…,
  * relative to the project root; skipped with a message when absent). Every
@@ -35,8 +35,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { parse as parseCsv } from "csv-parse/sync";
-import { type Embedder, HashingEmbedder, type HashingEmbedderOptions, RagService, type RagDocument, type SearchMode } from "../rag/index.js";
-import { hitAt, mean, ndcgAt, percentile, recallAt, reciprocalRank, seededRandom } from "../rag/eval-metrics.js";
+import { type Embedder, HashingEmbedder, type HashingEmbedderOptions, RagService, type RagDocument, type SearchMode } from "../src/rag/index.js";
+import { hitAt, mean, ndcgAt, percentile, recallAt, reciprocalRank, seededRandom } from "../src/rag/eval-metrics.js";
 
 const MODES: SearchMode[] = ["vector", "fulltext", "hybrid"];
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");

@@ -4,7 +4,7 @@
  * gateway (one remote model on that mock), at fixed open-model arrival rates.
  * Overhead = client latency through the gateway − client latency direct.
  *
- *   tsx src/bench/overhead.ts [--rates 100,500,1000] [--seconds 5] [--warmup 1]
+ *   tsx bench/overhead.ts [--rates 100,500,1000] [--seconds 5] [--warmup 1]
  *                             [--ttft-ms 20] [--tokens 16] [--tps 400]
  *
  * The mock and the gateway each run in their own process (this file, with
@@ -25,9 +25,9 @@ import { createInterface } from "node:readline";
 import { setImmediate as yieldToIo, setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { loadConfig } from "../config/index.js";
-import { startGateway } from "../server/index.js";
-import { createLogger } from "../telemetry/logger.js";
+import { loadConfig } from "../src/config/index.js";
+import { startGateway } from "../src/server/index.js";
+import { createLogger } from "../src/telemetry/logger.js";
 import { startMockUpstream } from "./mock-upstream.js";
 import { machineInfo, markdownTable, percentile, round, writeResult } from "./stats.js";
 
