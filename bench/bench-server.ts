@@ -18,7 +18,6 @@ export const FIXED_COMPLETION = {
   object: "chat.completion",
   created: 0,
   model: "tiny",
-  system_fingerprint: null,
   choices: [{ index: 0, message: { role: "assistant", content: "x".repeat(120), refusal: null }, logprobs: null, finish_reason: "length" }],
   usage: { prompt_tokens: 20, completion_tokens: 32, total_tokens: 52, prompt_tokens_details: { cached_tokens: 0 } },
 };

@@ -130,12 +130,12 @@ function generationHandler(kind: Kind, opts: MockUpstreamOptions, counter: { n: 
       if (wait > 0) await sleep(wait);
       const text = mockText(n);
       const choice = kind === "chat" ? { index: 0, message: { role: "assistant", content: text, refusal: null }, logprobs: null, finish_reason: finish } : { index: 0, text, logprobs: null, finish_reason: finish };
-      return c.json({ id, object, created, model: req.model, system_fingerprint: null, choices: [choice], usage });
+      return c.json({ id, object, created, model: req.model, choices: [choice], usage });
     }
 
     const chunkObject = kind === "chat" ? "chat.completion.chunk" : "text_completion";
     const usageNull = req.includeUsage ? { usage: null } : {};
-    const chunk = (choice: Record<string, unknown>) => ({ id, object: chunkObject, created, model: req.model, system_fingerprint: null, choices: [choice], ...usageNull });
+    const chunk = (choice: Record<string, unknown>) => ({ id, object: chunkObject, created, model: req.model, choices: [choice], ...usageNull });
     const piece = (text: string, finishReason: string | null) =>
       kind === "chat" ? chunk({ index: 0, delta: text ? { content: text } : {}, logprobs: null, finish_reason: finishReason }) : chunk({ index: 0, text, logprobs: null, finish_reason: finishReason });
     const encoder = new TextEncoder();
@@ -155,7 +155,7 @@ function generationHandler(kind: Kind, opts: MockUpstreamOptions, counter: { n: 
             send(piece(text, null));
           }
           send(piece("", finish));
-          if (req.includeUsage) send({ id, object: chunkObject, created, model: req.model, system_fingerprint: null, choices: [], usage });
+          if (req.includeUsage) send({ id, object: chunkObject, created, model: req.model, choices: [], usage });
           send("[DONE]");
           controller.close();
         } catch {

@@ -127,7 +127,7 @@ function completionLogprobs(entries: readonly TokenLogprob[]) {
  * ```
  */
 export function chatRenderer(meta: ResponseMeta, { withUsage, withLogprobs = false, citations }: RendererOptions): Renderer {
-  const base = { id: meta.id, object: "chat.completion.chunk", created: meta.created, model: meta.model, system_fingerprint: null };
+  const base = { id: meta.id, object: "chat.completion.chunk", created: meta.created, model: meta.model };
   const usageNull = withUsage ? { usage: null } : {};
   const chunk = (index: number, delta: object, finish: OpenAIFinishReason | null, logprobs: object | null = null) => ({
     ...base,
@@ -153,7 +153,6 @@ export function chatRenderer(meta: ResponseMeta, { withUsage, withLogprobs = fal
       object: "chat.completion",
       created: meta.created,
       model: meta.model,
-      system_fingerprint: null,
       choices: choices.map((c) => ({
         index: c.index,
         message: {
@@ -180,7 +179,7 @@ export function chatRenderer(meta: ResponseMeta, { withUsage, withLogprobs = fal
  * ```
  */
 export function completionRenderer(meta: ResponseMeta, { withUsage, withLogprobs = false }: RendererOptions): Renderer {
-  const base = { id: meta.id, object: "text_completion", created: meta.created, model: meta.model, system_fingerprint: null };
+  const base = { id: meta.id, object: "text_completion", created: meta.created, model: meta.model };
   const usageNull = withUsage ? { usage: null } : {};
   const chunk = (index: number, text: string, finish: OpenAIFinishReason | null, logprobs: object | null = null) => ({
     ...base,

@@ -29,7 +29,7 @@ const ANSWER_PIECES = [
 
 /** A chat completion stream as the gateway sends it, citations on the final and the usage chunk. */
 function chatStream(pieces: string[]): string {
-  const base = { id: "chatcmpl-test", object: "chat.completion.chunk", created: 0, model: "default", system_fingerprint: null };
+  const base = { id: "chatcmpl-test", object: "chat.completion.chunk", created: 0, model: "default" };
   const chunk = (delta: object, finish: string | null, extra: object = {}) => ({
     ...base,
     choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
