@@ -4,7 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import path from "node:path";
-import { loadConfig, ConfigError } from "./config/index.js";
+import { loadConfig, ConfigError, modelNames } from "./config/index.js";
 import { startGateway } from "./server/index.js";
 import { ensureTinyModel, type TinyModelOptions } from "./engine/tiny-model/index.js";
 import { tinyModelDir } from "./engine/model-files.js";
@@ -64,7 +64,7 @@ async function models(args: string[]): Promise<void> {
   }
   const config = loadConfig();
   for (const m of config.models) {
-    console.log(`${m.name}\t${m.upstream ?? m.file}\tshards=${m.shards} slots=${m.slots} ctx=${m.contextSize}${m.aliases.length ? `\taliases=${m.aliases.join(",")}` : ""}`);
+    console.log(`${m.name}\t${m.upstream ?? m.file}\tshards=${m.shards} slots=${m.slots} ctx=${m.contextSize}${m.aliases.length ? `\taliases=${modelNames(m).slice(1).join(",")}` : ""}`);
   }
 }
 

@@ -1,2 +1,16 @@
 export { loadConfig, threadsPerShard, ConfigError, DEFAULT_CONFIG_PATH, type LoadConfigOptions } from "./load.js";
-export { configSchema, modelSchema, botSchema, type SwitchyardConfig, type ModelConfig, type BotConfig } from "./schema.js";
+export {
+  configSchema,
+  modelSchema,
+  botSchema,
+  adapterSchema,
+  adapterAliasSchema,
+  modelNames,
+  plainAliases,
+  adapterAliases,
+  type SwitchyardConfig,
+  type ModelConfig,
+  type BotConfig,
+  type AdapterConfig,
+  type AdapterAliasConfig,
+} from "./schema.js";

@@ -6,7 +6,7 @@ import { readFileSync, existsSync } from "node:fs";
 import os from "node:os";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
-import { configSchema, type SwitchyardConfig } from "./schema.js";
+import { adapterAliases, configSchema, modelNames, type SwitchyardConfig } from "./schema.js";
 
 /** A config problem; the message names the file and the bad key. */
 export class ConfigError extends Error {
@@ -54,7 +54,7 @@ export function loadConfig({ path, env = process.env, raw }: LoadConfigOptions =
   }
   const names = new Set<string>();
   for (const [i, m] of config.models.entries()) {
-    for (const n of [m.name, ...m.aliases]) {
+    for (const n of modelNames(m)) {
       if (names.has(n)) throw new ConfigError(`${source}: models[${i}]: name or alias '${n}' is used twice`);
       names.add(n);
     }
@@ -62,7 +62,7 @@ export function loadConfig({ path, env = process.env, raw }: LoadConfigOptions =
   for (const [i, b] of config.bots.entries()) {
     if (names.has(b.name)) throw new ConfigError(`${source}: bots[${i}].name: '${b.name}' is already a model name or alias`);
     names.add(b.name);
-    if (!config.models.some((m) => m.name === b.model || m.aliases.includes(b.model))) {
+    if (!config.models.some((m) => modelNames(m).includes(b.model))) {
       throw new ConfigError(`${source}: bots[${i}].model: no model is named '${b.model}'`);
     }
   }
@@ -129,6 +129,8 @@ function applyEnv(data: Record<string, unknown>, env: NodeJS.ProcessEnv, source:
  */
 export function threadsPerShard(config: SwitchyardConfig, explicit: "auto" | number, cores = os.availableParallelism()): number {
   if (explicit !== "auto") return explicit;
-  const localShards = config.models.filter((m) => m.upstream === undefined).reduce((n, m) => n + m.shards, 0);
+  const localShards = config.models
+    .filter((m) => m.upstream === undefined)
+    .reduce((n, m) => n + m.shards + adapterAliases(m).reduce((k, a) => k + a.shards, 0), 0);
   return Math.max(1, Math.floor((cores - 1) / Math.max(1, localShards)));
 }

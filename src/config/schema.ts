@@ -5,12 +5,54 @@
 import { z } from "zod";
 
 const positiveInt = z.number().int().positive();
+const modelName = z.string().min(1).regex(/^[\w.:\-/]+$/, "letters, digits and . _ : - / only");
+
+/** A LoRA adapter a model offers to its aliases. */
+export const adapterSchema = z.object({
+  /** Referred to by aliases' `adapters`. */
+  name: modelName,
+  /** A local LoRA GGUF, an `hf:` URI (downloaded into `modelsDir` like models), or `tiny` (the generated tiny model's adapter). */
+  file: z.string().min(1),
+  /** Default scale (llama.cpp also multiplies by the adapter's `alpha / rank`); an alias may override it. */
+  scale: z.number().min(-100).max(100).default(1),
+});
+
+/** `support-lora`, `support-lora@0.5` or `{ name, scale }`: an adapter an alias applies, with an optional scale. */
+const adapterRefSchema = z.union([
+  // Checked in the model's refinement, so a bad string names its own key (a failed union would not).
+  z
+    .string()
+    .min(1)
+    .transform((ref) => {
+      const at = ref.lastIndexOf("@");
+      return at < 0 ? { name: ref } : { name: ref.slice(0, at), scale: /^-?\d+(\.\d+)?$/.test(ref.slice(at + 1)) ? Number(ref.slice(at + 1)) : Number.NaN };
+    }),
+  z.object({ name: modelName, scale: z.number().min(-100).max(100).optional() }),
+]);
+
+/**
+ * An alias that applies LoRA adapters to its base model (`support-ft = qwen2.5 + support-lora@1.0`).
+ * node-llama-cpp binds adapters to a context, so such an alias is served by shards of its own
+ * (the base weights are memory-mapped, so the page cache holds them once on CPU; see README).
+ */
+export const adapterAliasSchema = z.object({
+  name: modelName,
+  adapters: z.array(adapterRefSchema).min(1, "an adapter alias needs at least one adapter (use a plain string alias otherwise)"),
+  /** Processes serving this alias. Default 1. */
+  shards: positiveInt.default(1),
+});
 
 export const modelSchema = z
   .object({
     /** Name clients use in `model`. */
-    name: z.string().min(1).regex(/^[\w.:\-/]+$/, "letters, digits and . _ : - / only"),
-    aliases: z.array(z.string().min(1)).default([]),
+    name: modelName,
+    /**
+     * Other names for this model: a plain string shares the model's shards; an object
+     * `{ name, adapters }` applies LoRA adapters from `adapters` on shards of its own.
+     */
+    aliases: z.array(z.union([z.string().min(1), adapterAliasSchema])).default([]),
+    /** LoRA adapters this model's aliases may apply (local model files only). */
+    adapters: z.array(adapterSchema).default([]),
     /**
      * A local GGUF path (relative to the working directory), an `hf:` URI
      * (downloaded into `modelsDir` when online), or `tiny` for the generated test model.
@@ -33,7 +75,23 @@ export const modelSchema = z
     /** Fall back to the generated tiny model when `file` is missing and cannot be downloaded. */
     fallbackToTiny: z.boolean().default(true),
   })
-  .refine((m) => m.file !== undefined || m.upstream !== undefined, { message: "a model needs `file` or `upstream`" });
+  .refine((m) => m.file !== undefined || m.upstream !== undefined, { message: "a model needs `file` or `upstream`" })
+  .superRefine((m, ctx) => {
+    if (m.upstream !== undefined && m.adapters.length > 0) {
+      ctx.addIssue({ code: "custom", path: ["adapters"], message: "adapters apply to local models only (an upstream serves its own)" });
+    }
+    const offered = new Set(m.adapters.map((a) => a.name));
+    m.aliases.forEach((alias, i) => {
+      if (typeof alias === "string") return;
+      alias.adapters.forEach((ref, j) => {
+        if (Number.isNaN(ref.scale) || (ref.scale !== undefined && Math.abs(ref.scale) > 100)) {
+          ctx.addIssue({ code: "custom", path: ["aliases", i, "adapters", j], message: "expected an adapter name, optionally with @scale (e.g. support-lora@0.5, |scale| <= 100)" });
+        } else if (!offered.has(ref.name)) {
+          ctx.addIssue({ code: "custom", path: ["aliases", i, "adapters", j], message: `no adapter named '${ref.name}' in this model's adapters` });
+        }
+      });
+    });
+  });
 
 export const botSchema = z.object({
   name: z.string().min(1).regex(/^[\w.:\-/]+$/, "letters, digits and . _ : - / only"),
@@ -168,4 +226,21 @@ export const configSchema = z.object({
 
 export type SwitchyardConfig = z.infer<typeof configSchema>;
 export type ModelConfig = z.infer<typeof modelSchema>;
+export type AdapterConfig = z.infer<typeof adapterSchema>;
+export type AdapterAliasConfig = z.infer<typeof adapterAliasSchema>;
+
+/** Every name a model answers to: its own, then its aliases (plain and adapter ones). */
+export function modelNames(m: ModelConfig): string[] {
+  return [m.name, ...m.aliases.map((a) => (typeof a === "string" ? a : a.name))];
+}
+
+/** The aliases that share the model's shards. */
+export function plainAliases(m: ModelConfig): string[] {
+  return m.aliases.filter((a): a is string => typeof a === "string");
+}
+
+/** The aliases that apply adapters (each served by shards of its own). */
+export function adapterAliases(m: ModelConfig): AdapterAliasConfig[] {
+  return m.aliases.filter((a): a is AdapterAliasConfig => typeof a !== "string");
+}
 export type BotConfig = z.infer<typeof botSchema>;

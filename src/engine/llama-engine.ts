@@ -110,6 +110,7 @@ export class LlamaEngine {
         sequences: spec.slots * 2,
         threads: spec.threads,
         ...(spec.batchSize === undefined ? {} : { batchSize: spec.batchSize }),
+        ...(spec.adapters?.length ? { lora: { adapters: spec.adapters.map((a) => ({ filePath: a.path, scale: a.scale })) } } : {}),
       });
       const chatWrapper = pickChatWrapper(model, spec.chatWrapper);
       const slots: Slot[] = [];
@@ -126,8 +127,9 @@ export class LlamaEngine {
     } catch (err) {
       await model.dispose();
       await llama.dispose();
+      const adapters = spec.adapters?.length ? ` with adapters ${spec.adapters.map((a) => `${a.name} (${a.path})`).join(", ")}` : "";
       throw new Error(
-        `Failed to create a context for model '${spec.model}' (${spec.modelPath}, context ${spec.contextSize} x ${spec.slots} slots): ${errorMessage(err)}`,
+        `Failed to create a context for model '${spec.model}' (${spec.modelPath}, context ${spec.contextSize} x ${spec.slots} slots${adapters}): ${errorMessage(err)}`,
       );
     }
   }

@@ -7,7 +7,7 @@
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { resolveModelFile } from "node-llama-cpp";
-import { ensureTinyModel } from "./tiny-model/index.js";
+import { ensureTinyLora, ensureTinyModel } from "./tiny-model/index.js";
 
 export interface ResolvedModelFile {
   path: string;
@@ -57,15 +57,47 @@ export async function resolveModel(file: string, { modelsDir, dataDir, fallbackT
     const p = await ensureTinyModel(tinyModelDir(dataDir));
     return { path: p, identity: identityOf(p), tiny: true };
   }
+  const found = await findFile(file, modelsDir, "Model");
+  if (typeof found !== "string") return tiny(found.why);
+  return { path: found, identity: identityOf(found), tiny: false };
+}
+
+/** A local path or a remote URI made local; `{ why }` when it is not there. */
+async function findFile(file: string, modelsDir: string, noun: "Model" | "Adapter"): Promise<string | { why: string }> {
   if (file.startsWith("hf:") || /^https?:\/\//.test(file)) {
     try {
-      const p = await resolveModelFile(file, { directory: modelsDir, download: "auto", cli: process.stderr.isTTY === true });
-      return { path: p, identity: identityOf(p), tiny: false };
+      return await resolveModelFile(file, { directory: modelsDir, download: "auto", cli: process.stderr.isTTY === true });
     } catch (err) {
-      return tiny(`Model ${file} is not in ${modelsDir} and could not be downloaded (${err instanceof Error ? err.message.split("\n")[0] : String(err)})`);
+      return { why: `${noun} ${file} is not in ${modelsDir} and could not be downloaded (${err instanceof Error ? err.message.split("\n")[0] : String(err)})` };
     }
   }
   const p = path.resolve(file);
-  if (existsSync(p)) return { path: p, identity: identityOf(p), tiny: false };
-  return tiny(`Model file ${file} does not exist`);
+  return existsSync(p) ? p : { why: `${noun} file ${file} does not exist` };
+}
+
+export interface ResolveAdapterOptions extends ResolveOptions {
+  /** The base model resolved to the generated tiny model (a real adapter cannot apply to it). */
+  baseTiny: boolean;
+}
+
+/**
+ * Turns an adapter's `file` setting into a path: a local LoRA GGUF, an `hf:` URI (downloaded
+ * like models), or `tiny` (the LoRA matching the generated tiny model). When the base model fell
+ * back to the tiny one, the adapter falls back to the tiny LoRA too (with a warning), since no
+ * real adapter's shapes match it.
+ */
+export async function resolveAdapter(file: string, { modelsDir, dataDir, fallbackToTiny, warn, baseTiny }: ResolveAdapterOptions): Promise<ResolvedModelFile> {
+  const tinyLora = async (): Promise<ResolvedModelFile> => {
+    const p = await ensureTinyLora(tinyModelDir(dataDir));
+    return { path: p, identity: identityOf(p), tiny: true };
+  };
+  // llama.cpp checks the shapes at load: on any other base this fails naming the adapter.
+  if (file === TINY_MODEL_FILE) return tinyLora();
+  if (baseTiny && fallbackToTiny) {
+    warn(`The base model is the generated tiny model, so adapter ${file} is replaced by the tiny model's LoRA (its text is meaningless too).`);
+    return tinyLora();
+  }
+  const found = await findFile(file, modelsDir, "Adapter");
+  if (typeof found !== "string") throw new Error(found.why);
+  return { path: found, identity: identityOf(found), tiny: false };
 }

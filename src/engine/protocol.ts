@@ -21,6 +21,19 @@ export interface ShardSpec {
   /** Chat wrapper: `"auto"` = from the GGUF's template, general wrapper when it has none. */
   chatWrapper: "auto" | "general" | "chatml" | "llama2";
   batchSize?: number;
+  /**
+   * LoRA adapters applied to every sequence of this shard, with their scales. node-llama-cpp
+   * binds adapters to a context, so a shard serves exactly one adapter set (the base model
+   * when absent or empty); an alias with adapters gets shards of its own.
+   */
+  adapters?: AdapterSpec[];
+}
+
+/** One LoRA adapter GGUF and the scale it is applied with (llama.cpp multiplies by `alpha / rank` too). */
+export interface AdapterSpec {
+  name: string;
+  path: string;
+  scale: number;
 }
 
 export interface ShardInfo {

@@ -4,9 +4,9 @@
  */
 import path from "node:path";
 import type { BotConfig, ModelConfig, SwitchyardConfig } from "../config/index.js";
-import { threadsPerShard } from "../config/index.js";
-import { resolveModel } from "../engine/model-files.js";
-import type { ShardSpec } from "../engine/protocol.js";
+import { adapterAliases, plainAliases, threadsPerShard } from "../config/index.js";
+import { resolveAdapter, resolveModel, type ResolvedModelFile } from "../engine/model-files.js";
+import type { AdapterSpec, ShardSpec } from "../engine/protocol.js";
 import type { Backend } from "./backend.js";
 import { LocalBackend } from "./local-backend.js";
 import { RemoteBackend } from "./remote-backend.js";
@@ -21,6 +21,10 @@ export interface ServedModel {
   /** True when serving the generated tiny model. */
   tiny: boolean;
   created: number;
+  /** For an adapter alias: the model whose weights it adapts. */
+  base?: string;
+  /** For an adapter alias: the LoRA adapters its shards apply, with their scales. */
+  adapters?: AdapterSpec[];
 }
 
 export interface RegistryLogger {
@@ -46,7 +50,7 @@ export class ModelRegistry {
     readonly defaultModel: string,
     bots: BotConfig[] = [],
   ) {
-    for (const m of models) for (const n of [m.config.name, ...m.config.aliases]) this.byName.set(n, m);
+    for (const m of models) for (const n of [m.config.name, ...plainAliases(m.config)]) this.byName.set(n, m);
     for (const b of bots) {
       const target = this.byName.get(b.model);
       if (!target) continue;
@@ -71,14 +75,26 @@ export class ModelRegistry {
    */
   static async create({ config, logger, onBreakerChange, shardEnv }: CreateRegistryOptions): Promise<ModelRegistry> {
     const served: ServedModel[] = [];
+    const poolFor = (name: string, backends: Backend[]) =>
+      new ModelPool({
+        model: name,
+        backends,
+        queue: config.queue,
+        breaker: config.breaker,
+        retry: config.retry,
+        requestTimeoutMs: config.limits.requestTimeoutMs,
+        ...(onBreakerChange ? { onBreakerChange: (shard: string, state: BreakerState) => onBreakerChange(name, shard, state) } : {}),
+      });
+    const resolveOptions = (m: ModelConfig) => ({
+      modelsDir: config.modelsDir,
+      dataDir: config.dataDir,
+      fallbackToTiny: m.fallbackToTiny,
+      warn: (msg: string) => logger.warn({ model: m.name }, msg),
+    });
     for (const m of config.models) {
       const created = Math.floor(Date.now() / 1000);
-      let backends: Backend[];
-      let identity: string;
-      let tiny = false;
       if (m.upstream !== undefined) {
-        identity = `${m.upstream}#${m.upstreamModel ?? m.name}`;
-        backends = Array.from(
+        const backends = Array.from(
           { length: m.shards },
           (_, i) =>
             new RemoteBackend({
@@ -89,20 +105,16 @@ export class ModelRegistry {
               ...(m.upstreamApiKey ? { apiKey: m.upstreamApiKey } : {}),
             }),
         );
-      } else {
-        const file = await resolveModel(m.file!, {
-          modelsDir: config.modelsDir,
-          dataDir: config.dataDir,
-          fallbackToTiny: m.fallbackToTiny,
-          warn: (msg) => logger.warn({ model: m.name }, msg),
-        });
-        identity = file.identity;
-        tiny = file.tiny;
-        const threads = threadsPerShard(config, m.threads);
-        backends = Array.from({ length: m.shards }, (_, i) => {
+        served.push({ config: m, pool: poolFor(m.name, backends), identity: `${m.upstream}#${m.upstreamModel ?? m.name}`, tiny: false, created });
+        continue;
+      }
+      const file = await resolveModel(m.file!, resolveOptions(m));
+      const threads = threadsPerShard(config, m.threads);
+      const localBackends = (name: string, shards: number, adapters: AdapterSpec[]) =>
+        Array.from({ length: shards }, (_, i) => {
           const spec: ShardSpec = {
-            shardId: `${m.name}#${i}`,
-            model: m.name,
+            shardId: `${name}#${i}`,
+            model: name,
             modelPath: path.resolve(file.path),
             contextSize: m.contextSize,
             slots: m.slots,
@@ -110,25 +122,35 @@ export class ModelRegistry {
             gpuLayers: m.gpuLayers,
             gpu: m.gpu,
             chatWrapper: m.chatWrapper,
+            ...(adapters.length ? { adapters } : {}),
           };
           return new LocalBackend(spec, {
             restartBackoffMs: config.retry.restartBackoffMs,
             restartBackoffMaxMs: config.retry.restartBackoffMaxMs,
             ...(shardEnv ? { env: shardEnv } : {}),
-            onLog: (level, msg, fields) => logger[level === "info" ? "info" : level === "warn" ? "warn" : "error"]({ model: m.name, ...fields }, msg),
+            onLog: (level, msg, fields) => logger[level === "info" ? "info" : level === "warn" ? "warn" : "error"]({ model: name, ...fields }, msg),
           });
         });
+      served.push({ config: m, pool: poolFor(m.name, localBackends(m.name, m.shards, [])), identity: file.identity, tiny: file.tiny, created });
+
+      const adapterFiles = new Map<string, ResolvedModelFile>();
+      for (const a of m.adapters) adapterFiles.set(a.name, await resolveAdapter(a.file, { ...resolveOptions(m), baseTiny: file.tiny }));
+      for (const alias of adapterAliases(m)) {
+        const adapters: AdapterSpec[] = alias.adapters.map((ref) => {
+          const offered = m.adapters.find((a) => a.name === ref.name)!;
+          return { name: ref.name, path: path.resolve(adapterFiles.get(ref.name)!.path), scale: ref.scale ?? offered.scale };
+        });
+        served.push({
+          config: { ...m, name: alias.name, aliases: [], shards: alias.shards },
+          pool: poolFor(alias.name, localBackends(alias.name, alias.shards, adapters)),
+          // Part of cache keys: the base weights plus each adapter's file identity and scale, in order.
+          identity: `${file.identity}+${adapters.map((a) => `${adapterFiles.get(a.name)!.identity}@${a.scale}`).join("+")}`,
+          tiny: file.tiny,
+          created,
+          base: m.name,
+          adapters,
+        });
       }
-      const pool = new ModelPool({
-        model: m.name,
-        backends,
-        queue: config.queue,
-        breaker: config.breaker,
-        retry: config.retry,
-        requestTimeoutMs: config.limits.requestTimeoutMs,
-        ...(onBreakerChange ? { onBreakerChange: (shard: string, state: BreakerState) => onBreakerChange(m.name, shard, state) } : {}),
-      });
-      served.push({ config: m, pool, identity, tiny, created });
     }
     return new ModelRegistry(served, config.defaultModel ?? config.models[0]!.name, config.bots);
   }

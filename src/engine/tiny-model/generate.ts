@@ -26,6 +26,8 @@ export interface TinyModelSpec {
   readonly heads: number;
   readonly ffn: number;
   readonly contextLength: number;
+  /** How the matrices are stored: `q8_0` (default) or `f32` (the unquantized reference). */
+  readonly weights: "q8_0" | "f32";
 }
 
 /** The standard ChatML template, which node-llama-cpp maps to its ChatMLChatWrapper. */
@@ -194,7 +196,10 @@ function approxNormal(seed: number, name: string, count: number, std: number): F
 
 /** Builds the complete GGUF (metadata + tensors) for `spec`. */
 export function buildTinyModel(spec: TinyModelSpec): GgufFile {
-  const { seed, layers, width, heads, ffn, contextLength } = spec;
+  const { seed, layers, width, heads, ffn, contextLength, weights } = spec;
+  const f32 = weights === "f32";
+  const encodeMatrix = (values: Float32Array) =>
+    f32 ? { type: GgmlType.F32, data: encodeF32(values) } : { type: GgmlType.Q8_0, data: encodeQ8_0(values) };
   const vocab = buildVocab();
   const vocabSize = vocab.tokens.length;
   const headDim = width / heads;
@@ -204,7 +209,7 @@ export function buildTinyModel(spec: TinyModelSpec): GgufFile {
     ["general.architecture", { type: "string", value: "llama" }],
     ["general.name", { type: "string", value: name }],
     ["general.alignment", { type: "uint32", value: 32 }],
-    ["general.file_type", { type: "uint32", value: 7 }], // LLAMA_FTYPE_MOSTLY_Q8_0
+    ["general.file_type", { type: "uint32", value: f32 ? 0 : 7 }], // LLAMA_FTYPE_ALL_F32 | LLAMA_FTYPE_MOSTLY_Q8_0
     ["general.quantization_version", { type: "uint32", value: 2 }], // GGML_QNT_VERSION
     ["llama.context_length", { type: "uint32", value: contextLength }],
     ["llama.embedding_length", { type: "uint32", value: width }],
@@ -244,8 +249,7 @@ export function buildTinyModel(spec: TinyModelSpec): GgufFile {
   const matrix = (tensorName: string, inputs: number, outputs: number, std = 1 / Math.sqrt(inputs)): GgufTensor => ({
     name: tensorName,
     dims: [inputs, outputs],
-    type: GgmlType.Q8_0,
-    data: encodeQ8_0(approxNormal(seed, tensorName, inputs * outputs, std)),
+    ...encodeMatrix(approxNormal(seed, tensorName, inputs * outputs, std)),
   });
 
   // Unit-scale embeddings: the first RMS norm would normalise them anyway.
@@ -268,7 +272,58 @@ export function buildTinyModel(spec: TinyModelSpec): GgufFile {
   // so the greedy choice has a clear margin and never ties.
   const output = approxNormal(seed, "output.weight", width * vocabSize, 3 / Math.sqrt(width));
   for (const id of silencedTokenIds()) output.fill(0, id * width, (id + 1) * width);
-  tensors.push({ name: "output.weight", dims: [width, vocabSize], type: GgmlType.Q8_0, data: encodeQ8_0(output) });
+  tensors.push({ name: "output.weight", dims: [width, vocabSize], ...encodeMatrix(output) });
 
+  return { metadata, tensors };
+}
+
+/** Shape of a generated LoRA adapter for a tiny model; see `TinyLoraOptions` in index.ts. */
+export interface TinyLoraSpec {
+  readonly seed: number;
+  readonly rank: number;
+  readonly alpha: number;
+}
+
+/**
+ * A LoRA adapter GGUF for the tiny model of `model`, in the layout llama.cpp's
+ * `convert_lora_to_gguf.py` writes and `llama_adapter_lora_init` checks:
+ * `general.type = adapter`, `adapter.type = lora`, `adapter.lora.alpha`, and for each
+ * adapted matrix W ([ne0 = in, ne1 = out]) a pair `<W>.lora_a` ([in, rank]) and
+ * `<W>.lora_b` ([rank, out]), applied as W x + scale * (alpha / rank) * B (A x).
+ *
+ * It adapts every layer's `attn_q`, `attn_v` and `ffn_up` and the output projection,
+ * with random low-rank factors scaled so that the adapted model's greedy text clearly
+ * differs from the base's. The output rows of silenced tokens stay zero (their `lora_b`
+ * rows are zero), so the adapted model keeps the base's printable-ASCII guarantee.
+ */
+export function buildTinyLora(model: TinyModelSpec, lora: TinyLoraSpec): GgufFile {
+  const { layers, width, ffn } = model;
+  const { rank, alpha, seed } = lora;
+  const vocabSize = buildVocab().tokens.length;
+  const metadata: Array<readonly [string, GgufMetadataValue]> = [
+    ["general.architecture", { type: "string", value: "llama" }],
+    ["general.type", { type: "string", value: "adapter" }],
+    ["general.name", { type: "string", value: `switchyard-tiny-lora-r${rank}-s${seed}` }],
+    ["general.alignment", { type: "uint32", value: 32 }],
+    ["adapter.type", { type: "string", value: "lora" }],
+    ["adapter.lora.alpha", { type: "float32", value: alpha }],
+  ];
+  const tensors: GgufTensor[] = [];
+  // With scale alpha/rank applied by llama.cpp, A x has unit-scale components and the
+  // update B A x has a standard deviation of about `outStd` per output.
+  const pair = (target: string, inputs: number, outputs: number, outStd: number, silenced: readonly number[] = []): void => {
+    const a = approxNormal(seed, `${target}.lora_a`, inputs * rank, 1 / Math.sqrt(inputs));
+    const b = approxNormal(seed, `${target}.lora_b`, rank * outputs, (outStd * rank) / alpha / Math.sqrt(rank));
+    for (const id of silenced) b.fill(0, id * rank, (id + 1) * rank);
+    tensors.push({ name: `${target}.lora_a`, dims: [inputs, rank], type: GgmlType.F32, data: encodeF32(a) });
+    tensors.push({ name: `${target}.lora_b`, dims: [rank, outputs], type: GgmlType.F32, data: encodeF32(b) });
+  };
+  for (let layer = 0; layer < layers; layer++) {
+    pair(`blk.${layer}.attn_q.weight`, width, width, 1);
+    pair(`blk.${layer}.attn_v.weight`, width, width, 1);
+    pair(`blk.${layer}.ffn_up.weight`, width, ffn, 1);
+  }
+  // Comparable to the base logits' spread (~3), so the greedy choice changes.
+  pair("output.weight", width, vocabSize, 3, silencedTokenIds());
   return { metadata, tensors };
 }

@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, open, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { buildTinyModel, type TinyModelSpec } from "./generate.js";
+import { buildTinyLora, buildTinyModel, type TinyLoraSpec, type TinyModelSpec } from "./generate.js";
 import { serializeGguf } from "./gguf-writer.js";
 
 /** Shape and seed of a generated tiny model. */
@@ -22,6 +22,21 @@ export interface TinyModelOptions {
   ffn?: number;
   /** Training context length written to metadata. Default 2048. */
   contextLength?: number;
+  /**
+   * How the matrices are stored: `q8_0` (default, what serving uses) or `f32` (an
+   * unquantized reference for `switchyard quantize` and perplexity comparisons).
+   */
+  weights?: "q8_0" | "f32";
+}
+
+/** A tiny LoRA adapter matching a tiny model (see `buildTinyLora`). */
+export interface TinyLoraOptions {
+  /** PRNG seed for the low-rank factors. Default 7. */
+  seed?: number;
+  /** Rank of the A/B factors. Default 8. */
+  rank?: number;
+  /** `adapter.lora.alpha`; llama.cpp scales the update by `scale * alpha / rank`. Default = rank. */
+  alpha?: number;
 }
 
 const DEFAULT_SEED = 42;
@@ -45,6 +60,7 @@ function resolveSpec(options: TinyModelOptions = {}): TinyModelSpec {
     heads: options.heads ?? DEFAULT_HEADS,
     ffn: options.ffn ?? 2 * width,
     contextLength: options.contextLength ?? DEFAULT_CONTEXT_LENGTH,
+    weights: options.weights ?? "q8_0",
   };
   requireInteger("seed", spec.seed, 0, 0xffffffff);
   requireInteger("layers", spec.layers, 1, 256);
@@ -72,7 +88,27 @@ function fileNameFor(spec: TinyModelSpec): string {
   if (spec.heads !== DEFAULT_HEADS) name += `-h${spec.heads}`;
   if (spec.ffn !== 2 * spec.width) name += `-f${spec.ffn}`;
   if (spec.contextLength !== DEFAULT_CONTEXT_LENGTH) name += `-c${spec.contextLength}`;
+  if (spec.weights !== "q8_0") name += `-${spec.weights}`;
   return `${name}-s${spec.seed}.gguf`;
+}
+
+const DEFAULT_LORA_SEED = 7;
+const DEFAULT_LORA_RANK = 8;
+
+function resolveLoraSpec(options: TinyLoraOptions = {}): TinyLoraSpec {
+  const rank = options.rank ?? DEFAULT_LORA_RANK;
+  const spec: TinyLoraSpec = { seed: options.seed ?? DEFAULT_LORA_SEED, rank, alpha: options.alpha ?? rank };
+  requireInteger("lora seed", spec.seed, 0, 0xffffffff);
+  requireInteger("lora rank", spec.rank, 1, 256);
+  if (!(spec.alpha > 0) || !Number.isFinite(spec.alpha)) throw new RangeError(`TinyLoraOptions.alpha must be a positive number, got ${spec.alpha}`);
+  return spec;
+}
+
+/** File name of the adapter for a model spec, e.g. `tiny-l2-w64-s42.lora-r8-a8-s7.gguf`. */
+function loraFileNameFor(model: TinyModelSpec, lora: TinyLoraSpec): string {
+  // The adapter's shapes depend on the base's shape only, never on its weights' storage.
+  const base = fileNameFor({ ...model, weights: "q8_0" }).replace(/\.gguf$/, "");
+  return `${base}.lora-r${lora.rank}-a${lora.alpha}-s${lora.seed}.gguf`;
 }
 
 /**
@@ -83,7 +119,24 @@ function fileNameFor(spec: TinyModelSpec): string {
  * @throws RangeError when the options do not describe a valid model.
  */
 export async function writeTinyModel(filePath: string, options?: TinyModelOptions): Promise<void> {
-  const chunks = serializeGguf(buildTinyModel(resolveSpec(options)));
+  await writeGgufAtomically(filePath, serializeGguf(buildTinyModel(resolveSpec(options))));
+}
+
+/**
+ * Writes the LoRA adapter matching the tiny model of `modelOptions` to `filePath`, atomically.
+ * Same options, same bytes.
+ * @throws RangeError when the options do not describe a valid model or adapter.
+ */
+export async function writeTinyLora(filePath: string, modelOptions?: TinyModelOptions, loraOptions?: TinyLoraOptions): Promise<void> {
+  await writeGgufAtomically(filePath, serializeGguf(buildTinyLora(resolveSpec(modelOptions), resolveLoraSpec(loraOptions))));
+}
+
+/**
+ * Writes serialized GGUF chunks to `filePath` (creating its directory), atomically: the bytes
+ * go to a temporary file in the same directory which is then renamed over `filePath`, so
+ * readers never see a partial file.
+ */
+export async function writeGgufAtomically(filePath: string, chunks: readonly Uint8Array[]): Promise<void> {
   const dir = path.dirname(filePath);
   await mkdir(dir, { recursive: true });
   // Same directory as the target, so the rename cannot cross file systems.
@@ -121,13 +174,30 @@ export async function writeTinyModel(filePath: string, options?: TinyModelOption
 export async function ensureTinyModel(dir: string, options?: TinyModelOptions): Promise<string> {
   const spec = resolveSpec(options);
   const filePath = path.join(dir, fileNameFor(spec));
-  try {
-    if ((await stat(filePath)).isFile()) return filePath;
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-  }
-  await writeTinyModel(filePath, spec);
+  if (!(await isFile(filePath))) await writeTinyModel(filePath, spec);
   return filePath;
+}
+
+/**
+ * Returns the path of the LoRA adapter matching the tiny model of `modelOptions` inside
+ * `dir`, generating it only if absent (same concurrency guarantees as {@link ensureTinyModel}).
+ * @throws RangeError when the options do not describe a valid model or adapter.
+ */
+export async function ensureTinyLora(dir: string, modelOptions?: TinyModelOptions, loraOptions?: TinyLoraOptions): Promise<string> {
+  const model = resolveSpec(modelOptions);
+  const lora = resolveLoraSpec(loraOptions);
+  const filePath = path.join(dir, loraFileNameFor(model, lora));
+  if (!(await isFile(filePath))) await writeGgufAtomically(filePath, serializeGguf(buildTinyLora(model, lora)));
+  return filePath;
+}
+
+async function isFile(filePath: string): Promise<boolean> {
+  try {
+    return (await stat(filePath)).isFile();
+  } catch (error) {
+    if (isNotFound(error)) return false;
+    throw error;
+  }
 }
 
 function isNotFound(error: unknown): boolean {
