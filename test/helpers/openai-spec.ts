@@ -69,6 +69,20 @@ class OpenAISpec {
     return schema.$ref;
   }
 
+  /**
+   * The member of a union schema (e.g. `ResponseStreamEvent`) whose `type` property allows `type`:
+   * checking an event against its own schema gives readable errors (a union's are one per member).
+   */
+  unionMemberRef(union: string, type: string): string {
+    const members = (this.resolve(this.componentRef(union)).anyOf ?? this.resolve(this.componentRef(union)).oneOf) as Json[] | undefined;
+    for (const m of members ?? []) {
+      if (typeof m.$ref !== "string") continue;
+      const t = ((this.resolve(m.$ref).properties as Json | undefined)?.type as Json | undefined)?.enum;
+      if (Array.isArray(t) && t.includes(type)) return m.$ref;
+    }
+    throw new Error(`no member of ${union} has type ${type}`);
+  }
+
   /** A named component, e.g. `ErrorResponse`, `ResponseItemList`. */
   componentRef(name: string): string {
     if (!isObject((this.doc.components as Json).schemas) || !((this.doc.components as { schemas: Json }).schemas[name])) {
