@@ -1,0 +1,239 @@
+/**
+ * The PII guardrail of one policy ({@link PiiGuard}) and its per-request state
+ * ({@link PiiRedaction}): redacts what the caller sends before anything else
+ * sees it, scans what the model answers (streams included), and maps the
+ * caller's own placeholders back for the caller when `restore` is on.
+ *
+ * What leaves a `PiiRedaction` in "stored" form (redacted input, redacted
+ * output) is what shards, the cache, retrieval, logs and traces may see; the
+ * "caller" form (restored) goes only into the HTTP response.
+ */
+import { PiiBlockedError } from "./errors.js";
+import { holdbackStart, maxSpan } from "./holdback.js";
+import { PiiDetector, type PiiDetectorOptions } from "./pii-detector.js";
+import { PlaceholderTable } from "./placeholders.js";
+import type { PiiDirection, PiiEntityType, PiiMatch, PiiMode, PiiObserver } from "./types.js";
+
+export interface PiiPolicy {
+  /** `redact` | `block` | `off` (see {@link PiiMode}). */
+  mode: PiiMode;
+  /** Types to detect; an empty list detects nothing. */
+  entities: readonly PiiEntityType[];
+  /** Map the caller's placeholders in the answer back to the caller's values. */
+  restore: boolean;
+}
+
+export interface PiiGuardOptions extends Omit<PiiDetectorOptions, "entities"> {
+  policy: PiiPolicy;
+  observer?: PiiObserver;
+}
+
+/** A piece of scanned output in both forms. */
+export interface ScannedText {
+  /** Redacted: what the cache, logs and traces may keep. */
+  stored: string;
+  /** What the caller receives: `stored` with the caller's own placeholders restored (when `restore` is on). */
+  caller: string;
+}
+
+/**
+ * @example
+ * ```ts
+ * const guard = new PiiGuard({ policy: { mode: "redact", entities: ["email"], restore: true } });
+ * const r = guard.begin();
+ * r.redactInput("write to ann@example.com"); // "write to <EMAIL_1>"
+ * r.scanOutput("Sent to <EMAIL_1>.");        // { stored: "Sent to <EMAIL_1>.", caller: "Sent to ann@example.com." }
+ * ```
+ */
+export class PiiGuard {
+  readonly policy: PiiPolicy;
+  private readonly detector: PiiDetector;
+  private readonly observer: PiiObserver | undefined;
+
+  constructor(options: PiiGuardOptions) {
+    this.policy = options.policy;
+    this.observer = options.observer;
+    this.detector = new PiiDetector({ ...options, entities: options.policy.entities });
+  }
+
+  /** False when the policy can never change a text (mode `off` or no entities). */
+  get active(): boolean {
+    return this.policy.mode !== "off" && this.policy.entities.length > 0;
+  }
+
+  /** Per-request state: placeholder numbering and the caller's values. */
+  begin(): PiiRedaction {
+    return new PiiRedaction(this.policy, this.detector, this.observer);
+  }
+}
+
+export class PiiRedaction {
+  private readonly table = new PlaceholderTable();
+  private readonly counts = new Map<PiiEntityType, number>();
+
+  constructor(
+    private readonly policy: PiiPolicy,
+    private readonly detector: PiiDetector,
+    private readonly observer: PiiObserver | undefined,
+  ) {}
+
+  private get active(): boolean {
+    return this.policy.mode !== "off" && this.policy.entities.length > 0;
+  }
+
+  /**
+   * Detects with the observer told about failures; throws `PiiDetectionError`
+   * (the caller must fail closed).
+   */
+  private detect(text: string): PiiMatch[] {
+    try {
+      return this.detector.detect(text);
+    } catch (err) {
+      this.observer?.failed?.((err as { reason?: "error" | "timeout" }).reason ?? "error");
+      throw err;
+    }
+  }
+
+  /**
+   * Redacts one piece of the caller's input. In block mode, throws
+   * {@link PiiBlockedError} naming the types found. Throws `PiiDetectionError`
+   * when detection fails.
+   */
+  redactInput(text: string): string {
+    if (!this.active) return text;
+    const matches = this.detect(text);
+    if (matches.length === 0) return text;
+    if (this.policy.mode === "block") {
+      const types = [...new Set(matches.map((m) => m.type))];
+      this.observer?.blocked?.(types);
+      throw new PiiBlockedError(types);
+    }
+    return this.replace(text, matches, "input");
+  }
+
+  /** Scans a complete output text: redacts values the model produced, then restores for the caller. */
+  scanOutput(text: string): ScannedText {
+    if (!this.active) return { stored: text, caller: text };
+    const stored = this.replace(text, this.detect(text), "output");
+    return { stored, caller: this.restore(stored) };
+  }
+
+  /** The caller's view of a stored (redacted) text. Identity unless `restore` is on. */
+  restore(text: string): string {
+    return this.active && this.policy.restore ? this.table.restore(text) : text;
+  }
+
+  /** A scanner for one streamed output (one per choice or tool call). */
+  outputStream(): OutputStreamScanner {
+    return new OutputStreamScanner(this, this.active ? this.policy.entities : []);
+  }
+
+  /** How many values of each type were replaced so far (input and output). */
+  redactionCounts(): ReadonlyMap<PiiEntityType, number> {
+    return this.counts;
+  }
+
+  /** @internal Used by {@link OutputStreamScanner}. */
+  detectForStream(text: string): PiiMatch[] {
+    return this.detect(text);
+  }
+
+  /** @internal Replaces `matches` (in text order, non-overlapping) by their placeholders and counts them. */
+  replace(text: string, matches: PiiMatch[], direction: PiiDirection): string {
+    if (matches.length === 0) return text;
+    let out = "";
+    let at = 0;
+    const perType = new Map<PiiEntityType, number>();
+    for (const m of matches) {
+      out += text.slice(at, m.start) + this.table.placeholderFor(m.type, m.value, direction === "input");
+      at = m.end;
+      perType.set(m.type, (perType.get(m.type) ?? 0) + 1);
+    }
+    for (const [type, n] of perType) {
+      this.counts.set(type, (this.counts.get(type) ?? 0) + n);
+      this.observer?.redacted?.(type, direction, n);
+    }
+    return out + text.slice(at);
+  }
+}
+
+/**
+ * Redacts a streamed output chunk by chunk, holding back only the tail that
+ * could still grow into a value (see `holdback.ts`) or a placeholder, so that
+ * the concatenated output equals the redaction of the whole text.
+ *
+ * @example
+ * ```ts
+ * const s = redaction.outputStream();
+ * s.push("mail ann@exa"); // { stored: "mail ", caller: "mail " }
+ * s.push("mple.com now"); // { stored: "<EMAIL_1> now", ... }
+ * s.flush();              // whatever is still held, scanned
+ * ```
+ */
+export class OutputStreamScanner {
+  /** Text received but not yet sent. */
+  private pending = "";
+  /** The last sent raw characters: left context for the detectors' boundary checks. */
+  private context = "";
+  private readonly contextLength: number;
+
+  constructor(
+    private readonly redaction: PiiRedaction,
+    private readonly types: readonly PiiEntityType[],
+  ) {
+    this.contextLength = Math.min(64, maxSpan(types));
+  }
+
+  /** Characters currently held back (for tests and metrics). */
+  get held(): number {
+    return this.pending.length;
+  }
+
+  push(chunk: string): ScannedText {
+    if (this.types.length === 0) return { stored: chunk, caller: this.redaction.restore(chunk) };
+    this.pending += chunk;
+    return this.emit(holdbackStart(this.pending, this.types, true));
+  }
+
+  /** Scans and sends everything still held (call once, at the end of the stream). */
+  flush(): ScannedText {
+    if (this.types.length === 0 || this.pending.length === 0) return { stored: "", caller: "" };
+    return this.emit(this.pending.length);
+  }
+
+  private emit(boundary: number): ScannedText {
+    if (boundary === 0) return { stored: "", caller: "" };
+    // Every value holds a digit, "@" or ":"; one that starts before the cut but reaches into the held tail lies
+    // inside that tail's run (see holdback.ts). So text to send without any of them needs no detector run.
+    if (!/[0-9@:]/.test(this.pending.slice(0, boundary))) return this.send(boundary, []);
+    const offset = this.context.length;
+    const text = this.context + this.pending;
+    const matches = this.redaction.detectForStream(text);
+    let cut = offset + boundary;
+    // A value that straddles the cut waits whole; moving the cut back can only make it straddle earlier values, so repeat.
+    for (let moved = true; moved; ) {
+      moved = false;
+      for (const m of matches) {
+        if (m.start < cut && m.end > cut && m.start >= offset) {
+          cut = m.start;
+          moved = true;
+        }
+      }
+    }
+    if (cut <= offset) return { stored: "", caller: "" };
+    // Values entirely in the already-sent context were handled then; one that began there (it should not) is cut to its unsent part.
+    const own = matches
+      .filter((m) => m.end > offset && m.start < cut)
+      .map((m) => ({ ...m, start: Math.max(m.start, offset) - offset, end: m.end - offset, value: m.value.slice(Math.max(0, offset - m.start)) }));
+    return this.send(cut - offset, own);
+  }
+
+  /** Sends `pending[0, length)` with `matches` (relative to `pending`) replaced. */
+  private send(length: number, matches: PiiMatch[]): ScannedText {
+    const sent = this.pending.slice(0, length);
+    const stored = this.redaction.replace(sent, matches, "output");
+    this.pending = this.pending.slice(length);
+    this.context = (this.context + sent).slice(-this.contextLength);
+    return { stored, caller: this.redaction.restore(stored) };
+  }
+}

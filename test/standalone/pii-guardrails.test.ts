@@ -1,0 +1,197 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { buildLabelledSet, scoreDetections } from "../../bench/pii-labelled-set.js";
+import {
+  holdbackStart,
+  luhnValid,
+  PII_ENTITY_TYPES,
+  PiiBlockedError,
+  PiiDetectionError,
+  PiiDetector,
+  PiiGuard,
+  type PiiEntityType,
+  type PiiPolicy,
+} from "../../src/guardrails/index.js";
+
+const ALL: PiiPolicy = { mode: "redact", entities: PII_ENTITY_TYPES, restore: true };
+
+function typesIn(text: string, entities: readonly PiiEntityType[] = PII_ENTITY_TYPES): string[] {
+  return new PiiDetector({ entities }).detect(text).map((m) => `${m.type}:${m.value}`);
+}
+
+describe("detectors", () => {
+  it("finds each type and validates with checksums", () => {
+    expect(typesIn("mail ann.lee+x@mail.example.co.uk.")).toEqual(["email:ann.lee+x@mail.example.co.uk"]);
+    expect(typesIn("call (415) 555-2671 or +44 20 7946 0958")).toEqual(["phone:(415) 555-2671", "phone:+44 20 7946 0958"]);
+    expect(typesIn("card 4111 1111 1111 1111 and 4111 1111 1111 1112")).toEqual(["credit_card:4111 1111 1111 1111"]);
+    expect(typesIn("IBAN DE89 3704 0044 0532 0130 00 vs DE88 3704 0044 0532 0130 00")).toEqual(["iban:DE89 3704 0044 0532 0130 00"]);
+    expect(typesIn("ssn 123-45-6789, not 000-12-3456 or 666-12-3456")).toEqual(["ssn:123-45-6789"]);
+    expect(typesIn("from 192.168.1.20 and 2001:db8::1, not 999.1.1.1 or 10:30")).toEqual(["ip:192.168.1.20", "ip:2001:db8::1"]);
+  });
+
+  it("leaves look-alikes alone: order numbers, dates, times, versions, prices", () => {
+    expect(typesIn("Order 113542617735902 and 00004587345, at 10:30 on 2024-05-01, v1.2.3, $19.99, zip 94103-1234")).toEqual([]);
+    expect(typesIn("order 4111111111111111")).toEqual([]); // Luhn-valid, but an order reference by context
+    expect(typesIn("call 4155552671")).toEqual(["phone:4155552671"]); // a bare number is a phone only with a phone word
+    expect(typesIn("ticket 4155552671")).toEqual([]);
+  });
+
+  it("Luhn", () => {
+    expect(luhnValid("79927398713")).toBe(true);
+    expect(luhnValid("79927398710")).toBe(false);
+  });
+
+  it("detects only the configured types", () => {
+    expect(typesIn("ann@example.com 4111 1111 1111 1111", ["credit_card"])).toEqual(["credit_card:4111 1111 1111 1111"]);
+  });
+
+  it("meets the targets on a labelled set the tuning never saw (another seed)", () => {
+    const set = buildLabelledSet({ size: 600, seed: 7 });
+    const detector = new PiiDetector({ timeoutMs: 60_000 });
+    const scores = scoreDetections(set, (t) => detector.detect(t), PII_ENTITY_TYPES);
+    for (const type of ["email", "phone", "credit_card", "iban"]) {
+      expect(scores[type]!.recall, type).toBeGreaterThanOrEqual(0.98);
+      expect(scores[type]!.precision, type).toBeGreaterThanOrEqual(0.95);
+    }
+  });
+});
+
+describe("redaction and restore", () => {
+  it("replaces values with typed, numbered placeholders; the same value keeps its placeholder", () => {
+    const r = new PiiGuard({ policy: ALL }).begin();
+    expect(r.redactInput("I am ann@example.com (ANN@example.com), call (415) 555-2671 or bob@example.org")).toBe(
+      "I am <EMAIL_1> (<EMAIL_1>), call <PHONE_1> or <EMAIL_2>",
+    );
+    expect(r.redactInput("again: bob@example.org")).toBe("again: <EMAIL_2>");
+    expect(Object.fromEntries(r.redactionCounts())).toEqual({ email: 4, phone: 1 });
+  });
+
+  it("restores the caller's values only; values the model produced stay redacted", () => {
+    const r = new PiiGuard({ policy: ALL }).begin();
+    r.redactInput("my card is 4111-1111-1111-1111");
+    const out = r.scanOutput("Card <CREDIT_CARD_1> is linked to eve@evil.example, see <EMAIL_1>.");
+    expect(out.stored).toBe("Card <CREDIT_CARD_1> is linked to <EMAIL_1>, see <EMAIL_1>.");
+    expect(out.caller).toBe("Card 4111-1111-1111-1111 is linked to <EMAIL_1>, see <EMAIL_1>.");
+  });
+
+  it("restore: false keeps placeholders for the caller too", () => {
+    const r = new PiiGuard({ policy: { ...ALL, restore: false } }).begin();
+    r.redactInput("ann@example.com");
+    expect(r.scanOutput("hi <EMAIL_1>").caller).toBe("hi <EMAIL_1>");
+  });
+
+  it("block mode names the types; off mode changes nothing", () => {
+    const blocked = new PiiGuard({ policy: { ...ALL, mode: "block" } }).begin();
+    expect(blocked.redactInput("no personal data here")).toBe("no personal data here");
+    let err: unknown;
+    try {
+      blocked.redactInput("ann@example.com, SSN 123-45-6789");
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(PiiBlockedError);
+    expect((err as PiiBlockedError).types).toEqual(["email", "ssn"]);
+    expect((err as Error).message).not.toContain("ann@");
+    const off = new PiiGuard({ policy: { ...ALL, mode: "off" } }).begin();
+    expect(off.redactInput("ann@example.com")).toBe("ann@example.com");
+  });
+
+  it("fails closed: a throwing detector or an exhausted budget throws PiiDetectionError, and the observer hears it", () => {
+    const failures: string[] = [];
+    const faulty = new PiiGuard({
+      policy: ALL,
+      overrides: {
+        phone: () => {
+          throw new Error("boom");
+        },
+      },
+      observer: { failed: (reason) => failures.push(reason) },
+    }).begin();
+    expect(() => faulty.redactInput("call me")).toThrow(PiiDetectionError);
+    expect(() => faulty.scanOutput("call me")).toThrow(PiiDetectionError);
+    const slow = new PiiGuard({ policy: ALL, timeoutMs: 0, observer: { failed: (reason) => failures.push(reason) } }).begin();
+    expect(() => slow.redactInput("ann@example.com")).toThrow(/time budget/);
+    expect(failures).toEqual(["error", "error", "timeout"]);
+  });
+
+  it("reports counts by type and direction to the observer, never values", () => {
+    const events: unknown[][] = [];
+    const r = new PiiGuard({ policy: ALL, observer: { redacted: (...args) => events.push(args) } }).begin();
+    r.redactInput("ann@example.com and bob@example.com");
+    r.scanOutput("write to eve@example.com");
+    expect(events).toEqual([
+      ["email", "input", 2],
+      ["email", "output", 1],
+    ]);
+  });
+});
+
+describe("stream scanning", () => {
+  const sentences = buildLabelledSet({ size: 60, seed: 11 }).map((s) => s.text);
+
+  function streamed(text: string, cuts: number[], policy: PiiPolicy = ALL): { stored: string; caller: string; whole: { stored: string; caller: string } } {
+    const whole = new PiiGuard({ policy }).begin();
+    whole.redactInput("my email is ann@example.com");
+    const r = new PiiGuard({ policy }).begin();
+    r.redactInput("my email is ann@example.com");
+    const s = r.outputStream();
+    let stored = "";
+    let caller = "";
+    let at = 0;
+    for (const cut of [...cuts.filter((c) => c > 0 && c < text.length)].sort((a, b) => a - b).concat(text.length)) {
+      const out = s.push(text.slice(at, cut));
+      stored += out.stored;
+      caller += out.caller;
+      at = cut;
+    }
+    const end = s.flush();
+    return { stored: stored + end.stored, caller: caller + end.caller, whole: whole.scanOutput(text) };
+  }
+
+  it("streams exactly the redaction of the whole text, wherever the chunks split values", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...sentences),
+        fc.constantFrom("", " Reply to <EMAIL_1> now.", " <EMAIL_1>"),
+        fc.array(fc.nat(200), { maxLength: 40 }),
+        (sentence, suffix, cuts) => {
+          const text = sentence + suffix;
+          const got = streamed(text, cuts);
+          expect(got.stored).toBe(got.whole.stored);
+          expect(got.caller).toBe(got.whole.caller);
+        },
+      ),
+      { numRuns: 300, seed: 42 },
+    );
+  });
+
+  it("a value split across chunks never reaches the output in pieces", () => {
+    const r = new PiiGuard({ policy: ALL }).begin();
+    const s = r.outputStream();
+    const parts = ["Your card 4111 11", "11 1111 1111 and mail ann@exa", "mple.com, thanks", "."];
+    const out = parts.map((p) => s.push(p).stored).join("") + s.flush().stored;
+    expect(out).toBe("Your card <CREDIT_CARD_1> and mail <EMAIL_1>, thanks.");
+    for (const leak of ["4111", "ann@", "exa"]) expect(out).not.toContain(leak);
+  });
+
+  it("holds back only the tail that could still grow into a value", () => {
+    const r = new PiiGuard({ policy: { mode: "redact", entities: ["credit_card"], restore: false } }).begin();
+    const s = r.outputStream();
+    expect(s.push("Thanks for waiting, your order 42").stored).toBe("Thanks for waiting, your order ");
+    expect(s.held).toBe(2);
+    expect(s.push(" is on its way.").stored).toBe("42 is on its way.");
+    expect(s.held).toBe(0);
+    // With email enabled the last word may become an address; with only numbers it may not.
+    expect(holdbackStart("hello ann", ["email"])).toBe(6);
+    expect(holdbackStart("hello ann", ["credit_card", "ssn"])).toBe(9);
+    expect(holdbackStart("see <EMAIL_", [], true)).toBe(4);
+  });
+
+  it("restores placeholders the model splits across chunks", () => {
+    const r = new PiiGuard({ policy: ALL }).begin();
+    r.redactInput("ann@example.com");
+    const s = r.outputStream();
+    const out = ["Hi <EM", "AIL_", "1>, done"].map((p) => s.push(p).caller).join("") + s.flush().caller;
+    expect(out).toBe("Hi ann@example.com, done");
+  });
+});
