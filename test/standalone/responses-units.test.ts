@@ -176,6 +176,9 @@ describe("Responses: rendering against OpenAI's spec", () => {
     expect(all.filter((e) => e.type === "response.output_text.delta").map((e) => e.delta).join("")).toBe("Hello world");
     expect(all.at(-1)!.response).toEqual(response);
     expectSpecResponse(response);
+    // The check can fail.
+    const spec = openAISpec();
+    expect(spec.check(spec.responseRef("POST", "/responses", 200, "application/json"), { ...response, status: "done" }).errors).not.toEqual([]);
   });
 
   it("a streamed function call, cut short by max_output_tokens: incomplete, arguments streamed then done", () => {
