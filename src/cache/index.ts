@@ -23,3 +23,22 @@ export {
   type GenerateOptions,
 } from "./response-cache.js";
 export type { CachedResponse, CacheStoreStats, CacheLookupResult, CacheDirective, GeneratedResponse } from "./types.js";
+export {
+  SemanticCache,
+  semanticScope,
+  semanticEligibility,
+  questionAnchors,
+  type SemanticCacheOptions,
+  type SemanticScopeParts,
+  type SemanticEligibility,
+  type SemanticEligibilityInput,
+  type SemanticLookup,
+  type TextEmbedder,
+} from "./semantic-cache.js";
+export {
+  MemorySemanticStore,
+  type MemorySemanticStoreOptions,
+  type SemanticStore,
+  type SemanticEntry,
+  type SemanticMatch,
+} from "./semantic-store.js";
