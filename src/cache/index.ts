@@ -22,7 +22,15 @@ export {
   type CacheOutcome,
   type GenerateOptions,
 } from "./response-cache.js";
-export type { CachedResponse, CacheStoreStats, CacheLookupResult, CacheDirective, GeneratedResponse } from "./types.js";
+export type {
+  CachedResponse,
+  CacheStoreStats,
+  CacheLookupResult,
+  CacheDirective,
+  GeneratedResponse,
+  CrossReplicaFlight,
+  CrossReplicaOutcome,
+} from "./types.js";
 export {
   SemanticCache,
   semanticScope,

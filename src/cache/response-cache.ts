@@ -6,7 +6,7 @@
 import type { GeneratedChunk } from "../types.js";
 import { AbortError, SingleFlight } from "./single-flight.js";
 import type { CacheStore } from "./store.js";
-import type { CachedResponse, CacheDirective, CacheLookupResult, CacheStoreStats, GeneratedResponse } from "./types.js";
+import type { CachedResponse, CacheDirective, CacheLookupResult, CacheStoreStats, CrossReplicaFlight, GeneratedResponse } from "./types.js";
 
 export interface ResponseCacheOptions {
   store: CacheStore;
@@ -14,6 +14,11 @@ export interface ResponseCacheOptions {
   enabled?: boolean;
   /** Epoch milliseconds clock for `createdAt` and `max-age`; injectable for tests. */
   now?: () => number;
+  /**
+   * Coalesce identical misses across gateway replicas too (the Redis
+   * implementation lives in `src/state`). Absent: only within this process.
+   */
+  crossReplica?: CrossReplicaFlight;
 }
 
 /** Monotonic counters since start, for the metrics collector. */
@@ -21,7 +26,7 @@ export interface CacheCounters {
   hit: number;
   miss: number;
   bypass: number;
-  /** Requests that joined an identical in-flight generation instead of starting one. */
+  /** Requests that joined an identical in-flight generation instead of starting one (here or on another replica). */
   coalesced: number;
   /** Answers written to the store. */
   stored: number;
@@ -54,13 +59,14 @@ export interface CacheOutcome<R extends GeneratedResponse> {
   shared: boolean;
   /** The answer; on a hit it is the stored entry (read-only). */
   response: CachedResponse;
-  /** The generator's own result (timings, shard, ...); `undefined` on a hit. Shared by joiners. */
+  /** The generator's own result (timings, shard, ...); `undefined` on a hit or when another replica generated. Shared by joiners. */
   result?: R;
 }
 
 interface Generated<R> {
   response: CachedResponse;
-  result: R;
+  /** Absent when another replica generated the answer (only its stored entry is known). */
+  result?: R;
 }
 
 const FINISH_REASONS: ReadonlySet<string> = new Set(["stop", "length"]);
@@ -92,10 +98,12 @@ export class ResponseCache<R extends GeneratedResponse = GeneratedResponse> {
   private readonly backing: CacheStore;
   private readonly now: () => number;
   private readonly flights = new SingleFlight<Generated<R>>();
+  private readonly crossReplica: CrossReplicaFlight | undefined;
   private readonly count: CacheCounters = { hit: 0, miss: 0, bypass: 0, coalesced: 0, stored: 0, errors: 0 };
 
-  constructor({ store, enabled = true, now = Date.now }: ResponseCacheOptions) {
+  constructor({ store, enabled = true, now = Date.now, crossReplica }: ResponseCacheOptions) {
     this.backing = store;
+    this.crossReplica = crossReplica;
     this.enabled = enabled;
     this.now = now;
   }
@@ -155,6 +163,13 @@ export class ResponseCache<R extends GeneratedResponse = GeneratedResponse> {
     const cache: CacheLookupResult = coalesce ? "miss" : "bypass";
     const work = (workSignal: AbortSignal): Promise<Generated<R>> =>
       this.runGeneration(key, directive, options, workSignal);
+    const crossReplica = this.crossReplica;
+    const coalesced = crossReplica
+      ? async (workSignal: AbortSignal): Promise<Generated<R> & { remote?: true }> => {
+          const out = await crossReplica.run(key, workSignal, () => work(workSignal));
+          return out.owner ? out.value : { response: out.entry, remote: true };
+        }
+      : work;
 
     if (!coalesce) {
       if (signal?.aborted) throw new AbortError(signal.reason);
@@ -170,12 +185,14 @@ export class ResponseCache<R extends GeneratedResponse = GeneratedResponse> {
       return { cache, shared: false, response: own.response, result: own.result };
     }
 
-    const { value, shared } = await this.flights.run(key, signal, work);
-    if (shared) {
+    const { value, shared } = await this.flights.run(key, signal, coalesced);
+    // An answer generated on another replica reaches even this flight's starter as a replay.
+    const remote = "remote" in value;
+    if (shared || remote) {
       this.count.coalesced++;
       if (onChunk) replay(value.response, onChunk);
     }
-    return { cache, shared, response: value.response, result: value.result };
+    return { cache, shared: shared || remote, response: value.response, ...(value.result === undefined ? {} : { result: value.result }) };
   }
 
   /**

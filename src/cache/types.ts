@@ -51,3 +51,16 @@ export interface GeneratedResponse {
   usage: TokenUsage;
   citations?: Citation[];
 }
+
+/** What a {@link CrossReplicaFlight} gave: this replica's own generation, or the entry another replica stored. */
+export type CrossReplicaOutcome<T> = { owner: true; value: T } | { owner: false; entry: CachedResponse };
+
+/**
+ * Single-flight across gateway replicas (e.g. a Redis lock): `work` runs on
+ * one replica; the others receive the entry it stored. Implementations fall
+ * back to running `work` themselves whenever coordination fails, so `run`
+ * rejects only with `work`'s own error or an `AbortError` for `signal`.
+ */
+export interface CrossReplicaFlight {
+  run<T>(key: string, signal: AbortSignal, work: () => Promise<T>): Promise<CrossReplicaOutcome<T>>;
+}

@@ -91,6 +91,11 @@ function applyEnv(data: Record<string, unknown>, env: NodeJS.ProcessEnv, source:
   const port = intFromEnv(env, "PORT");
   if (port !== undefined) server.port = port;
   if (env.SWITCHYARD_DATA_DIR) data.dataDir = env.SWITCHYARD_DATA_DIR;
+  if (env.SWITCHYARD_REDIS_URL || env.SWITCHYARD_REDIS_PASSWORD) {
+    const redis = ((data.redis as Record<string, unknown> | undefined) ??= {});
+    if (env.SWITCHYARD_REDIS_URL) redis.url = env.SWITCHYARD_REDIS_URL;
+    if (env.SWITCHYARD_REDIS_PASSWORD) redis.password = env.SWITCHYARD_REDIS_PASSWORD;
+  }
   if (env.SWITCHYARD_LOG_LEVEL) ((data.telemetry as Record<string, unknown> | undefined) ??= {}).logLevel = env.SWITCHYARD_LOG_LEVEL;
 
   const models = Array.isArray(data.models) ? (data.models as Record<string, unknown>[]) : [];

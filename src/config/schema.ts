@@ -177,6 +177,43 @@ export const configSchema = z.object({
       ttlMs: positiveInt.default(10 * 60_000),
     })
     .prefault({}),
+  /**
+   * Shared state across gateway replicas. Without `url` every piece of state
+   * stays in this process (the embedded default).
+   */
+  redis: z
+    .object({
+      /** `redis://[user:password@]host:port[/db]` or `rediss://` (TLS); env `SWITCHYARD_REDIS_URL`. */
+      url: z.string().regex(/^rediss?:\/\//, "expected redis:// or rediss://").optional(),
+      username: z.string().optional(),
+      /** Overrides the URL's password; env `SWITCHYARD_REDIS_PASSWORD`. */
+      password: z.string().optional(),
+      /** TLS even with a `redis://` URL; `rediss://` turns it on too. */
+      tls: z.boolean().default(false),
+      /** PEM file of the CA that signed the server certificate (self-hosted TLS). */
+      tlsCaFile: z.string().optional(),
+      /** Every key this gateway writes starts with this; replicas of one deployment share it. */
+      keyPrefix: z.string().min(1).default("switchyard:"),
+      /** Deadline of one Redis call (ms): past it the call counts as failed and the piece's outage policy applies. */
+      commandTimeoutMs: positiveInt.default(50),
+      connectTimeoutMs: positiveInt.default(1000),
+      /** Reconnect backoff: doubles from the min up to the max (ms). */
+      reconnectMinMs: positiveInt.default(50),
+      reconnectMaxMs: positiveInt.default(2000),
+      /** Replicas expected to share the limits; during an outage each enforces 1/replicas of every limit locally. */
+      replicas: positiveInt.default(2),
+      /** Limits while Redis is unreachable: `local` (1/replicas of each limit, in memory) or `closed` (refuse with 503). */
+      limitsOnOutage: z.enum(["local", "closed"]).default("local"),
+      /** A stream lease outlives its replica by at most this (ms); live replicas renew theirs at a third of it. */
+      streamLeaseTtlMs: positiveInt.default(30_000),
+      /** How long a replica waits for another replica's identical in-flight generation before generating itself (ms). */
+      flightWaitMs: positiveInt.default(30_000),
+      /** How often shared breaker state and revocations are re-read (ms). */
+      refreshMs: positiveInt.default(1000),
+      /** Session → upstream affinity lifetime (ms). */
+      affinityTtlMs: positiveInt.default(30 * 60_000),
+    })
+    .prefault({}),
   rag: z
     .object({
       /** LanceDB URI; defaults to `<dataDir>/lancedb`. `s3://...` works the same. */

@@ -1,0 +1,362 @@
+/**
+ * The shared-state pieces against a real redis-server: two connections stand
+ * for two gateway replicas sharing one Redis.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config/index.js";
+import { ResponseCache, type CachedResponse, type GeneratedResponse } from "../../src/cache/index.js";
+import {
+  AffinityStore,
+  RedisCacheStore,
+  RedisConnection,
+  RedisFlight,
+  RedisLimitStore,
+  Revocations,
+  SharedBreakers,
+} from "../../src/state/index.js";
+import type { GeneratedChunk } from "../../src/types.js";
+import { hasRedisServer, startRedisServer, type RedisServer } from "../helpers/redis-server.js";
+
+let server: RedisServer;
+const open: Array<{ dispose(): unknown }> = [];
+let prefixSeq = 0;
+
+/** A connection with its own key prefix per test, so tests never see each other's keys. */
+async function replicas(n = 2, options: { commandTimeoutMs?: number } = {}): Promise<RedisConnection[]> {
+  const prefix = `t${++prefixSeq}:`;
+  const out: RedisConnection[] = [];
+  for (let i = 0; i < n; i++) {
+    const c = new RedisConnection({ url: server.url, keyPrefix: prefix, commandTimeoutMs: options.commandTimeoutMs ?? 200, reconnectMaxMs: 100 });
+    await c.connect();
+    open.push(c);
+    out.push(c);
+  }
+  return out;
+}
+
+function track<T extends { dispose(): unknown }>(x: T): T {
+  open.push(x);
+  return x;
+}
+
+const entry = (text: string, createdAt = Date.now()): CachedResponse => ({
+  chunks: [...text].map((ch) => ({ text: ch, tokens: 1 })),
+  text,
+  finishReason: "stop",
+  usage: { promptTokens: 3, completionTokens: text.length },
+  createdAt,
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.skipIf(!hasRedisServer)("shared state on a real redis-server", () => {
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+  afterEach(async () => {
+    for (const x of open.splice(0).reverse()) await x.dispose();
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  describe("limits", () => {
+    it("holds requests/min across replicas: 8 of 24 concurrent admissions", async () => {
+      const [a, b, c] = await replicas(3);
+      const stores = [a, b, c].map((redis) => track(new RedisLimitStore({ redis: redis! })));
+      const decisions = await Promise.all(
+        Array.from({ length: 24 }, (_, i) => stores[i % 3]!.admit("key1", { requestsPerMinute: 8 })),
+      );
+      const admitted = decisions.filter((d) => d.admitted);
+      expect(admitted).toHaveLength(8);
+      const refused = decisions.find((d) => !d.admitted);
+      expect(refused).toMatchObject({ admitted: false, reason: "requests" });
+      // One request refills in 60 000 / 8 ms.
+      if (refused && !refused.admitted) expect(refused.retryAfterMs).toBeGreaterThan(6000);
+    });
+
+    it("reserves tokens at admission and settles with real usage", async () => {
+      const [a, b] = await replicas(2);
+      const sa = track(new RedisLimitStore({ redis: a! }));
+      const sb = track(new RedisLimitStore({ redis: b! }));
+      const limits = { tokensPerMinute: 1000 };
+      const first = await sa.admit("k", limits, { tokens: 700 });
+      expect(first).toMatchObject({ admitted: true, tokens: { limit: 1000, remaining: 300 } });
+      expect(await sb.admit("k", limits, { tokens: 400 })).toMatchObject({ admitted: false, reason: "tokens" });
+      // The first request used only 100: 600 come back, visible to the other replica.
+      const level = await sa.adjustTokens("k", 1000, 100 - 700);
+      expect(level).toBeGreaterThanOrEqual(900);
+      expect(await sb.admit("k", limits, { tokens: 400 })).toMatchObject({ admitted: true });
+      // Real usage above the reservation goes into debt.
+      expect(await sb.adjustTokens("k", 1000, 2000)).toBeLessThan(0);
+      expect(await sa.admit("k", limits, { tokens: 1 })).toMatchObject({ admitted: false, reason: "tokens" });
+    });
+
+    it("refills continuously over the window", async () => {
+      const [a] = await replicas(1);
+      const s = track(new RedisLimitStore({ redis: a!, windowMs: 400 }));
+      expect(await s.admit("k", { requestsPerMinute: 2 })).toMatchObject({ admitted: true });
+      expect(await s.admit("k", { requestsPerMinute: 2 })).toMatchObject({ admitted: true });
+      expect(await s.admit("k", { requestsPerMinute: 2 })).toMatchObject({ admitted: false });
+      await sleep(250); // 200 ms refills one of two
+      expect(await s.admit("k", { requestsPerMinute: 2 })).toMatchObject({ admitted: true });
+    });
+
+    it("shares concurrent-stream leases; a released lease frees its slot at once", async () => {
+      const [a, b] = await replicas(2);
+      const sa = track(new RedisLimitStore({ redis: a! }));
+      const sb = track(new RedisLimitStore({ redis: b! }));
+      const limits = { concurrentStreams: 2 };
+      const d1 = await sa.admit("k", limits, { stream: true });
+      const d2 = await sb.admit("k", limits, { stream: true });
+      expect(d1.admitted && d2.admitted).toBe(true);
+      expect(await sa.admit("k", limits, { stream: true })).toMatchObject({ admitted: false, reason: "streams" });
+      // A non-streamed request needs no lease.
+      expect(await sa.admit("k", limits, { stream: false })).toMatchObject({ admitted: true });
+      if (d2.admitted && d2.lease) await sb.release(d2.lease);
+      expect(await sa.admit("k", limits, { stream: true })).toMatchObject({ admitted: true });
+    });
+
+    it("a killed replica's leases expire after the TTL; a live replica's are renewed", async () => {
+      const [live, doomed, other] = await replicas(3);
+      const ttl = 600;
+      const sLive = track(new RedisLimitStore({ redis: live!, leaseTtlMs: ttl }));
+      const sDoomed = new RedisLimitStore({ redis: doomed!, leaseTtlMs: ttl });
+      const sOther = track(new RedisLimitStore({ redis: other!, leaseTtlMs: ttl }));
+      const limits = { concurrentStreams: 2 };
+      expect(await sLive.admit("k", limits, { stream: true })).toMatchObject({ admitted: true });
+      expect(await sDoomed.admit("k", limits, { stream: true })).toMatchObject({ admitted: true });
+      // The doomed replica dies: no release, no more renewals.
+      sDoomed.dispose();
+      doomed!.client.disconnect();
+      expect(await sOther.admit("k", limits, { stream: true })).toMatchObject({ admitted: false, reason: "streams" });
+      await sleep(ttl * 2);
+      // The dead one's slot is free again; the live one's lease was renewed and still counts.
+      expect(await sOther.admit("k", limits, { stream: true })).toMatchObject({ admitted: true });
+      expect(await sOther.admit("k", limits, { stream: true })).toMatchObject({ admitted: false, reason: "streams" });
+      expect(sLive.heldLeases).toBe(1);
+    });
+  });
+
+  describe("response cache", () => {
+    it("an entry stored by one replica is a hit on the other", async () => {
+      const [a, b] = await replicas(2);
+      const sa = new RedisCacheStore({ redis: a!, maxBytes: 1 << 20, ttlMs: 60_000 });
+      const sb = new RedisCacheStore({ redis: b!, maxBytes: 1 << 20, ttlMs: 60_000 });
+      const value = { ...entry("héllo"), citations: [{ index: 1, document_id: "d", title: "t", source: "s", score: 0.5 }] };
+      await sa.set("k1", value);
+      expect(await sb.get("k1")).toEqual(value);
+      expect(await sb.get("nope")).toBeUndefined();
+      await sb.delete("k1");
+      expect(await sa.get("k1")).toBeUndefined();
+      expect((await sa.refresh()).bytes).toBe(0);
+    });
+
+    it("keeps one byte budget for all replicas, evicting the oldest first", async () => {
+      const [a, b] = await replicas(2);
+      const one = entry("x".repeat(100));
+      const size = 256 + 100 + 100 * (48 + 1);
+      const sa = new RedisCacheStore({ redis: a!, maxBytes: size * 3, ttlMs: 60_000 });
+      const sb = new RedisCacheStore({ redis: b!, maxBytes: size * 3, ttlMs: 60_000 });
+      await sa.set("e1", one);
+      await sb.set("e2", one);
+      await sa.set("e3", one);
+      await sb.set("e4", one); // over budget: e1 goes
+      expect(await sa.get("e1")).toBeUndefined();
+      for (const k of ["e2", "e3", "e4"]) expect(await sa.get(k)).toBeDefined();
+      const stats = await sb.refresh();
+      expect(stats).toMatchObject({ entries: 3, bytes: size * 3, maxBytes: size * 3, evictions: 1 });
+      // An entry larger than the whole budget is declined, nothing evicted for it.
+      await sa.set("huge", entry("y".repeat(size * 4)));
+      expect(await sb.get("huge")).toBeUndefined();
+      expect(await sb.get("e2")).toBeDefined();
+    });
+
+    it("expires entries after the TTL", async () => {
+      const [a] = await replicas(1);
+      const s = new RedisCacheStore({ redis: a!, maxBytes: 1 << 20, ttlMs: 150 });
+      await s.set("k", entry("soon gone"));
+      expect(await s.get("k")).toBeDefined();
+      await sleep(300);
+      expect(await s.get("k")).toBeUndefined();
+    });
+  });
+
+  describe("single-flight across replicas", () => {
+    function replicaCache(redis: RedisConnection) {
+      const store = new RedisCacheStore({ redis, maxBytes: 1 << 20, ttlMs: 60_000 });
+      return new ResponseCache<GeneratedResponse>({ store, crossReplica: new RedisFlight({ redis, store, waitMs: 5_000 }) });
+    }
+    const directive = { lookup: true, store: true };
+
+    it("identical concurrent misses on two replicas generate once; the waiter streams the replay", async () => {
+      const [a, b] = await replicas(2);
+      const ca = replicaCache(a!);
+      const cb = replicaCache(b!);
+      let generations = 0;
+      const generate = async ({ onChunk }: { signal: AbortSignal; onChunk: (c: GeneratedChunk) => void }): Promise<GeneratedResponse> => {
+        generations++;
+        await sleep(150);
+        for (const ch of ["a", "b", "c"]) onChunk({ text: ch, tokens: 1 });
+        return { text: "abc", finishReason: "stop", usage: { promptTokens: 1, completionTokens: 3 } };
+      };
+      const streamedB: string[] = [];
+      const [ra, rb] = await Promise.all([
+        ca.generate("same", directive, { generate }),
+        sleep(20).then(() => cb.generate("same", directive, { generate, onChunk: (c) => streamedB.push(c.text) })),
+      ]);
+      expect(generations).toBe(1);
+      expect(ra.response.text).toBe("abc");
+      expect(rb.response.text).toBe("abc");
+      expect(rb.shared).toBe(true);
+      expect(streamedB.join("")).toBe("abc");
+      expect(cb.counters().coalesced).toBe(1);
+      // And now it is a plain hit on either.
+      expect((await cb.lookup("same", directive)).result).toBe("hit");
+    });
+
+    it("a failed generation is not shared: the waiting replica generates itself", async () => {
+      const [a, b] = await replicas(2);
+      const ca = replicaCache(a!);
+      const cb = replicaCache(b!);
+      let calls = 0;
+      const failing = async (): Promise<GeneratedResponse> => {
+        calls++;
+        await sleep(100);
+        throw new Error("shard died");
+      };
+      const working = async ({ onChunk }: { onChunk: (c: GeneratedChunk) => void }): Promise<GeneratedResponse> => {
+        calls++;
+        onChunk({ text: "ok", tokens: 1 });
+        return { text: "ok", finishReason: "stop", usage: { promptTokens: 1, completionTokens: 1 } };
+      };
+      const [ra, rb] = await Promise.allSettled([
+        ca.generate("k", directive, { generate: failing }),
+        sleep(20).then(() => cb.generate("k", directive, { generate: working })),
+      ]);
+      expect(ra.status).toBe("rejected");
+      expect(rb).toMatchObject({ status: "fulfilled", value: { response: { text: "ok" }, shared: false } });
+      expect(calls).toBe(2);
+    });
+  });
+
+  it("shares breaker state: an upstream one replica found dead is open on all until the period ends", async () => {
+    const [a, b] = await replicas(2);
+    const ba = track(new SharedBreakers({ redis: a!, refreshMs: 50 }));
+    const bb = track(new SharedBreakers({ redis: b!, refreshMs: 50 }));
+    const up = "http://10.0.0.7:8080/v1";
+    bb.watch([up]);
+    expect(bb.isOpen(up)).toBe(false);
+    await ba.markOpen(up, 400);
+    expect(ba.isOpen(up)).toBe(true);
+    await bb.refresh();
+    expect(bb.isOpen(up)).toBe(true);
+    expect(bb.msUntilClosed(up)).toBeGreaterThan(0);
+    await sleep(500);
+    expect(bb.isOpen(up)).toBe(false);
+    await ba.markOpen(up, 10_000);
+    await ba.markClosed(up);
+    await bb.refresh();
+    expect(bb.isOpen(up)).toBe(false);
+  });
+
+  it("shares session affinity", async () => {
+    const [a, b] = await replicas(2);
+    const fa = new AffinityStore({ redis: a! });
+    const fb = new AffinityStore({ redis: b! });
+    expect(await fb.get("m", "s1")).toBeUndefined();
+    await fa.set("m", "s1", "http://10.0.0.8:8080/v1");
+    expect(await fb.get("m", "s1")).toBe("http://10.0.0.8:8080/v1");
+    expect(await fb.get("other-model", "s1")).toBeUndefined();
+  });
+
+  it("shares API-key revocations", async () => {
+    const [a, b] = await replicas(2);
+    const ra = track(new Revocations({ redis: a!, refreshMs: 50 }));
+    const rb = track(new Revocations({ redis: b!, refreshMs: 50 }));
+    await ra.revoke("abc123");
+    expect(ra.isRevoked("abc123")).toBe(true);
+    await rb.refresh();
+    expect(rb.isRevoked("abc123")).toBe(true);
+    expect(rb.isRevoked("other")).toBe(false);
+    await rb.restore("abc123");
+    await ra.refresh();
+    expect(ra.isRevoked("abc123")).toBe(false);
+  });
+
+  it("Redis dies: every piece answers within its deadline by its outage policy, and recovers when Redis is back", async () => {
+    const [a, b] = await replicas(2, { commandTimeoutMs: 50 });
+    const limits = track(new RedisLimitStore({ redis: a! }));
+    const store = new RedisCacheStore({ redis: a!, maxBytes: 1 << 20, ttlMs: 60_000 });
+    const cache = new ResponseCache<GeneratedResponse>({ store, crossReplica: new RedisFlight({ redis: a!, store }) });
+    const affinity = new AffinityStore({ redis: a! });
+    const revocations = track(new Revocations({ redis: a!, refreshMs: 50 }));
+    const breakers = track(new SharedBreakers({ redis: a!, refreshMs: 50 }));
+    await revocations.revoke("gone-key");
+    await store.set("cached", entry("before"));
+
+    await server.kill();
+    await sleep(50);
+    expect(a!.up).toBe(false);
+    const timed = async <T>(p: Promise<T>): Promise<{ ms: number; result: PromiseSettledResult<T> }> => {
+      const t = performance.now();
+      const [result] = await Promise.allSettled([p]);
+      return { ms: performance.now() - t, result: result! };
+    };
+    // Limits: the call fails fast (the limiter then applies its fallback).
+    const admit = await timed(limits.admit("k", { requestsPerMinute: 5 }));
+    expect(admit.result.status).toBe("rejected");
+    expect(admit.ms).toBeLessThan(500);
+    // Cache: a miss, generated locally.
+    const generated = await timed(
+      cache.getOrGenerate("cached", { lookup: true, store: true }, {
+        generate: async ({ onChunk }) => {
+          onChunk({ text: "local", tokens: 1 });
+          return { text: "local", finishReason: "stop", usage: { promptTokens: 1, completionTokens: 1 } };
+        },
+      }),
+    );
+    expect(generated.result).toMatchObject({ status: "fulfilled", value: { cache: "miss", response: { text: "local" } } });
+    expect(generated.ms).toBeLessThan(500);
+    expect(cache.counters().errors).toBeGreaterThan(0);
+    // Affinity: unknown; breakers: local only; revocations: last known list.
+    expect(await affinity.get("m", "s")).toBeUndefined();
+    await breakers.markOpen("u", 1000);
+    expect(breakers.isOpen("u")).toBe(true);
+    await revocations.refresh();
+    expect(revocations.isRevoked("gone-key")).toBe(true);
+    await expect(revocations.revoke("during-outage")).rejects.toThrow();
+    expect(revocations.isRevoked("during-outage")).toBe(true);
+    const health = a!.stats();
+    expect(health.up).toBe(false);
+    expect(health.errors.limits).toBeGreaterThan(0);
+    expect(health.fallbacks.flight).toBeGreaterThan(0);
+    expect(health.fallbacks.affinity).toBeGreaterThan(0);
+
+    // Back (empty, as after a crash without persistence): both replicas reconnect and share again.
+    await server.restart();
+    for (let i = 0; i < 100 && !(a!.up && b!.up); i++) await sleep(50);
+    expect(a!.up && b!.up).toBe(true);
+    const other = track(new RedisLimitStore({ redis: b! }));
+    expect(await limits.admit("k", { requestsPerMinute: 1 })).toMatchObject({ admitted: true });
+    expect(await other.admit("k", { requestsPerMinute: 1 })).toMatchObject({ admitted: false });
+    // The revocation taken during the outage reached Redis on the next refresh.
+    await revocations.refresh();
+    const rb = track(new Revocations({ redis: b! }));
+    await rb.start();
+    expect(rb.isRevoked("during-outage")).toBe(true);
+  });
+});
+
+describe("redis config", () => {
+  const models = [{ name: "m", file: "tiny" }];
+  it("is off by default and switched on by SWITCHYARD_REDIS_URL", () => {
+    expect(loadConfig({ env: {}, raw: { models } }).redis.url).toBeUndefined();
+    const config = loadConfig({ env: { SWITCHYARD_REDIS_URL: "redis://redis:6379", SWITCHYARD_REDIS_PASSWORD: "pw" }, raw: { models } });
+    expect(config.redis).toMatchObject({ url: "redis://redis:6379", password: "pw", commandTimeoutMs: 50, limitsOnOutage: "local", replicas: 2 });
+  });
+  it("names the bad key", () => {
+    expect(() => loadConfig({ env: {}, raw: { models, redis: { url: "http://x" } } })).toThrow(/redis\.url/);
+    expect(() => loadConfig({ env: {}, raw: { models, redis: { limitsOnOutage: "maybe" } } })).toThrow(/redis\.limitsOnOutage/);
+  });
+});
