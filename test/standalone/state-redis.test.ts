@@ -285,7 +285,7 @@ describe.skipIf(!hasRedisServer)("shared state on a real redis-server", () => {
   });
 
   it("Redis dies: every piece answers within its deadline by its outage policy, and recovers when Redis is back", async () => {
-    const [a, b] = await replicas(2, { commandTimeoutMs: 50 });
+    const [a, b] = await replicas(2, { commandTimeoutMs: 250 }); // generous: the setup writes below must not time out on a loaded machine
     const limits = track(new RedisLimitStore({ redis: a! }));
     const store = new RedisCacheStore({ redis: a!, maxBytes: 1 << 20, ttlMs: 60_000 });
     const cache = new ResponseCache<GeneratedResponse>({ store, crossReplica: new RedisFlight({ redis: a!, store }) });
@@ -306,7 +306,7 @@ describe.skipIf(!hasRedisServer)("shared state on a real redis-server", () => {
     // Limits: the call fails fast (the limiter then applies its fallback).
     const admit = await timed(limits.admit("k", { requestsPerMinute: 5 }));
     expect(admit.result.status).toBe("rejected");
-    expect(admit.ms).toBeLessThan(500);
+    expect(admit.ms).toBeLessThan(1000);
     // Cache: a miss, generated locally.
     const generated = await timed(
       cache.getOrGenerate("cached", { lookup: true, store: true }, {
@@ -317,7 +317,7 @@ describe.skipIf(!hasRedisServer)("shared state on a real redis-server", () => {
       }),
     );
     expect(generated.result).toMatchObject({ status: "fulfilled", value: { cache: "miss", response: { text: "local" } } });
-    expect(generated.ms).toBeLessThan(500);
+    expect(generated.ms).toBeLessThan(1000);
     expect(cache.counters().errors).toBeGreaterThan(0);
     // Affinity: unknown; breakers: local only; revocations: last known list.
     expect(await affinity.get("m", "s")).toBeUndefined();
