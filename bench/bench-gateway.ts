@@ -19,7 +19,7 @@ export async function withBenchGateway<T>(model: Record<string, unknown>, fn: (c
       server: { port: 0 },
       dataDir: path.join(os.tmpdir(), "switchyard-bench"),
       cache: { enabled: false },
-      models: [{ name: "bench", fallbackToTiny: false, ...model }],
+      models: [{ name: "bench", fallback: "none", ...model }],
     },
   });
   const gw = await startGateway({ config, logger: createLogger({ level: "silent" }) });

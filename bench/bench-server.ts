@@ -41,7 +41,7 @@ async function main(): Promise<void> {
       server: { port: 0 },
       dataDir: path.join(os.tmpdir(), "switchyard-bench"),
       telemetry: { logLevel: "silent" },
-      models: [{ name: "tiny", file, slots: 2, contextSize: 512, fallbackToTiny: false }],
+      models: [{ name: "tiny", file, slots: 2, contextSize: 512, fallback: "none" }],
     },
   });
   const gw = await startGateway({ config, logger: createLogger({ level: "silent" }) });

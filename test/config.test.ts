@@ -69,7 +69,7 @@ describe("a model that cannot load", () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "switchyard-badmodel-"));
     const file = path.join(dir, "broken.gguf");
     writeFileSync(file, "this is not a GGUF file");
-    const config = loadConfig({ env: {}, raw: { server: { port: 0 }, dataDir: dir, models: [{ name: "broken-model", file, fallbackToTiny: false, threads: 1 }] } });
+    const config = loadConfig({ env: {}, raw: { server: { port: 0 }, dataDir: dir, models: [{ name: "broken-model", file, fallback: "none", threads: 1 }] } });
     const err = (await startGateway({ config, logger: createLogger({ level: "silent" }) }).catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(Error);
     expect(err.message).toContain("broken-model");
@@ -77,7 +77,7 @@ describe("a model that cannot load", () => {
   });
 
   it("a missing file without fallback is an error naming the file", async () => {
-    const config = loadConfig({ env: {}, raw: { server: { port: 0 }, models: [{ name: "gone", file: "/nonexistent/model.gguf", fallbackToTiny: false }] } });
+    const config = loadConfig({ env: {}, raw: { server: { port: 0 }, models: [{ name: "gone", file: "/nonexistent/model.gguf", fallback: "none" }] } });
     await expect(startGateway({ config, logger: createLogger({ level: "silent" }) })).rejects.toThrow("/nonexistent/model.gguf");
   });
 });

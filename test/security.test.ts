@@ -48,7 +48,7 @@ beforeAll(async () => {
       server: { port: 0, host: "127.0.0.1", corsOrigins: ["https://console.example"] },
       dataDir,
       cache: { enabled: false },
-      models: [{ name: "tiny", aliases: ["default"], file: await tinyModelPath(), shards: 1, slots: 2, contextSize: 512, threads: 1, fallbackToTiny: false }],
+      models: [{ name: "tiny", aliases: ["default"], file: await tinyModelPath(), shards: 1, slots: 2, contextSize: 512, threads: 1, fallback: "none" }],
       auth: {
         keys: [
           { key: KEYS.alpha, tenant: "alpha" },

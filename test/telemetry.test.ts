@@ -43,7 +43,7 @@ beforeAll(async () => {
     raw: {
       server: { port: 0, host: "127.0.0.1" },
       dataDir,
-      models: [{ name: "tiny", aliases: ["default"], file: await tinyModelPath(), shards: 1, slots: 2, contextSize: 512, threads: 1, fallbackToTiny: false }],
+      models: [{ name: "tiny", aliases: ["default"], file: await tinyModelPath(), shards: 1, slots: 2, contextSize: 512, threads: 1, fallback: "none" }],
       auth: { keys: [{ key: KEY, tenant: "acme" }] },
       telemetry: { metricsKey: "metrics-key-123456" },
     },

@@ -44,7 +44,7 @@ export async function startLocalGateway(spec: LocalGatewaySpec = {}, dataDir = p
       dataDir: scratch,
       telemetry: { logLevel: "fatal" },
       queue: { maxDepth: full.queueMaxDepth },
-      models: [{ name: "tiny", aliases: ["default"], file, shards: full.shards, slots: full.slots, contextSize: full.contextSize, fallbackToTiny: false }],
+      models: [{ name: "tiny", aliases: ["default"], file, shards: full.shards, slots: full.slots, contextSize: full.contextSize, fallback: "none" }],
     },
   });
   // Fatal only: the runner records every failure itself, and log lines would bury its progress output.

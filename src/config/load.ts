@@ -106,6 +106,8 @@ function applyEnv(data: Record<string, unknown>, env: NodeJS.ProcessEnv, source:
     if (env.SWITCHYARD_MODEL) {
       target.file = env.SWITCHYARD_MODEL;
       delete target.upstream;
+      // An explicitly named model must load; the default config's tiny fallback does not carry over to it.
+      delete target.fallback;
     }
     if (env.SWITCHYARD_UPSTREAM) target.upstream = env.SWITCHYARD_UPSTREAM;
     const shards = intFromEnv(env, "SWITCHYARD_SHARDS");
@@ -122,7 +124,17 @@ function applyEnv(data: Record<string, unknown>, env: NodeJS.ProcessEnv, source:
         if (eq <= 0) throw new ConfigError("environment: SWITCHYARD_API_KEYS: expected key1=tenantA,key2=tenantB");
         return { key: pair.slice(0, eq), tenant: pair.slice(eq + 1) };
       });
-    ((data.auth as Record<string, unknown> | undefined) ??= {}).keys = keys;
+    // Merged by key: a key the file already lists keeps its models, limits and admin flag (the variable may
+    // re-assign its tenant); other keys are added.
+    const auth = ((data.auth as Record<string, unknown> | undefined) ??= {});
+    const fileKeys = Array.isArray(auth.keys) ? (auth.keys as Array<Record<string, unknown>>) : [];
+    const merged = [...fileKeys];
+    for (const k of keys) {
+      const at = merged.findIndex((f) => f?.key === k.key);
+      if (at === -1) merged.push(k);
+      else merged[at] = { ...merged[at], tenant: k.tenant };
+    }
+    auth.keys = merged;
   }
   return data;
 }

@@ -72,8 +72,13 @@ export const modelSchema = z
     /** llama.cpp threads per shard; `auto` splits the machine's cores across all local shards. */
     threads: z.union([z.literal("auto"), positiveInt]).default("auto"),
     chatWrapper: z.enum(["auto", "general", "chatml", "llama2"]).default("auto"),
-    /** Fall back to the generated tiny model when `file` is missing and cannot be downloaded. */
-    fallbackToTiny: z.boolean().default(true),
+    /**
+     * What to serve when an `hf:`/URL `file` is not on disk and cannot be downloaded: `none` (default) fails
+     * startup naming the model; `tiny` serves the generated tiny model with a loud warning (the shipped default
+     * config opts in, so a fresh clone with no network still starts). A local path that does not exist always
+     * fails startup.
+     */
+    fallback: z.enum(["none", "tiny"]).default("none"),
   })
   .refine((m) => m.file !== undefined || m.upstream !== undefined, { message: "a model needs `file` or `upstream`" })
   .superRefine((m, ctx) => {
@@ -157,6 +162,21 @@ export const configSchema = z.object({
       volumeThreshold: positiveInt.default(5),
       rollingCountTimeoutMs: positiveInt.default(10_000),
       resetTimeoutMs: positiveInt.default(10_000),
+    })
+    .prefault({}),
+  /** Parent-side deadlines for every call into a shard process, and the supervisor that restarts a stalled one. */
+  health: z
+    .object({
+      /** A heartbeat goes to each shard process this often (0 = off). */
+      heartbeatIntervalMs: z.number().int().nonnegative().default(1_000),
+      /** No heartbeat answer for this long: the shard is unhealthy, out of rotation, reported by /readyz and metrics. */
+      heartbeatTimeoutMs: positiveInt.default(5_000),
+      /** A shard that does not confirm an aborted generation within this long is unhealthy too. */
+      abortConfirmMs: positiveInt.default(5_000),
+      /** Deadline of a token count or embedding call into a shard. */
+      callTimeoutMs: positiveInt.default(30_000),
+      /** An unhealthy shard that has not recovered after this long is killed and restarted. */
+      unhealthyGraceMs: positiveInt.default(10_000),
     })
     .prefault({}),
   retry: z

@@ -1,8 +1,9 @@
 /**
  * Turns a model's `file` setting into a path on disk: a local GGUF, an `hf:`
  * URI (downloaded with a progress bar when online), or the generated tiny model.
- * A missing real model falls back to the tiny one with a loud warning, so a
- * fresh clone with no network still starts.
+ * A missing `hf:` model falls back to the tiny one (loud warning) only when its
+ * config opts in (`fallback: tiny`, as the shipped default config does), so a fresh
+ * clone with no network still starts; a mistyped local path always fails startup.
  */
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
@@ -20,7 +21,10 @@ export interface ResolvedModelFile {
 export interface ResolveOptions {
   modelsDir: string;
   dataDir: string;
+  /** Serve the tiny model when an `hf:`/URL model is absent and cannot be downloaded. */
   fallbackToTiny: boolean;
+  /** The configured model name, for error messages. */
+  model?: string;
   warn: (msg: string) => void;
 }
 
@@ -42,9 +46,10 @@ function identityOf(file: string): string {
  * const { path } = await resolveModel("hf:Qwen/Qwen2.5-0.5B-Instruct-GGUF:Q4_K_M", { modelsDir: "models", dataDir: "data", fallbackToTiny: true, warn: console.warn });
  * ```
  */
-export async function resolveModel(file: string, { modelsDir, dataDir, fallbackToTiny, warn }: ResolveOptions): Promise<ResolvedModelFile> {
+export async function resolveModel(file: string, { modelsDir, dataDir, fallbackToTiny, model, warn }: ResolveOptions): Promise<ResolvedModelFile> {
+  const named = model === undefined ? "" : `model '${model}': `;
   const tiny = async (why: string): Promise<ResolvedModelFile> => {
-    if (!fallbackToTiny) throw new Error(why);
+    if (!fallbackToTiny) throw new Error(`${named}${why} (set \`fallback: tiny\` on the model to serve the generated test model instead)`);
     warn(
       `${why}. Falling back to the generated tiny test model: it runs the real llama.cpp path but its text is MEANINGLESS. ` +
         "See models/README.md to get a real model.",
@@ -58,13 +63,19 @@ export async function resolveModel(file: string, { modelsDir, dataDir, fallbackT
     return { path: p, identity: identityOf(p), tiny: true };
   }
   const found = await findFile(file, modelsDir, "Model");
+  // A local path is what the operator typed: serving something else would hide the typo.
+  if (typeof found !== "string" && !isRemote(file)) throw new Error(`${named}${found.why} (resolved to ${path.resolve(file)})`);
   if (typeof found !== "string") return tiny(found.why);
   return { path: found, identity: identityOf(found), tiny: false };
 }
 
+function isRemote(file: string): boolean {
+  return file.startsWith("hf:") || /^https?:\/\//.test(file);
+}
+
 /** A local path or a remote URI made local; `{ why }` when it is not there. */
 async function findFile(file: string, modelsDir: string, noun: "Model" | "Adapter"): Promise<string | { why: string }> {
-  if (file.startsWith("hf:") || /^https?:\/\//.test(file)) {
+  if (isRemote(file)) {
     try {
       return await resolveModelFile(file, { directory: modelsDir, download: "auto", cli: process.stderr.isTTY === true });
     } catch (err) {

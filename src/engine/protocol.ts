@@ -59,6 +59,8 @@ export type ParentMessage =
   | { type: "abort"; id: number }
   | { type: "embed"; id: number; input: string[] }
   | { type: "tokenize"; id: number; input: GenerationInput }
+  /** Heartbeat: the shard answers `pong` with the same `seq` from its event loop. */
+  | { type: "ping"; seq: number }
   | { type: "shutdown" };
 
 export interface WireDone {
@@ -89,4 +91,5 @@ export type ChildMessage =
   | { type: "done"; id: number; result: WireDone }
   | { type: "embedded"; id: number; vectors: number[][]; tokens: number }
   | { type: "tokenized"; id: number; tokens: number }
+  | { type: "pong"; seq: number }
   | { type: "error"; id: number; error: WireError };

@@ -12,7 +12,12 @@ import type { ChildMessage, ParentMessage, ShardInfo, ShardSpec, WireDone, WireE
 /** A failure reported by (or about) a shard. `code` says whose fault it was. */
 export class ShardError extends Error {
   constructor(
-    readonly code: WireError["code"] | "crashed" | "load_failed" | "not_ready",
+    /**
+     * `aborted`: the gateway itself aborted the call (client gone or request deadline), classified here in the
+     * parent, never inferred from the child's error text. `timeout`: the shard did not answer within the call's
+     * deadline.
+     */
+    readonly code: WireError["code"] | "crashed" | "load_failed" | "not_ready" | "timeout",
     message: string,
     /** The request field at fault, for client errors. */
     readonly param?: string,
@@ -26,6 +31,16 @@ interface Pending {
   resolve: (value: never) => void;
   reject: (err: Error) => void;
   onChunk?: GenerationOptions["onChunk"];
+  /** The slot a generation runs on (absent for tokenize/embed). */
+  slot?: number;
+  /** The caller already has its answer (a parent-side abort or deadline); the entry now waits for the shard's own. */
+  answered: boolean;
+  /** Resolves when the shard answered or exited: the work is over inside the shard. */
+  ended: Promise<void>;
+  end: () => void;
+  timer?: NodeJS.Timeout;
+  /** Counted in `unconfirmedAborts` (the shard missed `abortConfirmMs`). */
+  unconfirmed?: boolean;
 }
 
 export interface ShardProcessOptions {
@@ -33,6 +48,14 @@ export interface ShardProcessOptions {
   loadTimeoutMs?: number;
   /** Extra environment for the child (e.g. LANCEDB_LOG, OTEL vars). */
   env?: NodeJS.ProcessEnv;
+  /** Parent-side deadline of a tokenize or embed call: past it the call fails with `timeout`. Default 30 s. */
+  callTimeoutMs?: number;
+  /** A heartbeat `ping` goes out this often (0 = no heartbeat). Default 1 s. */
+  heartbeatIntervalMs?: number;
+  /** No `pong` for this long marks the shard unresponsive (`health` event). Default 5 s. */
+  heartbeatTimeoutMs?: number;
+  /** An aborted generation the shard has not confirmed within this long marks it unresponsive. Default 5 s. */
+  abortConfirmMs?: number;
 }
 
 /** Where the worker entry lives: compiled `.js` next to us, or `.ts` run through tsx in development. */
@@ -51,20 +74,46 @@ function workerEntry(): { path: string; execArgv: string[] } {
  * const done = await shard.generate(0, { kind: "completion", prompt: "Hi" }, params, { onChunk: console.log });
  * await shard.dispose();
  * ```
- * Emits `exit` (code, signal) when the process ends for any reason.
+ * Emits `exit` (code, signal) when the process ends for any reason, and `health` (responsive, reason) when it
+ * stops answering its heartbeat or confirming aborts, and again when it recovers.
+ *
+ * Every call has a deadline kept here in the parent, so a stopped or wedged child never hangs a caller: an
+ * aborted generation is answered at once with `aborted`; tokenize and embed fail with `timeout` after
+ * `callTimeoutMs`. The work may still run inside the child: {@link whenSlotFree} says when its slot is truly free.
  */
-export class ShardProcess extends EventEmitter<{ exit: [code: number | null, signal: NodeJS.Signals | null] }> {
+export class ShardProcess extends EventEmitter<{
+  exit: [code: number | null, signal: NodeJS.Signals | null];
+  health: [responsive: boolean, reason: string];
+}> {
   private nextId = 1;
   private pending = new Map<number, Pending>();
   private exited = false;
   private stderrTail = "";
+  private heartbeat: NodeJS.Timeout | undefined;
+  private pingSeq = 0;
+  private lastPongAt = Date.now();
+  /** Aborted generations the shard has not confirmed within `abortConfirmMs`. */
+  private unconfirmedAborts = 0;
+  private responsive = true;
+  private readonly callTimeoutMs: number;
+  private readonly heartbeatTimeoutMs: number;
+  private readonly abortConfirmMs: number;
 
   private constructor(
     readonly spec: ShardSpec,
     private readonly child: ChildProcess,
     readonly info: ShardInfo,
+    opts: ShardProcessOptions,
   ) {
     super();
+    this.callTimeoutMs = opts.callTimeoutMs ?? 30_000;
+    this.heartbeatTimeoutMs = opts.heartbeatTimeoutMs ?? 5_000;
+    this.abortConfirmMs = opts.abortConfirmMs ?? 5_000;
+    const every = opts.heartbeatIntervalMs ?? 1_000;
+    if (every > 0) {
+      this.heartbeat = setInterval(() => this.beat(), every);
+      this.heartbeat.unref();
+    }
   }
 
   get pid(): number | undefined {
@@ -75,7 +124,13 @@ export class ShardProcess extends EventEmitter<{ exit: [code: number | null, sig
     return !this.exited;
   }
 
-  static async start(spec: ShardSpec, { loadTimeoutMs = 120_000, env = {} }: ShardProcessOptions = {}): Promise<ShardProcess> {
+  /** False while the shard misses its heartbeat or leaves an abort unconfirmed. */
+  get healthy(): boolean {
+    return this.responsive;
+  }
+
+  static async start(spec: ShardSpec, opts: ShardProcessOptions = {}): Promise<ShardProcess> {
+    const { loadTimeoutMs = 120_000, env = {} } = opts;
     const entry = workerEntry();
     const child = fork(entry.path, [], {
       execArgv: entry.execArgv,
@@ -120,7 +175,7 @@ export class ShardProcess extends EventEmitter<{ exit: [code: number | null, sig
       child.on("exit", onExit);
       child.send({ type: "init", spec } satisfies ParentMessage);
     });
-    const shard = new ShardProcess(spec, child, info);
+    const shard = new ShardProcess(spec, child, info, opts);
     shard.stderrTail = stderr;
     shard.attach();
     return shard;
@@ -133,8 +188,9 @@ export class ShardProcess extends EventEmitter<{ exit: [code: number | null, sig
     this.child.on("message", (msg: ChildMessage) => this.onMessage(msg));
     this.child.on("exit", (code, signal) => {
       this.exited = true;
+      this.stopHeartbeat();
       const err = new ShardError("crashed", `Shard ${this.spec.shardId} exited (code ${code}, signal ${signal}).`);
-      for (const p of this.pending.values()) p.reject(err);
+      for (const p of this.pending.values()) this.finish(p, () => p.reject(err));
       this.pending.clear();
       this.emit("exit", code, signal);
     });
@@ -142,72 +198,169 @@ export class ShardProcess extends EventEmitter<{ exit: [code: number | null, sig
     this.child.on("error", () => undefined);
   }
 
-  private onMessage(msg: ChildMessage): void {
-    if (msg.type === "ready" || msg.type === "fatal") return;
-    const p = this.pending.get(msg.id);
-    if (!p) return;
-    switch (msg.type) {
-      case "chunk": {
-        const { type: _type, id: _id, ...chunk } = msg;
-        p.onChunk?.(chunk);
-        return;
-      }
-      case "done":
-        this.pending.delete(msg.id);
-        (p.resolve as (v: WireDone) => void)(msg.result);
-        return;
-      case "embedded":
-        this.pending.delete(msg.id);
-        (p.resolve as (v: { vectors: number[][]; tokens: number }) => void)({ vectors: msg.vectors, tokens: msg.tokens });
-        return;
-      case "tokenized":
-        this.pending.delete(msg.id);
-        (p.resolve as (v: number) => void)(msg.tokens);
-        return;
-      case "error":
-        this.pending.delete(msg.id);
-        p.reject(new ShardError(msg.error.code, msg.error.message, msg.error.param));
-        return;
+  private beat(): void {
+    if (this.exited) return this.stopHeartbeat();
+    this.send({ type: "ping", seq: ++this.pingSeq });
+    this.updateHealth();
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+  }
+
+  private updateHealth(): void {
+    const silentMs = Date.now() - this.lastPongAt;
+    const heartbeatOk = this.heartbeat === undefined || silentMs <= this.heartbeatTimeoutMs;
+    const responsive = heartbeatOk && this.unconfirmedAborts === 0;
+    if (responsive === this.responsive || this.exited) return;
+    this.responsive = responsive;
+    const reason = responsive
+      ? "answering again"
+      : !heartbeatOk
+        ? `no heartbeat answer for ${silentMs} ms`
+        : `${this.unconfirmedAborts} aborted generation(s) not confirmed within ${this.abortConfirmMs} ms`;
+    this.emit("health", responsive, reason);
+  }
+
+  private send(msg: ParentMessage): void {
+    if (this.exited) return;
+    try {
+      this.child.send(msg);
+    } catch {
+      // Channel closed: the exit handler fails what is pending.
     }
   }
 
-  private request<T>(build: (id: number) => ParentMessage, onChunk?: GenerationOptions["onChunk"]): { id: number; promise: Promise<T> } {
-    const id = this.nextId++;
-    const promise = new Promise<T>((resolve, reject) => {
-      if (this.exited) return reject(new ShardError("crashed", `Shard ${this.spec.shardId} is not running.`));
-      this.pending.set(id, { resolve: resolve as (v: never) => void, reject, ...(onChunk ? { onChunk } : {}) });
-      this.child.send(build(id));
-    });
-    return { id, promise };
+  /** The shard answered (or exited): the entry ends; the caller gets `answer` unless it already has its answer. */
+  private finish(p: Pending, answer: () => void): void {
+    if (p.timer) clearTimeout(p.timer);
+    if (p.unconfirmed) this.unconfirmedAborts--; // late, but confirmed now
+    p.end();
+    if (!p.answered) {
+      p.answered = true;
+      answer();
+    }
+    this.updateHealth();
   }
 
-  /** Runs one generation on `slot`. Aborting the signal aborts it in the shard and frees the slot there. */
+  private onMessage(msg: ChildMessage): void {
+    if (msg.type === "ready" || msg.type === "fatal") return;
+    if (msg.type === "pong") {
+      this.lastPongAt = Date.now();
+      return this.updateHealth();
+    }
+    const p = this.pending.get(msg.id);
+    if (!p) return;
+    if (msg.type === "chunk") {
+      if (p.answered) return; // nobody is listening any more
+      const { type: _type, id: _id, ...chunk } = msg;
+      p.onChunk?.(chunk);
+      return;
+    }
+    this.pending.delete(msg.id);
+    switch (msg.type) {
+      case "done":
+        return this.finish(p, () => (p.resolve as (v: WireDone) => void)(msg.result));
+      case "embedded":
+        return this.finish(p, () => (p.resolve as (v: { vectors: number[][]; tokens: number }) => void)({ vectors: msg.vectors, tokens: msg.tokens }));
+      case "tokenized":
+        return this.finish(p, () => (p.resolve as (v: number) => void)(msg.tokens));
+      case "error":
+        return this.finish(p, () => p.reject(new ShardError(msg.error.code, msg.error.message, msg.error.param)));
+    }
+  }
+
+  private request<T>(
+    build: (id: number) => ParentMessage,
+    extra: { onChunk?: GenerationOptions["onChunk"]; slot?: number; timeoutMs?: number; what?: string } = {},
+  ): { id: number; pending: Pending | undefined; promise: Promise<T> } {
+    const id = this.nextId++;
+    let entry: Pending | undefined;
+    const promise = new Promise<T>((resolve, reject) => {
+      if (this.exited) return reject(new ShardError("crashed", `Shard ${this.spec.shardId} is not running.`));
+      let end!: () => void;
+      const ended = new Promise<void>((r) => (end = r));
+      const p: Pending = {
+        resolve: resolve as (v: never) => void,
+        reject,
+        answered: false,
+        ended,
+        end,
+        ...(extra.onChunk ? { onChunk: extra.onChunk } : {}),
+        ...(extra.slot !== undefined ? { slot: extra.slot } : {}),
+      };
+      if (extra.timeoutMs !== undefined) {
+        p.timer = setTimeout(() => {
+          p.timer = undefined;
+          this.answer(p, new ShardError("timeout", `Shard ${this.spec.shardId} did not answer ${extra.what ?? "a call"} within ${extra.timeoutMs} ms.`));
+        }, extra.timeoutMs);
+      }
+      entry = p;
+      this.pending.set(id, p);
+      this.send(build(id));
+    });
+    return { id, pending: entry, promise };
+  }
+
+  /** Answers the caller now (parent side); the entry stays until the shard answers too. */
+  private answer(p: Pending, err: Error): void {
+    if (p.answered) return;
+    p.answered = true;
+    p.reject(err);
+  }
+
+  /**
+   * Runs one generation on `slot`. Aborting the signal answers the caller at once with `aborted` (the parent
+   * knows it aborted) and asks the shard to stop; the slot stays taken until the shard confirms
+   * ({@link whenSlotFree}), and a shard that does not confirm within `abortConfirmMs` is reported unresponsive.
+   */
   generate(slot: number, input: GenerationInput, params: SamplingParams, opts: GenerationOptions & { requestId: string; traceparent?: string }): Promise<WireDone> {
-    const { id, promise } = this.request<WireDone>(
+    const { id, pending, promise } = this.request<WireDone>(
       (id) => ({
         type: "generate",
         id,
         slot,
         request: { input, params, requestId: opts.requestId, ...(opts.traceparent ? { traceparent: opts.traceparent } : {}) },
       }),
-      opts.onChunk,
+      { slot, ...(opts.onChunk ? { onChunk: opts.onChunk } : {}) },
     );
     const signal = opts.signal;
-    if (!signal) return promise;
+    if (!signal || !pending) return promise;
     const onAbort = () => {
-      if (!this.exited) this.child.send({ type: "abort", id } satisfies ParentMessage);
+      if (pending.answered || this.exited) return;
+      this.send({ type: "abort", id });
+      this.answer(pending, new ShardError("aborted", "Generation aborted."));
+      pending.timer = setTimeout(() => {
+        pending.unconfirmed = true;
+        this.unconfirmedAborts++;
+        this.updateHealth();
+      }, this.abortConfirmMs);
     };
     if (signal.aborted) onAbort();
     else signal.addEventListener("abort", onAbort, { once: true });
     return promise.finally(() => signal.removeEventListener("abort", onAbort));
   }
 
-  embed(input: string[]): Promise<{ vectors: number[][]; tokens: number }> {
-    return this.request<{ vectors: number[][]; tokens: number }>((id) => ({ type: "embed", id, input })).promise;
+  /** Resolves once no generation runs on `slot` inside the shard (it confirmed the end, or exited). */
+  whenSlotFree(slot: number): Promise<void> {
+    const running = [...this.pending.values()].filter((p) => p.slot === slot).map((p) => p.ended);
+    return Promise.all(running).then(() => undefined);
   }
 
-  countTokens(input: GenerationInput): Promise<number> {
-    return this.request<number>((id) => ({ type: "tokenize", id, input })).promise;
+  embed(input: string[]): Promise<{ vectors: number[][]; tokens: number }> {
+    return this.request<{ vectors: number[][]; tokens: number }>((id) => ({ type: "embed", id, input }), { timeoutMs: this.callTimeoutMs, what: "an embedding call" })
+      .promise;
+  }
+
+  /** Prompt tokens after templating; fails with `timeout` after `callTimeoutMs`, or with `aborted` when `signal` aborts. */
+  countTokens(input: GenerationInput, signal?: AbortSignal): Promise<number> {
+    const { pending, promise } = this.request<number>((id) => ({ type: "tokenize", id, input }), { timeoutMs: this.callTimeoutMs, what: "a token count" });
+    if (!signal || !pending) return promise;
+    const onAbort = () => this.answer(pending, new ShardError("aborted", "Token count aborted."));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+    return promise.finally(() => signal.removeEventListener("abort", onAbort));
   }
 
   /** Last lines the process wrote to stderr, for crash reports. */
@@ -222,6 +375,7 @@ export class ShardProcess extends EventEmitter<{ exit: [code: number | null, sig
 
   /** Asks the shard to free its model, then kills it if it has not exited after `graceMs`. */
   async dispose(graceMs = 5_000): Promise<void> {
+    this.stopHeartbeat();
     if (this.exited) return;
     const exited = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
     try {

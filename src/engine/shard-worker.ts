@@ -40,7 +40,8 @@ async function onMessage(msg: ParentMessage): Promise<void> {
         });
         send({ type: "done", id: msg.id, result });
       } catch (err) {
-        fail(msg.id, err);
+        // node-llama-cpp throws a plain AbortError when the abort lands during prompt evaluation.
+        fail(msg.id, controller.signal.aborted ? new EngineError("aborted", "Generation aborted.") : err);
       } finally {
         running.delete(msg.id);
       }
@@ -65,6 +66,9 @@ async function onMessage(msg: ParentMessage): Promise<void> {
       } catch (err) {
         fail(msg.id, err);
       }
+      return;
+    case "ping":
+      send({ type: "pong", seq: msg.seq });
       return;
     case "shutdown":
       for (const c of running.values()) c.abort();

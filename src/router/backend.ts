@@ -5,7 +5,8 @@
 import type { GenerationInput, GenerationOptions, SamplingParams } from "../types.js";
 import type { WireDone } from "../engine/protocol.js";
 
-export type BackendState = "starting" | "ready" | "restarting" | "failed" | "stopped";
+/** `unhealthy`: running but not answering its heartbeat; out of rotation until it recovers or is restarted. */
+export type BackendState = "starting" | "ready" | "unhealthy" | "restarting" | "failed" | "stopped";
 
 export interface BackendGenerateOptions extends GenerationOptions {
   requestId: string;
@@ -31,7 +32,12 @@ export interface Backend {
   generate(slot: number, input: GenerationInput, params: SamplingParams, opts: BackendGenerateOptions): Promise<WireDone>;
   embed(texts: string[], signal?: AbortSignal): Promise<{ vectors: number[][]; tokens: number }>;
   /** Prompt tokens of an input after templating, when the backend can tell without a slot. */
-  countTokens?(input: GenerationInput): Promise<number>;
+  countTokens?(input: GenerationInput, signal?: AbortSignal): Promise<number>;
+  /**
+   * Resolves once the backend confirms nothing runs on `slot` any more (after an abort the work may outlive the
+   * caller's answer). The router hands the slot out again only then. Absent: free as soon as `generate` settles.
+   */
+  whenSlotFree?(slot: number): Promise<void>;
   /** Registers a state listener; returns the unsubscribe function. */
   onStateChange(listener: (state: BackendState) => void): () => void;
   /** Stops the backend and frees its resources. */

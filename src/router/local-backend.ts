@@ -1,9 +1,11 @@
 /**
  * A local shard: one supervised shard process. A crash rejects the in-flight
  * generations (the pool turns that into retries or stream error events) and
- * schedules a restart with exponential backoff.
+ * schedules a restart with exponential backoff. A shard that stops answering its
+ * heartbeat (or confirming aborts) is `unhealthy`: out of rotation at once, and
+ * killed and restarted when it has not recovered within `unhealthyGraceMs`.
  */
-import { ShardProcess, ShardError } from "../engine/shard-process.js";
+import { ShardProcess, ShardError, type ShardProcessOptions } from "../engine/shard-process.js";
 import type { ShardSpec, WireDone } from "../engine/protocol.js";
 import type { GenerationInput, SamplingParams } from "../types.js";
 import type { Backend, BackendGenerateOptions, BackendState } from "./backend.js";
@@ -14,6 +16,10 @@ export interface LocalBackendOptions {
   /** A process that stayed up this long resets the backoff. */
   stableAfterMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** Heartbeat and call deadlines of the shard process (see {@link ShardProcessOptions}). */
+  deadlines?: Omit<ShardProcessOptions, "env" | "loadTimeoutMs">;
+  /** How long an unresponsive shard may stay so before it is killed and restarted. Default 10 s. */
+  unhealthyGraceMs?: number;
   onLog?: (level: "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -25,6 +31,7 @@ export class LocalBackend implements Backend {
   private _lastError: string | undefined;
   private listeners = new Set<(s: BackendState) => void>();
   private restartTimer: NodeJS.Timeout | undefined;
+  private graceTimer: NodeJS.Timeout | undefined;
   private backoff: number;
   private disposed = false;
 
@@ -73,7 +80,7 @@ export class LocalBackend implements Backend {
     this.disposed = false;
     this.setState(this._restarts > 0 ? "restarting" : "starting");
     try {
-      const proc = await ShardProcess.start(this.spec, this.opts.env ? { env: this.opts.env } : {});
+      const proc = await ShardProcess.start(this.spec, { ...this.opts.deadlines, ...(this.opts.env ? { env: this.opts.env } : {}) });
       if (this.disposed) {
         await proc.dispose();
         return;
@@ -81,6 +88,7 @@ export class LocalBackend implements Backend {
       this.process = proc;
       const startedAt = Date.now();
       proc.on("exit", (code, signal) => this.onExit(proc, startedAt, code, signal));
+      proc.on("health", (responsive, reason) => this.onHealth(proc, responsive, reason));
       this._lastError = undefined;
       this.setState("ready");
     } catch (err) {
@@ -90,9 +98,40 @@ export class LocalBackend implements Backend {
     }
   }
 
+  /** Out of rotation while unresponsive; killed (then restarted by {@link onExit}) if it stays so past the grace period. */
+  private onHealth(proc: ShardProcess, responsive: boolean, reason: string): void {
+    if (this.process !== proc || this.disposed) return;
+    if (responsive) {
+      this.clearGrace();
+      if (this._state === "unhealthy") {
+        this.opts.onLog?.("info", "shard answers again; back in rotation", { shard: this.id });
+        this._lastError = undefined;
+        this.setState("ready");
+      }
+      return;
+    }
+    if (this._state !== "ready") return;
+    const graceMs = this.opts.unhealthyGraceMs ?? 10_000;
+    this._lastError = `unresponsive: ${reason}`;
+    this.opts.onLog?.("warn", "shard unresponsive; out of rotation", { shard: this.id, pid: proc.pid, reason, killAfterMs: graceMs });
+    this.setState("unhealthy");
+    this.graceTimer = setTimeout(() => {
+      this.graceTimer = undefined;
+      if (this.process !== proc || proc.healthy) return;
+      this.opts.onLog?.("error", "shard still unresponsive after the grace period; killing it", { shard: this.id, pid: proc.pid, graceMs });
+      proc.kill("SIGKILL");
+    }, graceMs);
+  }
+
+  private clearGrace(): void {
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
+  }
+
   private onExit(proc: ShardProcess, startedAt: number, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.process !== proc) return;
     this.process = undefined;
+    this.clearGrace();
     if (this.disposed) return this.setState("stopped");
     if (Date.now() - startedAt > (this.opts.stableAfterMs ?? 60_000)) this.backoff = this.opts.restartBackoffMs ?? 500;
     this._lastError = `shard process exited (code ${code}, signal ${signal})`;
@@ -127,10 +166,15 @@ export class LocalBackend implements Backend {
     return proc.embed(texts);
   }
 
-  countTokens(input: GenerationInput): Promise<number> {
+  countTokens(input: GenerationInput, signal?: AbortSignal): Promise<number> {
     const proc = this.process;
     if (!proc || this._state !== "ready") return Promise.reject(new ShardError("not_ready", `Shard ${this.id} is not ready.`));
-    return proc.countTokens(input);
+    return proc.countTokens(input, signal);
+  }
+
+  whenSlotFree(slot: number): Promise<void> {
+    // No process: the next one starts with every slot free.
+    return this.process?.whenSlotFree(slot) ?? Promise.resolve();
   }
 
   /** Kills the shard process (crash simulation for tests and chaos drills). */
@@ -141,6 +185,7 @@ export class LocalBackend implements Backend {
   async dispose(): Promise<void> {
     this.disposed = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.clearGrace();
     const proc = this.process;
     this.process = undefined;
     await proc?.dispose();

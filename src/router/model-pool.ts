@@ -120,11 +120,14 @@ export function toClientError(err: unknown): Error {
       case "crashed":
       case "not_ready":
         return unavailable("The model shard serving this request failed; please retry.", 1000);
+      case "timeout":
+        return timeoutError(err.message);
       default:
-        return engineFailure();
+        return engineFailure(undefined, err); // the shard's own message goes to the log, not to the client
     }
   }
-  return engineFailure();
+  if (isBreakerTimeoutError(err)) return timeoutError("The model shard did not produce a first token in time; please retry.");
+  return engineFailure(undefined, err);
 }
 
 /**
@@ -222,7 +225,7 @@ export class ModelPool {
     const exclude = new Set<string>();
     this.budget.recordRequest();
     // A prompt that cannot fit must not wait in the queue to learn so.
-    if (!this.hasFreeSlot()) await this.rejectIfTooLong(input);
+    if (!this.hasFreeSlot()) await this.rejectIfTooLong(input, signal, abortError);
 
     for (let attempt = 0; ; attempt++) {
       let lease: Lease;
@@ -299,15 +302,16 @@ export class ModelPool {
   }
 
   /** 400 `context_length_exceeded` before queueing, counted by a ready local shard (no slot needed). */
-  private async rejectIfTooLong(input: GenerationInput): Promise<void> {
+  private async rejectIfTooLong(input: GenerationInput, signal: AbortSignal, abortError: () => Error): Promise<void> {
     const member = this.members.find((m) => m.backend.state === "ready" && m.backend.countTokens && m.backend.contextSize !== undefined);
     if (!member) return;
     const contextSize = member.backend.contextSize!;
     let tokens: number;
     try {
-      tokens = await member.backend.countTokens!(input);
+      tokens = await member.backend.countTokens!(input, signal);
     } catch {
-      return; // The shard checks again when the request runs.
+      if (signal.aborted) throw abortError();
+      return; // The shard checks again when the request runs (a count past its deadline included).
     }
     if (tokens >= contextSize) {
       throw invalidRequest(`This model's maximum context length is ${contextSize} tokens. However, your messages resulted in ${tokens} tokens.`, {
@@ -419,11 +423,17 @@ export class ModelPool {
     return { member: best.member, slot: best.slot, queueMs: performance.now() - waiter.enqueuedAt };
   }
 
+  /** Frees the slot once the backend confirms nothing runs on it any more (an abort may outlive the request). */
   private release(member: Member, slot: number, session: string | undefined): void {
     const s = member.slots[slot]!;
-    s.busy = false;
     s.session = session;
-    this.dispatch();
+    const free = () => {
+      s.busy = false;
+      this.dispatch();
+    };
+    const confirmed = member.backend.whenSlotFree?.(slot);
+    if (confirmed) void confirmed.then(free);
+    else free();
   }
 
   /** Continuous batching at the gateway: every freed slot takes the next waiter it can serve. */
@@ -462,6 +472,11 @@ function greater(a: readonly number[], b: readonly number[]): boolean {
     if (a[i]! !== b[i]!) return a[i]! > b[i]!;
   }
   return false;
+}
+
+/** opossum's own timeout (admission through first token took longer than `breaker.timeoutMs`). */
+function isBreakerTimeoutError(err: unknown): boolean {
+  return err instanceof Error && (err as Error & { code?: string }).code === "ETIMEDOUT";
 }
 
 function isBreakerOpenError(err: unknown): boolean {

@@ -88,7 +88,8 @@ export class ModelRegistry {
     const resolveOptions = (m: ModelConfig) => ({
       modelsDir: config.modelsDir,
       dataDir: config.dataDir,
-      fallbackToTiny: m.fallbackToTiny,
+      fallbackToTiny: m.fallback === "tiny",
+      model: m.name,
       warn: (msg: string) => logger.warn({ model: m.name }, msg),
     });
     for (const m of config.models) {
@@ -127,6 +128,13 @@ export class ModelRegistry {
           return new LocalBackend(spec, {
             restartBackoffMs: config.retry.restartBackoffMs,
             restartBackoffMaxMs: config.retry.restartBackoffMaxMs,
+            unhealthyGraceMs: config.health.unhealthyGraceMs,
+            deadlines: {
+              heartbeatIntervalMs: config.health.heartbeatIntervalMs,
+              heartbeatTimeoutMs: config.health.heartbeatTimeoutMs,
+              abortConfirmMs: config.health.abortConfirmMs,
+              callTimeoutMs: config.health.callTimeoutMs,
+            },
             ...(shardEnv ? { env: shardEnv } : {}),
             onLog: (level, msg, fields) => logger[level === "info" ? "info" : level === "warn" ? "warn" : "error"]({ model: name, ...fields }, msg),
           });

@@ -208,6 +208,13 @@ export function createMetrics({ pools = () => [], cache, defaultMetrics = true }
     registers,
     collect: perShard((g, p, s) => g.set({ model: p.model, shard: s.id }, s.state === "ready" ? 1 : 0)),
   });
+  new Gauge({
+    name: "switchyard_shard_unhealthy",
+    help: "1 while the shard process misses its heartbeat (out of rotation; restarted after the grace period).",
+    labelNames: ["model", "shard"] as const,
+    registers,
+    collect: perShard((g, p, s) => g.set({ model: p.model, shard: s.id }, s.state === "unhealthy" ? 1 : 0)),
+  });
   new Counter({
     name: "switchyard_shard_restarts_total",
     help: "Shard process restarts after a crash.",

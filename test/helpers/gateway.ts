@@ -33,7 +33,7 @@ export async function startTestGateway(raw: Record<string, unknown> = {}, model:
       server: { port: 0, host: "127.0.0.1" },
       dataDir,
       telemetry: { logLevel: "silent" },
-      models: [{ name: "tiny", aliases: ["default"], file, shards: 1, slots: 2, contextSize: 512, threads: 1, fallbackToTiny: false, ...model }],
+      models: [{ name: "tiny", aliases: ["default"], file, shards: 1, slots: 2, contextSize: 512, threads: 1, fallback: "none", ...model }],
       ...raw,
     },
   });

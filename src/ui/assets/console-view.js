@@ -94,7 +94,7 @@ export function renderStats(current, previous) {
 
 /** @param {string} state */
 function stateBadge(state) {
-  const kind = state === "ready" ? "ok" : state === "starting" || state === "restarting" ? "warn" : "bad";
+  const kind = state === "ready" ? "ok" : state === "starting" || state === "restarting" || state === "unhealthy" ? "warn" : "bad";
   return h("span", { class: `badge badge-${kind}` }, state);
 }
 
