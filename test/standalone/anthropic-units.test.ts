@@ -105,6 +105,13 @@ describe("Anthropic: request translation", () => {
     expect(translateMessages(parse({ messages: [{ role: "user", content: "x" }], tools: [weather], tool_choice: { type: "none" } })).chat.tool_choice).toBe("none");
   });
 
+  it("output_config.format becomes response_format; its effort is ignored", () => {
+    const schema = { type: "object", properties: { ok: { type: "boolean" } }, required: ["ok"] };
+    const { chat, ignored } = translateMessages(parse({ messages: [{ role: "user", content: "x" }], output_config: { format: { type: "json_schema", schema }, effort: "low" } }));
+    expect(chat.response_format).toEqual({ type: "json_schema", json_schema: { name: "output", schema } });
+    expect(ignored).toEqual(["output_config.effort"]);
+  });
+
   it("count_tokens takes the prompt fields only", () => {
     const body = { model: "tiny", system: "S", messages: [{ role: "user", content: "Hi" }], tools: [weather] };
     const { chat } = translateMessages(countTokensSchema.parse(body));

@@ -84,7 +84,13 @@ const toolChoice = z.discriminatedUnion("type", [
 ]);
 
 const system = z.union([z.string(), z.array(textBlock)]);
-const thinking = z.looseObject({ type: z.enum(["enabled", "disabled", "adaptive"]) });
+const thinking = z.looseObject({ type: z.enum(["enabled", "disabled", "adaptive", "between_tools"]) });
+
+/** `output_config`: `format` (a JSON schema the answer must match) and `effort`. */
+const outputConfig = z.strictObject({
+  effort: z.enum(["low", "medium", "high", "xhigh", "max"]).nullable().optional(),
+  format: z.strictObject({ type: z.literal("json_schema"), schema: z.record(z.string(), z.unknown()) }).nullable().optional(),
+});
 
 /** Fields count_tokens shares with messages. */
 const promptFields = {
@@ -96,14 +102,19 @@ const promptFields = {
   thinking: thinking.optional(),
   mcp_servers: z.array(z.unknown()).optional(),
   context_management: z.unknown().optional(),
-  output_config: z.unknown().optional(),
-  output_format: z.unknown().optional(),
+  output_config: outputConfig.optional(),
+  /** Top-level prompt-cache breakpoint. */
+  cache_control: cacheControl,
+  speed: z.enum(["standard", "fast"]).nullable().optional(),
+  user_profile_id: z.string().optional(),
+  workspace_id: z.string().optional(),
 };
 
 export const createMessageSchema = z.strictObject({
   ...promptFields,
   max_tokens: z.number().int().min(1),
   stop_sequences: z.array(z.string()).optional(),
+  /** Sampling fields of earlier API versions (SDK 1.x no longer types them; older clients send them). */
   temperature: z.number().min(0).max(1).optional(),
   top_p: z.number().min(0).max(1).optional(),
   top_k: z.number().int().min(0).optional(),
@@ -112,7 +123,7 @@ export const createMessageSchema = z.strictObject({
   service_tier: z.enum(["auto", "standard_only"]).optional(),
   container: z.unknown().optional(),
   inference_geo: z.string().nullable().optional(),
-  speed: z.string().nullable().optional(),
+  diagnostics: z.unknown().optional(),
 });
 
 export const countTokensSchema = z.strictObject(promptFields);

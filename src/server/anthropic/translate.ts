@@ -103,9 +103,22 @@ function checkPromptFields(req: CountTokensRequest): void {
   if (req.thinking && req.thinking.type !== "disabled") throw unsupported("thinking", "Extended thinking is not supported by this model.");
   if (req.mcp_servers?.length) throw unsupported("mcp_servers", "MCP servers are not supported by this server.");
   if (req.context_management != null) throw unsupported("context_management", "context_management is not supported by this server.");
-  if (req.output_format != null || req.output_config != null) {
-    throw unsupported(req.output_format != null ? "output_format" : "output_config", "Structured output settings of the Messages API are not supported by this server; use a tool.");
-  }
+}
+
+/** `output_config.format` is a JSON schema for the answer: the chat request's `response_format`. */
+function responseFormatOf(config: CountTokensRequest["output_config"]): Pick<ChatRequest, "response_format"> {
+  const format = config?.format;
+  return format ? { response_format: { type: "json_schema", json_schema: { name: "output", schema: format.schema } } } : {};
+}
+
+/** Fields that cannot change a local model's output. */
+function ignoredFields(req: CreateMessageRequest | CountTokensRequest): string[] {
+  const ignored: string[] = [];
+  if (JSON.stringify(req).includes("\"cache_control\"")) ignored.push("cache_control");
+  if (req.output_config?.effort != null) ignored.push("output_config.effort");
+  for (const name of ["speed", "user_profile_id", "workspace_id"] as const) if (req[name] != null) ignored.push(name);
+  if ("max_tokens" in req) for (const name of ["service_tier", "inference_geo", "diagnostics"] as const) if (req[name] != null) ignored.push(name);
+  return ignored;
 }
 
 /**
@@ -117,15 +130,13 @@ function checkPromptFields(req: CountTokensRequest): void {
  */
 export function translateMessages(req: CreateMessageRequest | CountTokensRequest): TranslatedMessages {
   checkPromptFields(req);
-  const ignored: string[] = [];
+  const ignored = ignoredFields(req);
   const system = systemText(req.system);
   const messages: ChatMessageParam[] = [...(system ? [{ role: "system" as const, content: system }] : []), ...req.messages.flatMap(turnMessages)];
   const tools = req.tools?.length ? toolsOf(req.tools) : undefined;
-  const chat: ChatRequest = { model: req.model, messages, ...(tools ? { tools } : {}), ...toolChoiceOf(req.tool_choice) };
-  if (JSON.stringify(req).includes("\"cache_control\"")) ignored.push("cache_control");
+  const chat: ChatRequest = { model: req.model, messages, ...(tools ? { tools } : {}), ...toolChoiceOf(req.tool_choice), ...responseFormatOf(req.output_config) };
   if (!("max_tokens" in req)) return { chat, ignored };
   if (req.container != null) throw unsupported("container", "Containers are not supported by this server.");
-  for (const name of ["service_tier", "inference_geo", "speed"] as const) if (req[name] != null) ignored.push(name);
   const userId = req.metadata?.user_id;
   return {
     chat: {
