@@ -5,8 +5,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { barChart, COLORS, lineChart } from "../loadtest/runner/report/charts.js";
-import { toSvg } from "../loadtest/runner/report/svg.js";
+import { barChart, COLORS, lineChart } from "../tools/report/index.js";
 import { markdownTable, round } from "./stats.js";
 
 type Json = Record<string, unknown>;
@@ -76,8 +75,7 @@ function batchingSection(r: Json | undefined): string {
   const one = r.oneShard8Slots as Level[];
   const two = r.twoShards4Slots as Level[];
   const prefix = r.prefixReuse as { withReuse: { ttftMs: number; cachedTokens: number; promptTokens: number }; withoutReuse: { ttftMs: number; promptTokens: number } };
-  const svg = toSvg(
-    lineChart({
+  const svg = lineChart({
       title: "Aggregate decode tokens/s vs concurrency",
       xLabel: "concurrent requests",
       yLabel: "tokens/s",
@@ -87,8 +85,7 @@ function batchingSection(r: Json | undefined): string {
         { name: "gateway 1 shard x 8 slots", color: COLORS.blue, points: one.map((l) => [l.concurrency, l.aggregateTokensPerSecond]), marker: 3.5 },
         { name: "gateway 2 shards x 4 slots", color: COLORS.amber, points: two.map((l) => [l.concurrency, l.aggregateTokensPerSecond]), marker: 3.5 },
       ],
-    }),
-  );
+    });
   return [
     `Model \`${String(r.model)}\`, ${String(r.tokensPerRequest)} tokens per request, streamed through the official client.`,
     "",
@@ -119,16 +116,14 @@ function cacheSection(r: Json | undefined): string {
   const bare = r.bareHono as F;
   const json = r.cacheHitJson as F;
   const sse = r.cacheHitSse as F;
-  const svg = toSvg(
-    barChart({
+  const svg = barChart({
       title: "Requests/s: bare Hono vs gateway cache hits",
       bars: [
         { label: "bare Hono (reference)", value: bare.requestsPerSecond, color: COLORS.muted },
         { label: "cache hit, JSON", value: json.requestsPerSecond, color: COLORS.blue },
         { label: "cache hit, SSE replay", value: sse.requestsPerSecond, color: COLORS.amber },
       ],
-    }),
-  );
+    });
   return [
     `autocannon, ${String(r.connections)} connections, ${String(r.durationSeconds)} s each; servers in their own processes on the same 2 cores as the load generator.`,
     "",

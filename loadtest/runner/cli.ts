@@ -37,7 +37,7 @@ async function main(): Promise<number> {
   });
   const files = await writeResults(result, opts.outDir);
   console.log(formatSummary(result));
-  console.log(`\nresults: ${files.json}\nreport:  ${files.html}\nchart:   ${files.png}`);
+  console.log(`\nresults: ${files.json}\nreport:  ${files.html}`);
   return result.summary.passed ? 0 : 99;
 }
 

@@ -1,19 +1,12 @@
 /**
  * The report's charts, built from a run: latency percentiles over time (the
- * main chart, also the PNG), offered vs served load, tokens/s vs concurrency,
+ * main chart), offered vs served load, tokens/s vs concurrency,
  * the TTFT distribution, and the outcome breakdown.
  */
 import { sloTimings } from "../request.js";
 import { percentile } from "../stats.js";
 import type { RunResult } from "../types.js";
-import { barChart, COLORS, histogram, lineChart, stack } from "./charts.js";
-import type { Scene } from "./scene.js";
-
-/** Pixel size of a chart; charts drawn side by side are narrower so their text stays legible. */
-export interface Size {
-  width?: number;
-  height?: number;
-}
+import { barChart, COLORS, histogram, lineChart, panels, type ChartSize } from "../../../tools/report/index.js";
 
 const mid = (b: { tS: number; widthS: number }) => b.tS + b.widthS / 2;
 
@@ -25,56 +18,43 @@ function pointsOf<K extends string>(result: RunResult, key: K): Array<[number, n
 }
 
 /**
- * TTFT and end-to-end latency percentiles per time bucket, by request start time.
- * @example const svg = toSvg(latencyOverTime(result));
+ * TTFT and end-to-end latency percentiles per time bucket, by request start:
+ * two panels over the same time axis.
+ * @example const svg = latencyOverTime(result);
  */
-export function latencyOverTime(result: RunResult): Scene {
+export function latencyOverTime(result: RunResult): string {
   const ttftNote = result.records.some((r) => r.stream) ? "client-side for streams" : "gateway-reported";
-  const ttft = lineChart({
-    title: `Time to first token over time (${ttftNote})`,
-    xLabel: "seconds into the run (by request start)",
-    yLabel: "TTFT (ms)",
-    series: [
-      { name: "p50", color: COLORS.sky, points: pointsOf(result, "ttftP50") },
-      { name: "p90", color: COLORS.blue, points: pointsOf(result, "ttftP90") },
-      { name: "p99", color: COLORS.navy, points: pointsOf(result, "ttftP99") },
-    ],
-  });
-  const e2e = lineChart({
-    title: "End-to-end latency over time",
-    xLabel: "seconds into the run (by request start)",
-    yLabel: "e2e (ms)",
-    series: [
-      { name: "p50", color: COLORS.amber, points: pointsOf(result, "e2eP50") },
-      { name: "p90", color: COLORS.orange, points: pointsOf(result, "e2eP90") },
-      { name: "p99", color: COLORS.red, points: pointsOf(result, "e2eP99") },
-    ],
-  });
   const s = result.summary;
   const where = result.target.local ? "in-process tiny model" : result.target.baseUrl;
-  const header: Scene = {
-    width: ttft.width,
-    height: 34,
-    background: COLORS.background,
-    title: "",
-    shapes: [
-      { kind: "text", x: 16, y: 24, text: `Switchyard load test: ${result.scenario.name}`, size: 17, color: COLORS.text, anchor: "start", bold: true },
+  return panels({
+    title: `Switchyard load test: ${result.scenario.name}`,
+    subtitle: `${where} | ${s.requests.total} requests | ${s.throughput.requestsPerS} req/s | goodput ${(s.goodput.fraction * 100).toFixed(0)}%`,
+    xLabel: "seconds into the run (by request start)",
+    panels: [
       {
-        kind: "text",
-        x: ttft.width - 24,
-        y: 24,
-        text: `${where} | ${s.requests.total} requests | ${s.throughput.requestsPerS} req/s | goodput ${(s.goodput.fraction * 100).toFixed(0)}%`,
-        size: 11,
-        color: COLORS.muted,
-        anchor: "end",
+        title: `Time to first token over time (${ttftNote})`,
+        yLabel: "TTFT (ms)",
+        series: [
+          { name: "TTFT p50", color: COLORS.sky, points: pointsOf(result, "ttftP50") },
+          { name: "TTFT p90", color: COLORS.blue, points: pointsOf(result, "ttftP90") },
+          { name: "TTFT p99", color: COLORS.navy, points: pointsOf(result, "ttftP99") },
+        ],
+      },
+      {
+        title: "End-to-end latency over time",
+        yLabel: "e2e (ms)",
+        series: [
+          { name: "e2e p50", color: COLORS.amber, points: pointsOf(result, "e2eP50") },
+          { name: "e2e p90", color: COLORS.orange, points: pointsOf(result, "e2eP90") },
+          { name: "e2e p99", color: COLORS.red, points: pointsOf(result, "e2eP99") },
+        ],
       },
     ],
-  };
-  return stack(`${result.scenario.name}: latency percentiles over time`, [header, ttft, e2e]);
+  });
 }
 
-/** What was asked for against what came back, per second. @example toSvg(loadOverTime(result)) */
-export function loadOverTime(result: RunResult): Scene {
+/** What was asked for against what came back, per second. @example loadOverTime(result) */
+export function loadOverTime(result: RunResult): string {
   return lineChart({
     title: "Offered load, throughput and goodput",
     xLabel: "seconds into the run",
@@ -90,7 +70,7 @@ export function loadOverTime(result: RunResult): Scene {
 }
 
 /** Output tokens/s against mean requests in flight: where batching stops paying. @example tokensVsConcurrency(result, { width: 560 }) */
-export function tokensVsConcurrency(result: RunResult, size: Size = {}): Scene {
+export function tokensVsConcurrency(result: RunResult, size: ChartSize = {}): string {
   const pts = result.timeline.filter((b) => b.meanInFlight > 0).map((b): [number, number] => [b.meanInFlight, b.outputTokensPerS]);
   return lineChart({
     ...size,
@@ -102,7 +82,7 @@ export function tokensVsConcurrency(result: RunResult, size: Size = {}): Scene {
 }
 
 /** TTFT of every successful request; the slowest 1% is folded into the last bin. @example ttftHistogram(result) */
-export function ttftHistogram(result: RunResult, size: Size = {}): Scene {
+export function ttftHistogram(result: RunResult, size: ChartSize = {}): string {
   const values = result.records.filter((r) => r.ok && !r.interrupted).map((r) => sloTimings(r).ttft).sort((a, b) => a - b);
   if (values.length === 0) return histogram({ ...size, title: "TTFT distribution", xLabel: "TTFT (ms)", yLabel: "requests", bins: [], color: COLORS.blue });
   const lo = values[0] ?? 0;
@@ -147,7 +127,7 @@ const STATUS_TEXT: Record<string, string> = {
 };
 
 /** Every outcome: successes, proper overload answers, failures, and arrivals never sent. @example outcomeBreakdown(result) */
-export function outcomeBreakdown(result: RunResult): Scene {
+export function outcomeBreakdown(result: RunResult): string {
   const { requests } = result.summary;
   const expect = result.scenario.expect;
   const bars: Array<{ label: string; value: number; color: string }> = Object.entries(requests.byStatus)

@@ -4,7 +4,6 @@
  */
 import type { Distribution, RunResult } from "../types.js";
 import { latencyOverTime, loadOverTime, outcomeBreakdown, tokensVsConcurrency, ttftHistogram } from "./figures.js";
-import { toSvg } from "./svg.js";
 
 /** Charts shown two to a row. */
 const HALF = { width: 560, height: 340 };
@@ -100,13 +99,13 @@ export function renderHtml(result: RunResult): string {
 ${verdict}
 ${target.local ? `<div class="warn">This run used the generated tiny model: it exercises the real gateway, router and llama.cpp path, but its text is meaningless and its speed says nothing about a real model. Point <code>--base-url</code> at a deployment for numbers that matter.</div>` : ""}
 <div class="cards">${cards}</div>
-${figure(toSvg(latencyOverTime(result)), "Percentiles per time bucket, by request start. A rising TTFT with a flat decode means requests are queueing: the gateway is past its knee.")}
-${figure(toSvg(loadOverTime(result)), "Offered is the arrival schedule; when completed falls below it, or goodput below completed, the deployment is saturated.")}
+${figure(latencyOverTime(result), "Percentiles per time bucket, by request start. A rising TTFT with a flat decode means requests are queueing: the gateway is past its knee.")}
+${figure(loadOverTime(result), "Offered is the arrival schedule; when completed falls below it, or goodput below completed, the deployment is saturated.")}
 <div class="grid">
-${figure(toSvg(tokensVsConcurrency(result, HALF)), "Batching raises tokens/s with concurrency until the slots or the accelerator are full; beyond that, concurrency only adds queueing.")}
-${figure(toSvg(ttftHistogram(result, HALF)), "The slowest 1% are folded into the last bar. A long right tail is queueing or cold prefixes; two humps usually mean cache hits and misses.")}
+${figure(tokensVsConcurrency(result, HALF), "Batching raises tokens/s with concurrency until the slots or the accelerator are full; beyond that, concurrency only adds queueing.")}
+${figure(ttftHistogram(result, HALF), "The slowest 1% are folded into the last bar. A long right tail is queueing or cold prefixes; two humps usually mean cache hits and misses.")}
 </div>
-${figure(toSvg(outcomeBreakdown(result)), "Every arrival and what became of it.")}
+${figure(outcomeBreakdown(result), "Every arrival and what became of it.")}
 <h2>Thresholds</h2>
 <table><thead><tr><th>metric</th><th>threshold</th><th>value</th><th>result</th></tr></thead><tbody>${thresholdRows || `<tr><td colspan="4" class="muted">none defined</td></tr>`}</tbody></table>
 <h2>Latency</h2>
