@@ -18,15 +18,22 @@ describe("k6 scripts", () => {
     await expect(run).resolves.toBeDefined();
   });
 
-  it("exist for every scenario, and open only scenario files that exist", async () => {
-    const scenarios = await listScenarios();
-    const scripts = (await readdir(K6_DIR)).filter((f) => f.endsWith(".js"));
-    for (const name of scenarios) expect(scripts).toContain(`${name}.js`);
+  it("one entry script runs any scenario by name; no script opens a scenario file by a fixed name", async () => {
+    const scripts = (await readdir(K6_DIR)).filter((f) => f.endsWith(".js")).sort();
+    expect(scripts).toEqual(["run.js", "sse-ttft.js"]);
     for (const script of scripts) {
       const text = await readFile(path.join(K6_DIR, script), "utf8");
       expect(text.startsWith("// @ts-check"), `${script} starts with // @ts-check`).toBe(true);
-      for (const [, name] of text.matchAll(/open\("\.\.\/scenarios\/([\w-]+)\.json"\)/g)) expect(scenarios).toContain(name);
+      expect(text, `${script} reads the scenario named by SCENARIO`).toContain("__ENV.SCENARIO");
+      expect(text).toMatch(/open\(`\.\.\/scenarios\/\$\{[^}]+\}\.json`\)/);
+      expect(text).not.toMatch(/open\("\.\.\/scenarios\//);
     }
+  });
+
+  it("the Node runner builds bodies with k6's own module", async () => {
+    const runner = await import("../../loadtest/runner/body.js");
+    const k6 = await import("../../loadtest/k6/lib/body.js");
+    expect(runner.buildBody).toBe(k6.buildBody);
   });
 });
 

@@ -1,7 +1,10 @@
 // @ts-check
 /**
- * The request body for iteration `i` of a scenario. Same rules as the Node
- * runner (loadtest/runner/body.ts), so both send identical traffic.
+ * The request body for iteration `i` of a scenario. The one implementation:
+ * the Node runner imports it too (loadtest/runner/body.ts re-exports it), so
+ * k6 and the runner send identical traffic. Plain ESM that k6 can load,
+ * type-checked with JSDoc (tsc -p loadtest/tsconfig.json, and the root
+ * tsconfig through the runner's import).
  */
 
 /** @typedef {import("../../scenarios/types.js").RequestSpec} RequestSpec */

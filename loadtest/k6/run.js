@@ -1,14 +1,14 @@
 // @ts-check
 /**
- * RAG: support-bot chats grounded in retrieval (body extension
- * "rag": {"collection": "support", "top_k": 4}). Ingest the knowledge base into
- * the `support` collection first, or pass -e SEED=1 to upsert the small fixture
- * in ../scenarios/data; compare with steady.js to price retrieval.
+ * The one k6 entry script: runs the scenario named by -e SCENARIO, read from
+ * ../scenarios/<name>.json (the same file `npm run loadtest -- <name>` reads).
  *
- *   k6 run -e BASE_URL=http://127.0.0.1:8080 -e MODEL=default [-e API_KEY=...] \
- *     [-e DURATION_SCALE=0.1] [-e RATE_SCALE=2] loadtest/k6/rag.js
+ *   k6 run -e SCENARIO=steady -e BASE_URL=http://127.0.0.1:8080 -e MODEL=default [-e API_KEY=...] \
+ *     [-e DURATION_SCALE=0.1] [-e RATE_SCALE=2] loadtest/k6/run.js
  *
- * Scenario and thresholds: ../scenarios/rag.json (shared with `npm run loadtest -- rag`).
+ * Scenarios: smoke, steady, ramp, spike, cache, rag, soak (see ../README.md).
+ * A scenario with a `seed` (rag) upserts its small fixture knowledge base
+ * first when -e SEED=1 is given (it writes to the target: opt-in).
  * TTFT/TPOT are the gateway's own timings (switchyard block on the usage chunk);
  * for client-side TTFT and ITL use an SSE-capable build: see sse-ttft.js.
  * k6 requires the default export; this is the one place the project allows it.
@@ -19,10 +19,12 @@ import { buildOptions } from "./lib/options.js";
 import { iteration, preflight, requestHeaders } from "./lib/iteration.js";
 import { settings } from "./lib/settings.js";
 
+const name = __ENV.SCENARIO ?? "";
+if (!/^[\w-]+$/.test(name)) throw new Error(`set -e SCENARIO=<name> to a file of loadtest/scenarios (smoke, steady, ramp, spike, cache, rag, soak); got '${name}'`);
+
 /** @type {import("../scenarios/types.js").Scenario} */
-const scenario = JSON.parse(open("../scenarios/rag.json"));
+const scenario = JSON.parse(open(`../scenarios/${name}.json`));
 const s = settings();
-// -e SEED=1 upserts the small fixture knowledge base first (it writes to the target: opt-in).
 const seed = __ENV.SEED === "1" && scenario.seed ? { collection: scenario.seed.collection, body: open(`../scenarios/${scenario.seed.documents}`) } : undefined;
 
 export const options = buildOptions(scenario, s);
