@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "data/", "results/", "scratch/", "test-artifacts/", "models/", "loadtest/**/*.js"] },
+  { ignores: ["dist/", "node_modules/", "data/", "results/", "scratch/", "test-artifacts/", "models/", "loadtest/**/*.js", "src/ui/assets/markdown-it.js"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -23,6 +23,7 @@ const ANSWER_PIECES = [
   "To reset your password **open Settings** and choose _Security_ [1].\n\n",
   "1. Click `Reset password`\n2. Follow the link in the email\n\n",
   "```sh\ncurl https://example.com/reset\n```\n\n",
+  "| plan | reset by |\n|---|---|\n| Basic | email |\n| Pro | email or SMS |\n\n- Account\n  - Security\n    - Password\n\n",
   "More in the [help center](https://help.example.com). ",
   '<img src=x onerror="window.__xss=1"> [bad](javascript:window.__xss=2) <script>window.__xss=3</script>',
 ];
@@ -131,7 +132,11 @@ describeWithChromium("chat page behaviour (scripted API)", () => {
     await expect(body.locator("em").first().textContent()).resolves.toBe("Security");
     await expect(body.locator("ol > li").count()).resolves.toBe(2);
     await expect(body.locator("li code").first().textContent()).resolves.toBe("Reset password");
-    await expect(body.locator("pre > code.language-sh").textContent()).resolves.toBe("curl https://example.com/reset");
+    await expect(body.locator("pre > code.language-sh").textContent()).resolves.toMatch(/^curl https:\/\/example\.com\/reset\n?$/);
+    // GFM tables and nested lists, as models write them.
+    await expect(body.locator("table th").allTextContents()).resolves.toEqual(["plan", "reset by"]);
+    await expect(body.locator("table tbody tr").count()).resolves.toBe(2);
+    await expect(body.locator("ul > li > ul > li > ul > li").textContent()).resolves.toBe("Password");
     await expect(body.locator('a[href="https://help.example.com"]').getAttribute("rel")).resolves.toBe("noopener noreferrer");
     // The HTML in the answer is shown as text, never run or rendered.
     expect(await body.locator("img, script").count()).toBe(0);
