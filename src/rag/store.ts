@@ -13,10 +13,10 @@
  * chunks, delete the documents' other chunks), so readers and survivors of a
  * crash see each document entirely old or entirely new, never half of each.
  */
+import { withLock } from "lifecycle-utils";
 import * as lancedb from "@lancedb/lancedb";
 import type { Connection, Table } from "@lancedb/lancedb";
 import { GatewayError } from "../errors.js";
-import { KeyedLock } from "./keyed-lock.js";
 import { assertCollectionName, assertTenant, sqlString } from "./names.js";
 import {
   type ChunkRow,
@@ -124,7 +124,9 @@ function isTableMissing(err: unknown): boolean {
  */
 export class ChunkStore {
   private readonly tables = new Map<string, Table>();
-  private readonly writes = new KeyedLock();
+  // Writes to one collection run one at a time in this process, under
+  // withLock([this, "write", collection]): LanceDB resolves conflicts between
+  // processes itself, but the read-hashes-then-write step of an upsert must not interleave.
   /** Collections whose indexes this process has checked. */
   private readonly indexed = new Set<string>();
   /** Per (collection, tenant): whether the tenant had rows at a table version. */
@@ -186,7 +188,7 @@ export class ChunkStore {
    */
   async withWriteLock<T>(collection: string, info: CollectionInfo, fn: (table: Table) => Promise<T>): Promise<T> {
     assertCollectionName(collection);
-    return this.writes.run(collection, async () => {
+    return withLock([this, "write", collection], async () => {
       const table = await this.ensureTable(collection, info);
       return fn(table);
     });
@@ -277,7 +279,7 @@ export class ChunkStore {
   /** Deletes a document's chunks; false when it had none. */
   async deleteDocument(tenant: string, collection: string, documentId: string): Promise<boolean> {
     const predicate = tenantPredicate(tenant, `document_id = ${sqlString(documentId)}`);
-    return this.writes.run(collection, async () => {
+    return withLock([this, "write", collection], async () => {
       const table = await this.openTable(collection);
       if (table === undefined) return false;
       if ((await table.countRows(predicate)) === 0) return false;
@@ -298,7 +300,7 @@ export class ChunkStore {
    * Returns whether it optimized.
    */
   async refreshIndexes(collection: string): Promise<boolean> {
-    return this.writes.run(collection, async () => {
+    return withLock([this, "write", collection], async () => {
       const table = await this.openTable(collection);
       if (table === undefined) return false;
       await this.ensureIndexes(collection, table);
@@ -333,7 +335,7 @@ export class ChunkStore {
     if (table === undefined) return [];
     if (!this.indexed.has(collection)) {
       // A writer may have died before indexing (see ensureIndexes): repair now.
-      await this.writes.run(collection, () => this.ensureIndexes(collection, table));
+      await withLock([this, "write", collection], () => this.ensureIndexes(collection, table));
       if (!this.indexed.has(collection)) return []; // still no rows, so nothing to find
     }
     const rows = await table

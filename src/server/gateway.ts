@@ -2,8 +2,6 @@
  * Process lifecycle: build the registry, start shards, listen, and shut down
  * in order (stop accepting → drain in-flight → dispose shards → close).
  */
-import { serve, type ServerType } from "@hono/node-server";
-import type { AddressInfo } from "node:net";
 import type { SwitchyardConfig } from "../config/index.js";
 import { ModelRegistry } from "../router/index.js";
 import { createLogger, type Logger } from "../telemetry/logger.js";
@@ -13,6 +11,7 @@ import { RagService } from "../rag/index.js";
 import { registryEmbedder } from "./embedder.js";
 import { LruCacheStore, ResponseCache } from "../cache/index.js";
 import type { GenerationResult } from "../types.js";
+import { listen, type Listener } from "../util/listen.js";
 // --- observability and security ---
 import { createMetrics, instrumentCache, instrumentPool, instrumentRetrieval, serveMetrics, type GatewayMetrics, type MetricsServer } from "../telemetry/index.js";
 import { responseId } from "./routes/generation-common.js";
@@ -84,23 +83,36 @@ export async function startGateway({ config, logger = createLogger({ level: conf
     started.catch((err: unknown) => logger.error({ err }, "a model failed to start"));
   }
 
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: config.server.port, hostname: config.server.host }, () => resolve(s));
-  });
-  const addr = server.address() as AddressInfo;
-  const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
-  const url = `http://${host}:${addr.port}`;
+  // What was started is unwound by hand if a listener cannot bind (a port in use).
+  const abandon = async () => {
+    await rag.close();
+    await registry.dispose();
+  };
+  let listener: Listener;
+  try {
+    listener = await listen({ fetch: app.fetch, port: config.server.port, hostname: config.server.host });
+  } catch (err) {
+    await abandon();
+    throw err;
+  }
+  const { server, url } = listener;
   for (const m of registry.models) {
     if (m.tiny) logger.warn({ model: m.config.name }, "serving the generated tiny model: its text is meaningless (see models/README.md)");
   }
   let metricsServer: MetricsServer | undefined;
   if (config.telemetry.metricsPort > 0) {
-    metricsServer = await serveMetrics({
-      metrics,
-      port: config.telemetry.metricsPort,
-      hostname: config.server.host,
-      ...(config.telemetry.metricsKey ? { key: config.telemetry.metricsKey } : {}),
-    });
+    try {
+      metricsServer = await serveMetrics({
+        metrics,
+        port: config.telemetry.metricsPort,
+        hostname: config.server.host,
+        ...(config.telemetry.metricsKey ? { key: config.telemetry.metricsKey } : {}),
+      });
+    } catch (err) {
+      await listener.close();
+      await abandon();
+      throw err;
+    }
   }
   logger.info({ url, metricsUrl: metricsServer?.url, models: registry.models.map((m) => m.config.name) }, "switchyard listening");
 
@@ -111,14 +123,14 @@ export async function startGateway({ config, logger = createLogger({ level: conf
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           // Past the drain timeout: cut remaining connections.
-          (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+          server.closeAllConnections();
           resolve();
         }, config.server.drainTimeoutMs);
         server.close(() => {
           clearTimeout(timer);
           resolve();
         });
-        (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+        server.closeIdleConnections();
       });
       await metricsServer?.close();
       await rag.close();

@@ -12,14 +12,13 @@
  * request id, a raw path, a tenant or a key.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import { serve, type ServerType } from "@hono/node-server";
-import type { AddressInfo } from "node:net";
 import { Hono, type MiddlewareHandler } from "hono";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { CacheCounters, CacheStoreStats } from "../cache/index.js";
 import { errorBody, unauthorized } from "../errors.js";
 import type { BreakerState, PoolSnapshot } from "../router/index.js";
 import { routePattern, statusClass } from "./http.js";
+import { listen } from "../util/listen.js";
 
 /** What the cache collector needs; a `ResponseCache` satisfies it as is. */
 export interface CacheMetricsSource {
@@ -413,13 +412,6 @@ export interface MetricsServer {
  */
 export async function serveMetrics({ port, hostname = "127.0.0.1", ...route }: ServeMetricsOptions): Promise<MetricsServer> {
   const app = metricsRoute(route);
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port, hostname }, () => resolve(s));
-  });
-  const addr = server.address() as AddressInfo;
-  const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
-  return {
-    url: `http://${host}:${addr.port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  const { url, close } = await listen({ fetch: app.fetch, port, hostname });
+  return { url, close };
 }

@@ -4,7 +4,6 @@ import { Chunker, contentHash, filterPredicate, HashingEmbedder, metadataEntries
 import { NearDuplicateFilter, jaccard } from "../../src/rag/dedupe.js";
 import { embedInBatches } from "../../src/rag/embedder.js";
 import { ndcgAt, percentile, recallAt } from "../../src/rag/eval-metrics.js";
-import { KeyedLock } from "../../src/rag/keyed-lock.js";
 
 const dot = (a: number[], b: number[]): number => a.reduce((s, x, i) => s + x * (b[i] ?? 0), 0);
 
@@ -138,23 +137,5 @@ describe("eval metrics", () => {
     expect(recallAt(["a", "b"], new Set(["b", "z"]), 10)).toBe(0.5);
     expect(percentile([5, 1, 3, 2, 4], 50)).toBe(3);
     expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 95)).toBe(10);
-  });
-});
-
-describe("KeyedLock", () => {
-  it("runs same-key work one at a time, other keys concurrently, and survives failures", async () => {
-    const lock = new KeyedLock();
-    const log: string[] = [];
-    const task = (name: string, ms: number, fail = false) => async () => {
-      log.push(`start ${name}`);
-      await new Promise((r) => setTimeout(r, ms));
-      log.push(`end ${name}`);
-      if (fail) throw new Error(name);
-      return name;
-    };
-    const results = await Promise.allSettled([lock.run("k", task("a", 20, true)), lock.run("k", task("b", 1)), lock.run("other", task("c", 1))]);
-    expect(results.map((r) => r.status)).toEqual(["rejected", "fulfilled", "fulfilled"]);
-    expect(log.indexOf("end a")).toBeLessThan(log.indexOf("start b"));
-    expect(log.indexOf("start c")).toBeLessThan(log.indexOf("end a"));
   });
 });
