@@ -1,56 +1,80 @@
 /**
  * Retrieval evaluation and latency benchmark.
  *
- *   tsx bench/eval-retrieval.ts [--embedder hashing|gguf:PATH] [--limit N] [--top-k K]
+ *   tsx bench/eval-retrieval.ts [--embedder sif+hashing,sif,hashing,gguf:PATH] [--limit N]
  *   tsx bench/eval-retrieval.ts --beir DIR [--limit N]
  *   tsx bench/eval-retrieval.ts --synthetic 10000,100000 [--queries N]
  *
- * Default: the Bitext customer-support CSV (../shared/data/bitext-customer-support/…,
- * relative to the project root; skipped with a message when absent). Every
- * `response` is a document (intent and category as metadata); the
- * `instruction`s of a seeded sample of rows are the queries; a hit is a
- * retrieved document with the query's intent, the query's own row excluded.
- * Reports hit@1, hit@5 and MRR@10 per mode, overall and by intent, ingestion
- * chunks/s and search latency p50/p95 per mode.
- *
- * BEIR (`--beir DIR` with corpus.jsonl, queries.jsonl, qrels/test.tsv):
- * nDCG@10 and recall@10 per mode.
+ * Default: three sets from the Bitext customer-support CSV
+ * (../shared/data/bitext-customer-support/…, relative to the project root;
+ * skipped with a message when absent), see bench/retrieval-datasets.ts:
+ * - rows: every `response` is a document, a seeded sample of `instruction`s
+ *   are the queries, any row of the query's intent is a hit (own row excluded);
+ * - faq (answers only): one canonical answer per intent, held-out customer
+ *   questions as queries;
+ * - faq (answers + known questions): the same, each answer indexed with the
+ *   intent's other (training) questions as `questions`.
+ * Plus, when present, the BEIR-format sets given with --beir (comma list) and
+ * the bundled synthetic BEIR set (test/rag/fixtures/bitext-beir). For every
+ * embedder and every search variant (vector, fulltext, hybrid with the
+ * default fusion and the fusions it was chosen from) it reports hit@1, hit@5,
+ * MRR@10, nDCG@10, recall@10, search p50/p95 and ingestion chunks/s.
  *
  * Synthetic (`--synthetic N1,N2`): N random-word chunks, 384-dimension hashing
- * embedder, ingestion chunks/s and hybrid search p50/p95.
+ * embedder, ingestion chunks/s and search p50/p95 per mode.
  *
- * Results go to results/eval-retrieval-<timestamp>.json and a markdown table
- * on stdout. Flags: --limit N (queries: default 300 for Bitext, all for BEIR),
- * --top-k K (default 10), --queries N (synthetic, default 200), --out DIR,
- * --data CSV, --seed N, --keep (keep the temporary LanceDB directory),
- * --chunk-size N, --chunk-overlap N (defaults 800/100, as in the config).
- * `--embedder hashing:dimension=768,charNgramWeight=0.3` sets HashingEmbedder
- * options; `gguf:PATH` embeds with a local GGUF through node-llama-cpp (slow on
- * CPU: one text at a time).
+ * Results go to results/eval-retrieval-<timestamp>.json and markdown tables
+ * on stdout. Flags: --limit N (queries per set: default 300, all for BEIR),
+ * --queries N (synthetic, default 200), --out DIR, --data CSV, --seed N,
+ * --keep (keep the temporary LanceDB directory), --chunk-size N,
+ * --chunk-overlap N (defaults 800/100, as in the config), --sets
+ * rows,faq,faq-questions,beir (default all). `gguf:PATH` embeds with a local
+ * GGUF through node-llama-cpp with its model card's prefixes (see
+ * src/rag/embedding-models.ts).
  */
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { parse as parseCsv } from "csv-parse/sync";
-import { type Embedder, HashingEmbedder, type HashingEmbedderOptions, RagService, type RagDocument, type SearchMode } from "../src/rag/index.js";
-import { hitAt, mean, ndcgAt, percentile, recallAt, reciprocalRank, seededRandom } from "../src/rag/eval-metrics.js";
+import {
+  createOfflineEmbedder,
+  type Embedder,
+  HashingEmbedder,
+  modelCardEmbedder,
+  OFFLINE_EMBEDDER_KINDS,
+  type OfflineEmbedderKind,
+  RagService,
+  type RagDocument,
+  type SearchMode,
+} from "../src/rag/index.js";
+import { percentile, seededRandom } from "../src/rag/eval-metrics.js";
+import {
+  beirSet,
+  bitextFaqSet,
+  bitextRowsSet,
+  EVAL_VARIANTS,
+  type EvalScores,
+  type EvalSet,
+  readBitext,
+  scoreVariant,
+} from "./retrieval-datasets.js";
 
 const MODES: SearchMode[] = ["vector", "fulltext", "hybrid"];
-const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const DEFAULT_BITEXT = resolve(
   PROJECT_ROOT,
   "../shared/data/bitext-customer-support/Bitext_Sample_Customer_Support_Training_Dataset.csv",
 );
+const BUNDLED_BEIR = join(PROJECT_ROOT, "test/rag/fixtures/bitext-beir");
+const WORD_VECTOR_CACHE = join(tmpdir(), "switchyard-embeddings");
 const TENANT = "eval";
 const COLLECTION = "eval";
 
 interface Options {
-  embedderSpec: string;
+  embedderSpecs: string[];
   limit: number | undefined;
-  topK: number;
   seed: number;
   outDir: string;
   keep: boolean;
@@ -65,43 +89,55 @@ async function ggufEmbedder(path: string): Promise<Embedder & { dispose: () => P
   const model = await llama.loadModel({ modelPath: path });
   // Explicit threads: unset, llama.cpp spins more threads than cores (see STACK-NOTES).
   const context = await model.createEmbeddingContext({ threads: 2 });
-  return {
-    id: `gguf:${path.split("/").at(-1) ?? path}`,
+  const name = path.split("/").at(-1) ?? path;
+  const raw: Embedder = {
+    id: `gguf:${name}`,
     embed: async (texts) => {
       const out: number[][] = [];
-      for (const text of texts) out.push([...(await context.getEmbeddingFor(text)).vector]);
+      for (const text of texts) {
+        const tokens = model.tokenize(text).slice(0, model.trainContextSize);
+        out.push([...(await context.getEmbeddingFor(tokens)).vector]);
+      }
       return out;
     },
+  };
+  const embedder = modelCardEmbedder(raw, name);
+  return Object.assign(embedder, {
     dispose: async () => {
       await context.dispose();
       await model.dispose();
       await llama.dispose();
     },
-  };
+  });
 }
 
 async function makeEmbedder(spec: string): Promise<{ embedder: Embedder; dispose: () => Promise<void> }> {
-  if (spec === "hashing" || spec.startsWith("hashing:")) {
+  if ((OFFLINE_EMBEDDER_KINDS as readonly string[]).includes(spec)) {
+    const embedder = createOfflineEmbedder({ kind: spec as OfflineEmbedderKind, cacheDir: WORD_VECTOR_CACHE });
+    return { embedder, dispose: async () => undefined };
+  }
+  if (spec.startsWith("hashing:")) {
     // `hashing:dimension=768,charNgramWeight=0.3` sets HashingEmbedder options (numbers or true/false).
     const options: Record<string, number | boolean> = {};
-    for (const pair of spec.slice("hashing:".length).split(",").filter((p) => p.includes("="))) {
+    for (const pair of spec.slice("hashing:".length).split(";").filter((p) => p.includes("="))) {
       const [key = "", value = ""] = pair.split("=");
       options[key] = value === "true" ? true : value === "false" ? false : Number(value);
     }
-    return { embedder: new HashingEmbedder(options as HashingEmbedderOptions), dispose: async () => undefined };
+    return { embedder: new HashingEmbedder(options), dispose: async () => undefined };
   }
   if (spec.startsWith("gguf:")) {
     const e = await ggufEmbedder(spec.slice("gguf:".length));
     return { embedder: e, dispose: e.dispose };
   }
-  throw new Error(`--embedder must be 'hashing' or 'gguf:PATH', got '${spec}'`);
+  throw new Error(`--embedder entries must be one of ${OFFLINE_EMBEDDER_KINDS.join(", ")}, hashing:OPTS or gguf:PATH, got '${spec}'`);
 }
 
 async function withService<T>(
   opts: Options,
   embedder: Embedder,
   extra: { writeBatchDocuments?: number; embedBatchSize?: number },
-  fn: (rag: RagService) => Promise<T>): Promise<T> {
+  fn: (rag: RagService) => Promise<T>,
+): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), "switchyard-eval-"));
   const rag = await RagService.open({
     uri: join(dir, "lancedb"),
@@ -139,182 +175,73 @@ function round(x: number, digits = 3): number {
   return Math.round(x * f) / f;
 }
 
-function sample<T>(items: T[], n: number, seed: number): T[] {
-  const rand = seededRandom(seed);
-  const copy = [...items];
-  for (let i = copy.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [copy[i], copy[j]] = [copy[j] as T, copy[i] as T];
-  }
-  return copy.slice(0, n);
-}
-
-/** Runs every query in every mode; returns rankings (document ids) and latencies. */
-async function runQueries(
-  rag: RagService,
-  queries: { query: string }[],
-  topK: number,
-): Promise<Record<SearchMode, { rankings: string[][]; latencyMs: number[] }>> {
-  const out = {} as Record<SearchMode, { rankings: string[][]; latencyMs: number[] }>;
-  for (const mode of MODES) {
-    const rankings: string[][] = [];
-    const latencyMs: number[] = [];
-    for (const q of queries) {
-      const t0 = performance.now();
-      const passages = await rag.search({ tenant: TENANT, collection: COLLECTION, query: q.query, topK, mode });
-      latencyMs.push(performance.now() - t0);
-      rankings.push(passages.map((p) => p.documentId));
-    }
-    out[mode] = { rankings, latencyMs };
-  }
-  return out;
-}
-
 function latency(samples: number[]): { p50: number; p95: number } {
   return { p50: round(percentile(samples, 50), 2), p95: round(percentile(samples, 95), 2) };
 }
 
-// ---------------------------------------------------------------- Bitext
+// ---------------------------------------------------------------- quality
 
-async function evalBitext(opts: Options, csvPath: string): Promise<Record<string, unknown> | undefined> {
-  if (!existsSync(csvPath)) {
-    console.log(`Bitext dataset not found at ${csvPath}; nothing to evaluate (see ../shared/data/bitext-customer-support/SOURCE.md).`);
-    return undefined;
+interface SetResult {
+  set: string;
+  embedder: string;
+  documents: number;
+  queries: number;
+  ingestion: { chunks: number; seconds: number; chunksPerSecond: number };
+  variants: Record<string, EvalScores>;
+}
+
+async function evalSet(opts: Options, set: EvalSet, embedder: Embedder): Promise<SetResult> {
+  return withService(opts, embedder, { writeBatchDocuments: 500, embedBatchSize: 256 }, async (rag) => {
+    console.error(`${set.name}: ${set.docs.length} documents, ${set.queries.length} queries, embedder ${embedder.id}`);
+    const ingestion = await ingest(rag, set.docs);
+    const variants: Record<string, EvalScores> = {};
+    for (const v of EVAL_VARIANTS) variants[v.name] = await scoreVariant(rag, { tenant: TENANT, collection: COLLECTION }, set, v);
+    return { set: set.name, embedder: embedder.id, documents: set.docs.length, queries: set.queries.length, ingestion, variants };
+  });
+}
+
+function printSet(r: SetResult, spec: string): void {
+  console.log(`\n### ${r.set} — embedder \`${spec}\` (${r.documents} documents, ${r.queries} queries; ingest ${r.ingestion.chunksPerSecond} chunks/s)\n`);
+  console.log("| variant | hit@1 | hit@5 | MRR@10 | nDCG@10 | recall@10 | p50 ms | p95 ms |");
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
+  for (const [name, s] of Object.entries(r.variants)) {
+    console.log(
+      `| ${name} | ${s.hit1.toFixed(3)} | ${s.hit5.toFixed(3)} | ${s.mrr10.toFixed(3)} | ${s.ndcg10.toFixed(3)} | ${s.recall10.toFixed(3)} | ${s.p50ms} | ${s.p95ms} |`,
+    );
   }
-  const rows = parseCsv(await readFile(csvPath), { columns: true, bom: true, skip_empty_lines: true }) as Record<string, string>[];
-  const docs: RagDocument[] = rows.map((r, i) => ({
-    id: `row-${i}`,
-    text: r.response ?? "",
-    metadata: { intent: r.intent ?? "", category: r.category ?? "" },
-  }));
-  const intentOf = new Map(docs.map((d) => [d.id, String(d.metadata?.intent)]));
-  const queryRows = sample(
-    rows.map((r, i) => ({ query: r.instruction ?? "", intent: r.intent ?? "", ownId: `row-${i}` })),
-    opts.limit ?? 300,
-    opts.seed,
-  );
-  const { embedder, dispose } = await makeEmbedder(opts.embedderSpec);
-  try {
-    return await withService(opts, embedder, {}, async (rag) => {
-      console.error(`Bitext: ${docs.length} documents, ${queryRows.length} queries, embedder ${embedder.id}`);
-      const ingestion = await ingest(rag, docs);
-      // One extra result, since the query's own row is dropped before scoring.
-      const results = await runQueries(rag, queryRows, opts.topK + 1);
-      const byMode: Record<string, unknown> = {};
-      const byIntent: Record<string, Record<string, { n: number; hit1: number; hit5: number; mrr: number }>> = {};
-      for (const mode of MODES) {
-        const scores = queryRows.map((q, i) => {
-          const ranking = (results[mode].rankings[i] ?? []).filter((id) => id !== q.ownId).slice(0, opts.topK);
-          const relevant = new Set(ranking.filter((id) => intentOf.get(id) === q.intent));
-          return { intent: q.intent, hit1: hitAt(ranking, relevant, 1), hit5: hitAt(ranking, relevant, 5), mrr: reciprocalRank(ranking, relevant, 10) };
-        });
-        byMode[mode] = {
-          hit1: round(mean(scores.map((s) => s.hit1))),
-          hit5: round(mean(scores.map((s) => s.hit5))),
-          mrr: round(mean(scores.map((s) => s.mrr))),
-          latencyMs: latency(results[mode].latencyMs),
-        };
-        for (const intent of [...new Set(scores.map((s) => s.intent))].sort()) {
-          const mine = scores.filter((s) => s.intent === intent);
-          (byIntent[intent] ??= {})[mode] = {
-            n: mine.length,
-            hit1: round(mean(mine.map((s) => s.hit1))),
-            hit5: round(mean(mine.map((s) => s.hit5))),
-            mrr: round(mean(mine.map((s) => s.mrr))),
-          };
-        }
+}
+
+async function evalQuality(opts: Options, csvPath: string, beirDirs: string[], sets: Set<string>): Promise<SetResult[]> {
+  const evalSets: EvalSet[] = [];
+  const limit = opts.limit ?? 300;
+  if (existsSync(csvPath)) {
+    const rows = await readBitext(csvPath);
+    if (sets.has("rows")) evalSets.push(bitextRowsSet(rows, limit, opts.seed));
+    if (sets.has("faq")) evalSets.push(bitextFaqSet(rows, { limit, seed: opts.seed, withQuestions: false }));
+    if (sets.has("faq-questions")) evalSets.push(bitextFaqSet(rows, { limit, seed: opts.seed, withQuestions: true }));
+  } else {
+    console.log(`Bitext dataset not found at ${csvPath}; skipping the Bitext sets (see ../shared/data/bitext-customer-support/SOURCE.md).`);
+  }
+  if (sets.has("beir")) {
+    for (const dir of beirDirs) {
+      if (existsSync(join(dir, "corpus.jsonl"))) evalSets.push(await beirSet(dir, opts.limit, opts.seed));
+      else console.log(`No BEIR corpus.jsonl in ${dir}; skipped.`);
+    }
+  }
+  const out: SetResult[] = [];
+  for (const spec of opts.embedderSpecs) {
+    const { embedder, dispose } = await makeEmbedder(spec);
+    try {
+      for (const set of evalSets) {
+        const r = await evalSet(opts, set, embedder);
+        printSet(r, spec);
+        out.push(r);
       }
-      const report = { dataset: "bitext", embedder: embedder.id, documents: docs.length, queries: queryRows.length, ingestion, byMode, byIntent };
-      printBitext(report.byMode as Record<SearchMode, ModeRow>, byIntent, ingestion);
-      return report;
-    });
-  } finally {
-    await dispose();
+    } finally {
+      await dispose();
+    }
   }
-}
-
-interface ModeRow {
-  hit1: number;
-  hit5: number;
-  mrr: number;
-  latencyMs: { p50: number; p95: number };
-}
-
-function printBitext(
-  byMode: Record<SearchMode, ModeRow>,
-  byIntent: Record<string, Record<string, { n: number; hit1: number; hit5: number; mrr: number }>>,
-  ingestion: { chunks: number; seconds: number; chunksPerSecond: number },
-): void {
-  console.log(`\nIngestion: ${ingestion.chunks} chunks in ${ingestion.seconds} s (${ingestion.chunksPerSecond} chunks/s)\n`);
-  console.log("| mode | hit@1 | hit@5 | MRR@10 | p50 ms | p95 ms |");
-  console.log("|---|---:|---:|---:|---:|---:|");
-  for (const mode of MODES) {
-    const m = byMode[mode];
-    console.log(`| ${mode} | ${m.hit1.toFixed(3)} | ${m.hit5.toFixed(3)} | ${m.mrr.toFixed(3)} | ${m.latencyMs.p50} | ${m.latencyMs.p95} |`);
-  }
-  console.log("\n| intent | n | hit@1 vector | hit@1 fulltext | hit@1 hybrid | MRR hybrid |");
-  console.log("|---|---:|---:|---:|---:|---:|");
-  for (const [intent, modes] of Object.entries(byIntent)) {
-    const h = (m: string): string => (modes[m]?.hit1 ?? 0).toFixed(2);
-    console.log(`| ${intent} | ${modes.hybrid?.n ?? 0} | ${h("vector")} | ${h("fulltext")} | ${h("hybrid")} | ${(modes.hybrid?.mrr ?? 0).toFixed(3)} |`);
-  }
-}
-
-// ---------------------------------------------------------------- BEIR
-
-function readJsonl(text: string): Record<string, unknown>[] {
-  return text
-    .split(/\r?\n/)
-    .filter((l) => l.trim().length > 0)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
-async function evalBeir(opts: Options, dir: string): Promise<Record<string, unknown>> {
-  const corpus = readJsonl(await readFile(join(dir, "corpus.jsonl"), "utf8"));
-  const queries = new Map(readJsonl(await readFile(join(dir, "queries.jsonl"), "utf8")).map((q) => [String(q._id), String(q.text)]));
-  const qrels = new Map<string, Map<string, number>>();
-  const lines = (await readFile(join(dir, "qrels", "test.tsv"), "utf8")).split(/\r?\n/).slice(1);
-  for (const line of lines) {
-    const [qid, did, score] = line.split("\t");
-    if (qid === undefined || did === undefined || score === undefined) continue;
-    const grades = qrels.get(qid) ?? new Map<string, number>();
-    grades.set(did, Number(score));
-    qrels.set(qid, grades);
-  }
-  const docs: RagDocument[] = corpus
-    .filter((d) => typeof d.text === "string" && d.text.trim().length > 0)
-    .map((d) => ({ id: String(d._id), text: String(d.text), title: typeof d.title === "string" ? d.title : "" }));
-  const qids = [...qrels.keys()].filter((q) => queries.has(q));
-  const chosen = opts.limit === undefined ? qids : sample(qids, opts.limit, opts.seed);
-  const { embedder, dispose } = await makeEmbedder(opts.embedderSpec);
-  try {
-    return await withService(opts, embedder, { writeBatchDocuments: 500 }, async (rag) => {
-      console.error(`BEIR ${dir}: ${docs.length} documents, ${chosen.length} queries, embedder ${embedder.id}`);
-      const ingestion = await ingest(rag, docs);
-      // Passages are chunks; several may come from one document, so fetch more and dedupe.
-      const results = await runQueries(rag, chosen.map((q) => ({ query: queries.get(q) ?? "" })), 30);
-      const byMode: Record<string, unknown> = {};
-      console.log(`\nIngestion: ${ingestion.chunks} chunks in ${ingestion.seconds} s (${ingestion.chunksPerSecond} chunks/s)\n`);
-      console.log("| mode | nDCG@10 | recall@10 | p50 ms | p95 ms |");
-      console.log("|---|---:|---:|---:|---:|");
-      for (const mode of MODES) {
-        const ndcg: number[] = [];
-        const recall: number[] = [];
-        chosen.forEach((qid, i) => {
-          const ranking = [...new Set(results[mode].rankings[i] ?? [])];
-          const grades = qrels.get(qid) ?? new Map<string, number>();
-          ndcg.push(ndcgAt(ranking, grades, 10));
-          recall.push(recallAt(ranking, new Set([...grades].filter(([, g]) => g > 0).map(([id]) => id)), 10));
-        });
-        const row = { ndcg10: round(mean(ndcg)), recall10: round(mean(recall)), latencyMs: latency(results[mode].latencyMs) };
-        byMode[mode] = row;
-        console.log(`| ${mode} | ${row.ndcg10.toFixed(3)} | ${row.recall10.toFixed(3)} | ${row.latencyMs.p50} | ${row.latencyMs.p95} |`);
-      }
-      return { dataset: `beir:${dir}`, embedder: embedder.id, documents: docs.length, queries: chosen.length, ingestion, byMode };
-    });
-  } finally {
-    await dispose();
-  }
+  return out;
 }
 
 // ---------------------------------------------------------------- synthetic
@@ -397,15 +324,15 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       beir: { type: "string" },
-      embedder: { type: "string", default: "hashing" },
+      embedder: { type: "string", default: OFFLINE_EMBEDDER_KINDS.join(",") },
       limit: { type: "string" },
-      "top-k": { type: "string", default: "10" },
       synthetic: { type: "string" },
       queries: { type: "string", default: "200" },
       out: { type: "string", default: join(PROJECT_ROOT, "results") },
       data: { type: "string", default: DEFAULT_BITEXT },
       seed: { type: "string", default: "42" },
       keep: { type: "boolean", default: false },
+      sets: { type: "string", default: "rows,faq,faq-questions,beir" },
       "chunk-size": { type: "string", default: "800" },
       "chunk-overlap": { type: "string", default: "100" },
     },
@@ -416,9 +343,8 @@ async function main(): Promise<void> {
     return n;
   };
   const opts: Options = {
-    embedderSpec: values.embedder,
+    embedderSpecs: values.embedder.split(",").map((s) => s.trim()).filter(Boolean),
     limit: values.limit === undefined ? undefined : int(values.limit, "limit"),
-    topK: int(values["top-k"], "top-k"),
     seed: int(values.seed, "seed"),
     outDir: values.out,
     keep: values.keep,
@@ -432,12 +358,10 @@ async function main(): Promise<void> {
     console.log("\n| chunks | ingest chunks/s | ingest s | hybrid p50 ms | hybrid p95 ms | vector p50 ms | fulltext p50 ms |");
     console.log("|---:|---:|---:|---:|---:|---:|---:|");
     report = { dataset: "synthetic", runs: await evalSynthetic(opts, sizes, int(values.queries, "queries")) };
-  } else if (values.beir !== undefined) {
-    report = await evalBeir(opts, values.beir);
   } else {
-    report = await evalBitext(opts, values.data);
+    const beirDirs = [...(values.beir?.split(",").map((d) => resolve(d.trim())) ?? []), BUNDLED_BEIR];
+    report = await evalQuality(opts, values.data, beirDirs, new Set(values.sets.split(",").map((s) => s.trim())));
   }
-  if (report === undefined) return;
   await mkdir(opts.outDir, { recursive: true });
   const file = join(opts.outDir, `eval-retrieval-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
   await writeFile(file, `${JSON.stringify({ createdAt: new Date().toISOString(), options: opts, report }, null, 2)}\n`);

@@ -9,6 +9,7 @@ import { startGateway } from "./server/index.js";
 import { ensureTinyModel, type TinyModelOptions } from "./engine/tiny-model/index.js";
 import { tinyModelDir } from "./engine/model-files.js";
 import { ingestCommand } from "./ingest-command.js";
+import { vectorIndexCommand } from "./vector-index-command.js";
 import { startTracing, shutdownTracing } from "./telemetry/index.js";
 
 const USAGE = `Usage: switchyard <command> [options]
@@ -16,6 +17,7 @@ const USAGE = `Usage: switchyard <command> [options]
 Commands:
   serve                         Start the gateway (PORT, HOST, SWITCHYARD_CONFIG, ...)
   ingest <path> --collection N  Load, chunk, embed and upsert documents (md, txt, html, jsonl, csv, folders)
+  index --collection N          Build the collection's ANN vector index now (--type hnsw_sq|ivf_pq, --status)
   models list                   List configured models
   models make-tiny [--layers N --width N --seed N]   Generate the tiny test model
   models pull <hf:uri>          Download a GGUF into the models directory
@@ -78,6 +80,8 @@ async function main(argv: string[]): Promise<void> {
       return models(rest);
     case "ingest":
       return ingestCommand(loadConfig(), rest);
+    case "index":
+      return vectorIndexCommand(loadConfig(), rest);
     case "help":
     case "--help":
     case "-h":

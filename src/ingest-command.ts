@@ -1,6 +1,7 @@
 /**
  * `switchyard ingest <path|file.jsonl|file.csv> --collection NAME`: loads
- * documents, embeds them with the configured model's shards, and upserts them
+ * documents, embeds them (the configured embedding model's shards, or the
+ * offline embedder), and upserts them
  * into LanceDB with a progress bar (documents, chunks, embeddings/s).
  */
 import { stat } from "node:fs/promises";
@@ -8,9 +9,9 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import type { SwitchyardConfig } from "./config/index.js";
 import { ModelRegistry } from "./router/index.js";
-import { RagService, loadDirectory, loadFile, type LoadOptions } from "./rag/index.js";
-import { registryEmbedder } from "./server/embedder.js";
+import { loadDirectory, loadFile, type LoadOptions, ragServiceFromConfig } from "./rag/index.js";
 import { createLogger } from "./telemetry/logger.js";
+import { registryModelHandle } from "./server/embedding-model-handle.js";
 
 export const INGEST_USAGE = `switchyard ingest <path> --collection NAME [--tenant T]
   [--id-column C --text-column C --title-column C --source-column C --metadata-columns a,b]  (CSV)
@@ -59,19 +60,14 @@ export async function ingestCommand(config: SwitchyardConfig, args: string[]): P
   process.stderr.write(`loaded ${docs.length} documents from ${target}\n`);
 
   const logger = createLogger({ level: "warn" });
-  // Only the embedding model's shards are needed; start just that pool.
   const registry = await ModelRegistry.create({ config, logger });
-  const embedder = registryEmbedder(registry, config.rag.embeddingModel, logger);
-  const embedModel = registry.resolve(config.rag.embeddingModel ?? registry.defaultModel)!;
-  await embedModel.pool.start();
-  const rag = new RagService({
-    uri: config.rag.uri ?? path.join(config.dataDir, "lancedb"),
-    embedder,
-    chunkSize: config.rag.chunkSize,
-    chunkOverlap: config.rag.chunkOverlap,
-    rrfK: config.rag.rrfK,
-    scoreFloor: config.rag.scoreFloor,
+  const { rag, chosen } = ragServiceFromConfig(config, {
+    resolve: (name) => registryModelHandle(registry, name),
+    warn: (fields, msg) => logger.warn(fields, msg),
   });
+  // Only the embedding model's shards are needed; start just that pool (none for the offline embedder).
+  if (chosen.source === "model" && config.rag.embeddingModel !== undefined) await registry.resolve(config.rag.embeddingModel)?.pool.start();
+  await chosen.warm();
   const started = performance.now();
   try {
     const result = await rag.upsertDocuments(values.tenant, values.collection, docs, (p) => {

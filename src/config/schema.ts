@@ -98,6 +98,13 @@ export const modelSchema = z
     });
   });
 
+/** `rag.fusion`: see src/rag/fusion.ts. */
+export const fusionSchema = z.object({
+  method: z.enum(["convex", "rrf"]).default("rrf"),
+  /** Share of the vector ranking (0 = full-text only, 1 = vector only). */
+  vectorWeight: z.number().min(0).max(1).default(0.5),
+});
+
 export const botSchema = z.object({
   name: z.string().min(1).regex(/^[\w.:\-/]+$/, "letters, digits and . _ : - / only"),
   /** The configured model (name or alias) that answers. */
@@ -240,8 +247,25 @@ export const configSchema = z.object({
       uri: z.string().optional(),
       chunkSize: positiveInt.default(800),
       chunkOverlap: z.number().int().nonnegative().default(100),
-      /** GGUF used for embeddings; defaults to the default chat model (weak vectors: full-text carries retrieval). */
+      /**
+       * A configured model (name) that embeds for retrieval: an embedding GGUF such as bge-small-en-v1.5
+       * (models/README.md), used with its model card's prefixes. Unset: the offline embedder below.
+       * Never the generated tiny model; a chat model only when named here (with a warning).
+       */
       embeddingModel: z.string().optional(),
+      /** The embedder without a model file: SIF word vectors + hashing n-grams (default), one of them alone. */
+      offlineEmbedder: z.enum(["sif+hashing", "sif", "hashing"]).default("sif+hashing"),
+      /** Hybrid search fusion (requests may override it): `convex` normalised-score combination or weighted `rrf`. */
+      fusion: fusionSchema.prefault({}),
+      /** ANN vector index, built in the background once a collection has `threshold` rows (0 = only by `switchyard index`). */
+      vectorIndex: z
+        .object({
+          threshold: z.number().int().nonnegative().default(20_000),
+          type: z.enum(["hnsw_sq", "ivf_pq"]).default("hnsw_sq"),
+        })
+        .prefault({}),
+      /** Per-collection settings, by collection name: `{ fusion: {...} }` overrides `rag.fusion` there. */
+      collections: z.record(z.string(), z.object({ fusion: fusionSchema.partial().optional() })).default({}),
       /** Passages scoring below this are not relevant; none left = "I don't know". */
       scoreFloor: z.number().default(0),
       rrfK: positiveInt.default(60),

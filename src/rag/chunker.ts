@@ -58,7 +58,11 @@ export class Chunker {
     this.dedupeThreshold = options.dedupeThreshold ?? 0.9;
   }
 
-  /** The document's chunks, in order, near-duplicates removed, empty pieces dropped. */
+  /**
+   * The document's chunks, in order, near-duplicates removed, empty pieces
+   * dropped; then one chunk per known question (`questions`), with negative
+   * positions (−1, −2, …) and ids `${id}#q${i}`.
+   */
   async chunk(doc: RagDocument): Promise<Chunk[]> {
     const splitter = isMarkdown(doc) ? this.markdown : this.plain;
     const pieces = await splitter.splitText(doc.text);
@@ -78,6 +82,20 @@ export class Chunker {
         metadata: doc.metadata ?? {},
       });
     }
+    // Known questions: one row each, found by search and answered by the document (see search.ts).
+    (doc.questions ?? []).forEach((question, i) => {
+      const text = question.trim();
+      if (text.length === 0) return;
+      chunks.push({
+        chunkId: `${doc.id}#q${i}`,
+        documentId: doc.id,
+        position: -(i + 1),
+        text,
+        title: doc.title ?? "",
+        source: doc.source ?? "",
+        metadata: doc.metadata ?? {},
+      });
+    });
     return chunks;
   }
 }

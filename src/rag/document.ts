@@ -24,14 +24,25 @@ export interface RagDocument {
    * in `.md`/`.markdown`, else `text`.
    */
   format?: "markdown" | "text";
+  /**
+   * Questions this document is known to answer (a support answer's customer
+   * phrasings). Each is indexed as a row of its own (vector and full text);
+   * a search that matches one returns the document's first chunk, so
+   * questions in users' words find the answer. At most
+   * {@link MAX_QUESTIONS_PER_DOCUMENT}.
+   */
+  questions?: string[];
 }
+
+/** Upper bound on `RagDocument.questions`. */
+export const MAX_QUESTIONS_PER_DOCUMENT = 1_000;
 
 /** One stored piece of a document. */
 export interface Chunk {
   /** `${documentId}#${position}`. */
   chunkId: string;
   documentId: string;
-  /** 0-based chunk index within the document, after near-duplicates are dropped. */
+  /** 0-based chunk index within the document, after near-duplicates are dropped; −1, −2, … for known questions. */
   position: number;
   text: string;
   title: string;

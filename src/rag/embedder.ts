@@ -20,9 +20,16 @@
  */
 export interface Embedder {
   readonly id: string;
-  /** One vector per input text, same order, all the same length. */
-  embed(texts: string[]): Promise<number[][]>;
+  /**
+   * One vector per input text, same order, all the same length. `purpose`
+   * says whether the texts are search queries or stored passages (default
+   * `document`): embedding models trained with prefixes (e5's `query: `,
+   * nomic's `search_query: `) embed the two differently.
+   */
+  embed(texts: string[], purpose?: EmbedPurpose): Promise<number[][]>;
 }
+
+export type EmbedPurpose = "query" | "document";
 
 /**
  * Embeds `texts` in batches of `batchSize` (sequentially: the backend is
@@ -35,12 +42,17 @@ export interface Embedder {
  * vectors.length; // 3
  * ```
  */
-export async function embedInBatches(embedder: Embedder, texts: string[], batchSize: number): Promise<number[][]> {
+export async function embedInBatches(
+  embedder: Embedder,
+  texts: string[],
+  batchSize: number,
+  purpose: EmbedPurpose = "document",
+): Promise<number[][]> {
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
   const out: number[][] = [];
   for (let start = 0; start < texts.length; start += batchSize) {
     const batch = texts.slice(start, start + batchSize);
-    const vectors = await embedder.embed(batch);
+    const vectors = await embedder.embed(batch, purpose);
     if (vectors.length !== batch.length) {
       throw new Error(`Embedder ${embedder.id} returned ${vectors.length} vectors for ${batch.length} texts.`);
     }

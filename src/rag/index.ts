@@ -3,15 +3,34 @@
  * storage with tenant isolation, vector / full-text / hybrid search, grounded
  * prompts with citations.
  */
-export { RagService, type RagServiceOptions } from "./service.js";
-export type { RagDocument, Chunk, UpsertResult, UpsertProgress } from "./document.js";
-export { type Embedder, embedInBatches } from "./embedder.js";
+export { RagService, DEFAULT_FUSION, DEFAULT_VECTOR_INDEX_THRESHOLD, type RagServiceOptions } from "./service.js";
+export { type VectorIndexStatus, type VectorIndexType, VECTOR_INDEX_NAME } from "./store.js";
+export { type RagDocument, type Chunk, type UpsertResult, type UpsertProgress, MAX_QUESTIONS_PER_DOCUMENT } from "./document.js";
+export { type Embedder, type EmbedPurpose, embedInBatches } from "./embedder.js";
+export { SifEmbedder, ConcatEmbedder, unitVector, type SifEmbedderOptions, type WeightedEmbedder } from "./sif-embedder.js";
+export { loadWordVectors, type WordVectors, type WordVectorsOptions } from "./word-vectors.js";
+export {
+  createOfflineEmbedder,
+  OFFLINE_EMBEDDER_KINDS,
+  type OfflineEmbedderKind,
+  type OfflineEmbedderOptions,
+  type LazyEmbedder,
+} from "./offline-embedder.js";
+export { chooseEmbedder, type ChooseEmbedderOptions, type ChosenEmbedder, type EmbeddingModelHandle } from "./embedder-choice.js";
+export { ragServiceFromConfig, embeddingCacheDir, type RagFromConfigOptions } from "./from-config.js";
+export {
+  EMBEDDING_FAMILIES,
+  embeddingFamily,
+  isEmbeddingModelName,
+  modelCardEmbedder,
+  type EmbeddingFamily,
+} from "./embedding-models.js";
 export { HashingEmbedder, type HashingEmbedderOptions } from "./hashing-embedder.js";
 export { Chunker, isMarkdown, type ChunkerOptions } from "./chunker.js";
 export { contentHash, validateDocuments } from "./ingest.js";
 export { type SearchRequest, type SearchMode, SEARCH_MODES, MAX_TOP_K, MAX_QUERY_LENGTH } from "./search.js";
 export { type SearchFilter, filterPredicate, metadataEntries } from "./filters.js";
-export { reciprocalRankFusion, type Fused } from "./fusion.js";
+export { reciprocalRankFusion, weightedFusion, FUSION_METHODS, type Fused, type FusionOptions } from "./fusion.js";
 export {
   buildGroundedMessages,
   citationsFor,

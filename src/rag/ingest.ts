@@ -4,9 +4,10 @@
  */
 import { invalidRequest } from "../errors.js";
 import type { Chunker } from "./chunker.js";
-import type { RagDocument, UpsertProgress, UpsertResult } from "./document.js";
+import { type Chunk, MAX_QUESTIONS_PER_DOCUMENT, type RagDocument, type UpsertProgress, type UpsertResult } from "./document.js";
 import { type Embedder, embedInBatches } from "./embedder.js";
 import { assertCollectionName, assertDocumentId, assertTenant } from "./names.js";
+import { MAX_QUERY_LENGTH } from "./search.js";
 import { type ChunkStore, embedderMismatch } from "./store.js";
 import { type ChunkRow, chunkRow } from "./store-schema.js";
 import { sha256Hex, stableStringify } from "./text.js";
@@ -44,6 +45,8 @@ export function contentHash(doc: RagDocument, chunkSize: number, chunkOverlap: n
       metadata: doc.metadata ?? {},
       format: doc.format ?? null,
       chunking: [chunkSize, chunkOverlap],
+      // Only when present, so documents without questions keep their hashes.
+      ...(doc.questions === undefined ? {} : { questions: doc.questions }),
     }),
   );
 }
@@ -74,6 +77,15 @@ export function validateDocuments(docs: unknown): asserts docs is RagDocument[] 
     if (meta !== undefined && (meta === null || typeof meta !== "object" || Array.isArray(meta))) {
       throw invalidRequest(`${param}.metadata must be an object.`, { param: `${param}.metadata` });
     }
+    if (d.questions !== undefined) {
+      const qs = d.questions;
+      if (!Array.isArray(qs) || qs.length > MAX_QUESTIONS_PER_DOCUMENT || !qs.every((q) => typeof q === "string" && q.length <= MAX_QUERY_LENGTH)) {
+        throw invalidRequest(
+          `${param}.questions must be an array of at most ${MAX_QUESTIONS_PER_DOCUMENT} strings of at most ${MAX_QUERY_LENGTH} characters.`,
+          { param: `${param}.questions` },
+        );
+      }
+    }
     if (d.format !== undefined && d.format !== "markdown" && d.format !== "text") {
       throw invalidRequest(`${param}.format must be 'markdown' or 'text'.`, { param: `${param}.format` });
     }
@@ -81,8 +93,10 @@ export function validateDocuments(docs: unknown): asserts docs is RagDocument[] 
 }
 
 /** The text that is embedded for a chunk: its title gives context the chunk may lack. */
-function embeddingText(title: string, text: string): string {
-  return title.length > 0 ? `${title}\n${text}` : text;
+function embeddingText(chunk: Chunk): string {
+  // A known question is embedded alone: it should match queries, not the answer's title.
+  if (chunk.position < 0) return chunk.text;
+  return chunk.title.length > 0 ? `${chunk.title}\n${chunk.text}` : chunk.text;
 }
 
 /**
@@ -129,7 +143,7 @@ export async function upsertDocuments(
     const chunks = (await Promise.all(todo.map((d) => chunker.chunk(d)))).flat();
     const vectors = await embedInBatches(
       embedder,
-      chunks.map((c) => embeddingText(c.title, c.text)),
+      chunks.map(embeddingText),
       settings.embedBatchSize,
     );
     const dimension = vectors[0]?.length;

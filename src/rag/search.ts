@@ -1,14 +1,17 @@
 /**
- * Retrieval: vector, full-text (BM25) or hybrid (reciprocal rank fusion of
- * both), always within one tenant, optionally narrowed by metadata filters.
+ * Retrieval: vector, full-text (BM25) or hybrid (weighted fusion of both, see
+ * fusion.ts), always within one tenant, optionally narrowed by metadata
+ * filters. Rows of known questions (`RagDocument.questions`) stand for their
+ * document's first chunk: a hit on one returns that chunk, once.
  */
 import { invalidRequest, notFound } from "../errors.js";
 import type { RetrievedPassage } from "../types.js";
 import type { Embedder } from "./embedder.js";
 import { filterPredicate, type SearchFilter } from "./filters.js";
-import { reciprocalRankFusion } from "./fusion.js";
+import { FUSION_METHODS, type FusionOptions, weightedFusion } from "./fusion.js";
 import { assertCollectionName, assertTenant } from "./names.js";
 import { type ChunkStore, embedderMismatch, type StoredHit } from "./store.js";
+import type { VectorGate } from "./vector-gate.js";
 
 export type SearchMode = "vector" | "fulltext" | "hybrid";
 
@@ -31,13 +34,21 @@ export interface SearchRequest {
   mode?: SearchMode;
   /** Overrides the service's score floor for this call. */
   scoreFloor?: number;
+  /** Overrides the service's hybrid fusion settings for this call (hybrid mode only). */
+  fusion?: Partial<FusionOptions>;
 }
 
 export interface SearchSettings {
   store: ChunkStore;
   embedder: Embedder;
-  rrfK: number;
+  fusion: FusionOptions;
   scoreFloor: number;
+  /**
+   * The vector quality gate (vector-gate.ts): scales the configured vector
+   * weight by how much signal the vectors carry on this collection. Not
+   * applied when the request sets `fusion.vectorWeight` itself.
+   */
+  gate?: VectorGate;
   /** Hybrid fetches `topK × overFetch` (at least 20) from each list before fusing. Default 4. */
   overFetch?: number;
 }
@@ -59,12 +70,56 @@ function validate(req: SearchRequest): { topK: number; mode: SearchMode } {
   if (!SEARCH_MODES.includes(mode)) {
     throw invalidRequest(`mode must be one of ${SEARCH_MODES.join(", ")}.`, { param: "mode" });
   }
+  const f = req.fusion;
+  if (f !== undefined) {
+    if (f.method !== undefined && !FUSION_METHODS.includes(f.method)) {
+      throw invalidRequest(`fusion.method must be one of ${FUSION_METHODS.join(", ")}.`, { param: "fusion.method" });
+    }
+    if (f.vectorWeight !== undefined && !(typeof f.vectorWeight === "number" && f.vectorWeight >= 0 && f.vectorWeight <= 1)) {
+      throw invalidRequest("fusion.vector_weight must be a number from 0 to 1.", { param: "fusion.vector_weight" });
+    }
+    if (f.rrfK !== undefined && !(typeof f.rrfK === "number" && f.rrfK > 0 && Number.isFinite(f.rrfK))) {
+      throw invalidRequest("fusion.rrf_k must be a positive number.", { param: "fusion.rrf_k" });
+    }
+  }
   return { topK, mode };
+}
+
+/** The key a hit stands for: its own chunk, or for a known question its document's first chunk. */
+function answerKey(hit: StoredHit): string {
+  return hit.position < 0 ? `${hit.documentId}#0` : hit.chunkId;
+}
+
+/** Keeps the best-ranked hit per answer key (lists come best first). */
+function byAnswer(hits: StoredHit[]): StoredHit[] {
+  const seen = new Set<string>();
+  return hits.filter((h) => {
+    const k = answerKey(h);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** Replaces question rows by the chunk they stand for (dropped if that chunk is gone). */
+async function resolveQuestions(
+  store: ChunkStore,
+  req: SearchRequest,
+  hits: { hit: StoredHit; score: number }[],
+): Promise<{ hit: StoredHit; score: number }[]> {
+  const wanted = [...new Set(hits.filter((h) => h.hit.position < 0).map((h) => answerKey(h.hit)))];
+  if (wanted.length === 0) return hits;
+  const found = new Map((await store.chunksById(req.tenant, req.collection, wanted)).map((c) => [c.chunkId, c]));
+  return hits.flatMap((h) => {
+    if (h.hit.position >= 0) return [h];
+    const chunk = found.get(answerKey(h.hit));
+    return chunk === undefined ? [] : [{ hit: chunk, score: h.score }];
+  });
 }
 
 async function queryVector(settings: SearchSettings, collection: string, query: string): Promise<number[]> {
   const info = await settings.store.info(collection);
-  const [vector] = await settings.embedder.embed([query]);
+  const [vector] = await settings.embedder.embed([query], "query");
   if (vector === undefined) throw new Error(`Embedder ${settings.embedder.id} returned no vector.`);
   if (info !== undefined && (info.embedderId !== settings.embedder.id || info.dimension !== vector.length)) {
     throw embedderMismatch(collection, info, { embedderId: settings.embedder.id, dimension: vector.length });
@@ -77,12 +132,20 @@ async function queryVector(settings: SearchSettings, collection: string, query: 
  * those scoring below the floor.
  *
  * Scores by mode: `vector` = cosine similarity in [−1, 1]; `fulltext` = BM25
- * (unbounded, > 0); `hybrid` = normalised RRF in (0, 1] (see fusion.ts), over
+ * (unbounded, > 0); `hybrid` = the fused score in [0, 1] (see fusion.ts), over
  * the top `max(20, topK × overFetch)` of each list.
  *
  * Throws 404 when the tenant has nothing in the collection (whether or not
  * another tenant has a collection of that name, so names do not leak).
  */
+function definedOnly(f: Partial<FusionOptions> | undefined): Partial<FusionOptions> {
+  const out: Partial<FusionOptions> = {};
+  if (f?.method !== undefined) out.method = f.method;
+  if (f?.vectorWeight !== undefined) out.vectorWeight = f.vectorWeight;
+  if (f?.rrfK !== undefined) out.rrfK = f.rrfK;
+  return out;
+}
+
 export async function searchCollection(settings: SearchSettings, req: SearchRequest): Promise<RetrievedPassage[]> {
   const { topK, mode } = validate(req);
   const { store } = settings;
@@ -91,26 +154,35 @@ export async function searchCollection(settings: SearchSettings, req: SearchRequ
     throw notFound(`Collection '${req.collection}' not found.`, { param: "collection", code: "collection_not_found" });
   }
 
+  // Over-fetch: question rows and several chunks of one answer collapse into one result.
+  const fetch = Math.max(20, topK * (settings.overFetch ?? 4));
   let hits: { hit: StoredHit; score: number }[];
   if (mode === "vector") {
     const vector = await queryVector(settings, req.collection, req.query);
-    hits = (await store.vectorSearch(req.tenant, req.collection, vector, topK, predicate)).map((hit) => ({ hit, score: hit.score }));
+    hits = byAnswer(await store.vectorSearch(req.tenant, req.collection, vector, fetch, predicate)).map((hit) => ({ hit, score: hit.score }));
   } else if (mode === "fulltext") {
-    hits = (await store.fullTextSearch(req.tenant, req.collection, req.query, topK, predicate)).map((hit) => ({
+    hits = byAnswer(await store.fullTextSearch(req.tenant, req.collection, req.query, fetch, predicate)).map((hit) => ({
       hit,
       score: hit.score,
     }));
   } else {
-    const fetch = Math.max(20, topK * (settings.overFetch ?? 4));
-    const vector = await queryVector(settings, req.collection, req.query);
+    const fusion: FusionOptions = { ...settings.fusion, ...definedOnly(req.fusion) };
+    if (req.fusion?.vectorWeight === undefined && settings.gate !== undefined && fusion.vectorWeight > 0) {
+      fusion.vectorWeight *= (await settings.gate.measure(req.tenant, req.collection)).multiplier;
+    }
+    const w = fusion.vectorWeight;
     const [byVector, byText] = await Promise.all([
-      store.vectorSearch(req.tenant, req.collection, vector, fetch, predicate),
-      store.fullTextSearch(req.tenant, req.collection, req.query, fetch, predicate),
+      w > 0
+        ? queryVector(settings, req.collection, req.query).then((v) => store.vectorSearch(req.tenant, req.collection, v, fetch, predicate))
+        : Promise.resolve([]),
+      w < 1 ? store.fullTextSearch(req.tenant, req.collection, req.query, fetch, predicate) : Promise.resolve([]),
     ]);
-    hits = reciprocalRankFusion([byVector, byText], (h) => h.chunkId, settings.rrfK)
-      .slice(0, topK)
-      .map((f) => ({ hit: f.item, score: f.score }));
+    hits = weightedFusion([byAnswer(byVector), byAnswer(byText)], answerKey, (h) => h.score, fusion).map((f) => ({
+      hit: f.item,
+      score: f.score,
+    }));
   }
+  hits = await resolveQuestions(store, req, hits.slice(0, topK));
 
   const floor = req.scoreFloor ?? settings.scoreFloor;
   return hits

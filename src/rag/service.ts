@@ -9,7 +9,15 @@ import type { Embedder } from "./embedder.js";
 import { upsertDocuments } from "./ingest.js";
 import { assertCollectionName, assertDocumentId, assertTenant } from "./names.js";
 import { type SearchRequest, searchCollection } from "./search.js";
-import { ChunkStore } from "./store.js";
+import { ChunkStore, type VectorIndexStatus, type VectorIndexType } from "./store.js";
+import type { FusionOptions } from "./fusion.js";
+import { VectorGate, type VectorSignal } from "./vector-gate.js";
+
+/** Rows at which a collection gets an ANN vector index in the background. */
+export const DEFAULT_VECTOR_INDEX_THRESHOLD = 20_000;
+
+/** Hybrid fusion defaults, chosen on the evals in BENCHMARKS.md ("Retrieval"). */
+export const DEFAULT_FUSION: Omit<FusionOptions, "rrfK"> = { method: "rrf", vectorWeight: 0.5 };
 
 export interface RagServiceOptions {
   /** LanceDB URI: a directory or `s3://…` (config `rag.uri`). */
@@ -18,10 +26,31 @@ export interface RagServiceOptions {
   /** Config `rag.chunkSize` / `rag.chunkOverlap` (characters). */
   chunkSize: number;
   chunkOverlap: number;
-  /** Config `rag.rrfK`: the k of reciprocal rank fusion (60 in the RRF paper). */
+  /** Config `rag.rrfK`: the k of reciprocal rank fusion (60 in the RRF paper), for `fusion.method: rrf`. */
   rrfK: number;
+  /**
+   * Config `rag.fusion`: how hybrid search fuses its two rankings (see
+   * fusion.ts). Default {@link DEFAULT_FUSION}; requests may override it.
+   */
+  fusion?: Partial<Omit<FusionOptions, "rrfK">>;
+  /** Config `rag.collections[name].fusion`: per-collection overrides of `fusion`. */
+  collectionFusion?: Record<string, Partial<Omit<FusionOptions, "rrfK">>>;
   /** Config `rag.scoreFloor`: passages scoring below are dropped (see `search`). */
   scoreFloor: number;
+  /**
+   * Config `rag.vectorIndex`: build an ANN index in the background once a
+   * collection has `threshold` rows (default 20,000; 0 = never
+   * automatically), of `type` (default `hnsw_sq`). Upserts and searches go on
+   * during the build; unindexed rows are searched exhaustively.
+   */
+  vectorIndex?: { threshold?: number; type?: VectorIndexType };
+  /** Called when a background index build fails (the status keeps the error too). */
+  onBackgroundError?: (err: unknown, collection: string) => void;
+  /**
+   * Whether hybrid search scales the vector weight by the measured vector
+   * signal of each collection (see vector-gate.ts). Default true.
+   */
+  vectorGate?: boolean;
   /** Texts per embedder call. Default 32. */
   embedBatchSize?: number;
   /** Documents per atomic commit during upserts. Default 64. */
@@ -49,6 +78,7 @@ export interface RagServiceOptions {
 export class RagService {
   private readonly chunker: Chunker;
   private storePromise: Promise<ChunkStore> | undefined;
+  private gate: VectorGate | undefined;
   private closed = false;
 
   /** Validates options; the database is opened on first use (or by {@link RagService.open}). */
@@ -99,9 +129,10 @@ export class RagService {
     docs: RagDocument[],
     onProgress?: (progress: UpsertProgress) => void,
   ): Promise<UpsertResult> {
-    return upsertDocuments(
+    const store = await this.store();
+    const result = await upsertDocuments(
       {
-        store: await this.store(),
+        store,
         embedder: this.options.embedder,
         chunker: this.chunker,
         chunkSize: this.options.chunkSize,
@@ -114,6 +145,49 @@ export class RagService {
       docs,
       onProgress,
     );
+    const threshold = this.options.vectorIndex?.threshold ?? DEFAULT_VECTOR_INDEX_THRESHOLD;
+    if (result.chunks > 0 && threshold > 0) {
+      // Not awaited: the build runs in the background (see ChunkStore.buildVectorIndex).
+      store
+        .maybeBuildVectorIndex(collection, threshold, this.options.vectorIndex?.type ?? "hnsw_sq")
+        .then((started) => {
+          if (started) store.buildVectorIndex(collection, this.options.vectorIndex?.type ?? "hnsw_sq").catch((err: unknown) => this.options.onBackgroundError?.(err, collection));
+        })
+        .catch((err: unknown) => this.options.onBackgroundError?.(err, collection));
+    }
+    return result;
+  }
+
+  /**
+   * Builds the collection's ANN vector index now (the `switchyard index`
+   * command); resolves when it is ready. Joins a build already running.
+   *
+   * @example
+   * ```ts
+   * await rag.buildVectorIndex("kb");
+   * ```
+   */
+  async buildVectorIndex(collection: string, type?: VectorIndexType): Promise<void> {
+    assertCollectionName(collection);
+    await (await this.store()).buildVectorIndex(collection, type ?? this.options.vectorIndex?.type ?? "hnsw_sq");
+  }
+
+  /**
+   * How much signal the vectors carry on the tenant's collection, and the
+   * factor hybrid search applies to the vector weight (see vector-gate.ts).
+   */
+  async vectorSignal(tenant: string, collection: string): Promise<VectorSignal> {
+    assertTenant(tenant);
+    assertCollectionName(collection);
+    const store = await this.store();
+    this.gate ??= new VectorGate(store, this.options.embedder);
+    return this.gate.measure(tenant, collection);
+  }
+
+  /** The collection's vector index state: none, building, ready or failed, with indexed/unindexed row counts. */
+  async vectorIndexStatus(collection: string): Promise<VectorIndexStatus> {
+    assertCollectionName(collection);
+    return (await this.store()).vectorIndexStatus(collection);
   }
 
   /**
@@ -145,11 +219,19 @@ export class RagService {
    * ```
    */
   async search(request: SearchRequest): Promise<RetrievedPassage[]> {
+    const store = await this.store();
+    if (this.options.vectorGate !== false) this.gate ??= new VectorGate(store, this.options.embedder);
     return searchCollection(
       {
-        store: await this.store(),
+        store,
+        ...(this.gate === undefined ? {} : { gate: this.gate }),
         embedder: this.options.embedder,
-        rrfK: this.options.rrfK,
+        fusion: {
+          ...DEFAULT_FUSION,
+          ...this.options.fusion,
+          ...this.options.collectionFusion?.[request.collection],
+          rrfK: this.options.rrfK,
+        },
         scoreFloor: this.options.scoreFloor,
       },
       request,
@@ -190,6 +272,11 @@ export class RagService {
     this.closed = true;
     const pending = this.storePromise;
     this.storePromise = undefined;
-    if (pending !== undefined) (await pending).close();
+    if (pending !== undefined) {
+      const store = await pending;
+      // LanceDB cannot cancel an index build; let it finish before closing the database.
+      await store.settle();
+      store.close();
+    }
   }
 }

@@ -56,6 +56,32 @@ export const OPTIMIZE_MIN_UNINDEXED_ROWS = 500;
 /** Fragments (one per small write) that trigger an optimize after an upsert. */
 export const OPTIMIZE_MAX_FRAGMENTS = 24;
 
+/** Name LanceDB gives the index on `vector`. */
+export const VECTOR_INDEX_NAME = "vector_idx";
+
+/** ANN index kinds (LanceDB): a graph over scalar-quantised vectors, or inverted lists of product-quantised ones. */
+export type VectorIndexType = "hnsw_sq" | "ivf_pq";
+
+/** What a collection's vector index looks like now. */
+export interface VectorIndexStatus {
+  /** `none` until the first build completes. */
+  state: "none" | "building" | "ready" | "failed";
+  type: VectorIndexType | null;
+  /** Rows in the index; rows not in it yet are searched exhaustively (flat). */
+  indexedRows: number;
+  unindexedRows: number;
+  /** The last build's error, when `failed`. */
+  error: string | null;
+}
+
+/**
+ * ANN search parameters, chosen for recall@10 ≥ 0.95 of flat search at 100k
+ * chunks (bench/eval-retrieval.ts --synthetic, BENCHMARKS.md "Retrieval").
+ */
+export const VECTOR_SEARCH_EF = 200;
+export const VECTOR_SEARCH_NPROBES = 20;
+export const VECTOR_SEARCH_REFINE = 4;
+
 /** Columns read back for hits (never the vector: it is large and unused). */
 const HIT_COLUMNS = ["chunk_id", "document_id", "title", "source", "position", "text", "metadata"];
 
@@ -129,6 +155,9 @@ export class ChunkStore {
   // processes itself, but the read-hashes-then-write step of an upsert must not interleave.
   /** Collections whose indexes this process has checked. */
   private readonly indexed = new Set<string>();
+  /** Vector index builds in flight, and the last failure, per collection. */
+  private readonly vectorBuilds = new Map<string, Promise<void>>();
+  private readonly vectorBuildErrors = new Map<string, string>();
   /** Per (collection, tenant): whether the tenant had rows at a table version. */
   private readonly presence = new Map<string, { version: number; present: boolean }>();
 
@@ -313,6 +342,73 @@ export class ChunkStore {
     });
   }
 
+  /**
+   * Builds (or rebuilds) the ANN index on `vector`, cosine distance. Runs
+   * without the write lock, so upserts and searches go on meanwhile; rows
+   * written during or after the build are searched exhaustively until the
+   * next optimize adds them to the index. One build per collection at a time:
+   * a second call joins the first.
+   *
+   * @example
+   * ```ts
+   * await store.buildVectorIndex("kb", "hnsw_sq");
+   * ```
+   */
+  buildVectorIndex(collection: string, type: VectorIndexType): Promise<void> {
+    const running = this.vectorBuilds.get(collection);
+    if (running !== undefined) return running;
+    const build = (async () => {
+      const table = await this.openTable(collection);
+      if (table === undefined) throw new GatewayError(404, "invalid_request_error", `Collection '${collection}' not found.`, { code: "collection_not_found" });
+      const config =
+        type === "hnsw_sq"
+          ? lancedb.Index.hnswSq({ distanceType: "cosine" })
+          : lancedb.Index.ivfPq({ distanceType: "cosine", numPartitions: Math.max(1, Math.round(Math.sqrt(await table.countRows()))) });
+      await table.createIndex("vector", { config, replace: true });
+      this.vectorBuildErrors.delete(collection);
+    })();
+    this.vectorBuilds.set(collection, build);
+    build
+      .catch((err: unknown) => {
+        this.vectorBuildErrors.set(collection, err instanceof Error ? err.message : String(err));
+      })
+      .finally(() => this.vectorBuilds.delete(collection))
+      .catch(() => undefined);
+    return build;
+  }
+
+  /** The collection's vector index state (see {@link VectorIndexStatus}). */
+  async vectorIndexStatus(collection: string): Promise<VectorIndexStatus> {
+    const table = await this.openTable(collection);
+    const building = this.vectorBuilds.has(collection);
+    const error = this.vectorBuildErrors.get(collection) ?? null;
+    const stats = table === undefined ? undefined : await table.indexStats(VECTOR_INDEX_NAME);
+    const rows = table === undefined ? 0 : await table.countRows();
+    const type: VectorIndexType | null =
+      stats === undefined ? null : /hnsw/i.test(stats.indexType) ? "hnsw_sq" : /pq/i.test(stats.indexType) ? "ivf_pq" : null;
+    return {
+      state: building ? "building" : stats !== undefined ? "ready" : error !== null ? "failed" : "none",
+      type,
+      indexedRows: stats?.numIndexedRows ?? 0,
+      unindexedRows: stats?.numUnindexedRows ?? rows,
+      error,
+    };
+  }
+
+  /**
+   * Starts a background vector index build when the collection has at least
+   * `threshold` rows and no index (and none is building). Returns whether one
+   * started; failures are kept for {@link vectorIndexStatus}.
+   */
+  async maybeBuildVectorIndex(collection: string, threshold: number, type: VectorIndexType): Promise<boolean> {
+    if (this.vectorBuilds.has(collection)) return false;
+    const table = await this.openTable(collection);
+    if (table === undefined || (await table.countRows()) < threshold) return false;
+    if ((await table.indexStats(VECTOR_INDEX_NAME)) !== undefined) return false;
+    this.buildVectorIndex(collection, type).catch(() => undefined);
+    return true;
+  }
+
   /** Nearest chunks by cosine similarity among the tenant's rows matching `predicate`. */
   async vectorSearch(tenant: string, collection: string, vector: number[], limit: number, predicate?: string): Promise<StoredHit[]> {
     const where = tenantPredicate(tenant, predicate);
@@ -321,6 +417,10 @@ export class ChunkStore {
     const rows = await table
       .vectorSearch(vector)
       .distanceType("cosine")
+      // With an index: HNSW candidate list / IVF partitions and re-ranking on full vectors (ignored without one).
+      .ef(Math.max(VECTOR_SEARCH_EF, limit * 2))
+      .nprobes(VECTOR_SEARCH_NPROBES)
+      .refineFactor(VECTOR_SEARCH_REFINE)
       .where(where)
       .select([...HIT_COLUMNS, "_distance"])
       .limit(limit)
@@ -346,6 +446,27 @@ export class ChunkStore {
       .limit(limit)
       .toArray();
     return (rows as Record<string, unknown>[]).map((row) => toHit(row, Number(row._score)));
+  }
+
+  /** Up to `limit` of the tenant's passage chunks (not known questions), in storage order. */
+  async sampleChunks(tenant: string, collection: string, limit: number): Promise<StoredHit[]> {
+    const table = await this.openTable(collection);
+    if (table === undefined || limit <= 0) return [];
+    const rows = await table.query().where(tenantPredicate(tenant, "position >= 0")).select(HIT_COLUMNS).limit(limit).toArray();
+    return (rows as Record<string, unknown>[]).map((row) => toHit(row, 0));
+  }
+
+  /** The tenant's chunks with the given ids (any order; missing ids are left out). */
+  async chunksById(tenant: string, collection: string, chunkIds: string[]): Promise<StoredHit[]> {
+    if (chunkIds.length === 0) return [];
+    const table = await this.openTable(collection);
+    if (table === undefined) return [];
+    const rows = await table
+      .query()
+      .where(tenantPredicate(tenant, `chunk_id IN ${inList(chunkIds)}`))
+      .select(HIT_COLUMNS)
+      .toArray();
+    return (rows as Record<string, unknown>[]).map((row) => toHit(row, 0));
   }
 
   /** The table version (changes on every commit); 0 when the collection does not exist. */
@@ -389,6 +510,11 @@ export class ChunkStore {
     const where = tenantPredicate(tenant, predicate);
     const table = await this.openTable(collection);
     return table === undefined ? 0 : table.countRows(where);
+  }
+
+  /** Resolves when no background index build is running (call before {@link close}). */
+  async settle(): Promise<void> {
+    while (this.vectorBuilds.size > 0) await Promise.allSettled([...this.vectorBuilds.values()]);
   }
 
   close(): void {

@@ -1,0 +1,56 @@
+/**
+ * Builds the RagService the gateway and the CLI use from the config, with the
+ * embedder chosen by {@link chooseEmbedder}.
+ */
+import path from "node:path";
+import type { SwitchyardConfig } from "../config/index.js";
+import { type ChosenEmbedder, chooseEmbedder, type EmbeddingModelHandle } from "./embedder-choice.js";
+import { RagService } from "./service.js";
+
+export interface RagFromConfigOptions {
+  /** Looks up a configured model by name (the registry). */
+  resolve(name: string): EmbeddingModelHandle | undefined;
+  warn(fields: Record<string, unknown>, msg: string): void;
+  /** Called when a background index build fails. */
+  onBackgroundError?: (err: unknown, collection: string) => void;
+}
+
+/** The word-vector cache directory for a config: `<dataDir>/embeddings`. */
+export function embeddingCacheDir(config: SwitchyardConfig): string {
+  return path.join(config.dataDir, "embeddings");
+}
+
+/**
+ * A RagService for the config, not yet opened, and the embedder choice.
+ *
+ * @example
+ * ```ts
+ * const { rag, chosen } = ragServiceFromConfig(config, { resolve, warn: (f, m) => logger.warn(f, m) });
+ * void chosen.warm();
+ * ```
+ */
+export function ragServiceFromConfig(config: SwitchyardConfig, options: RagFromConfigOptions): { rag: RagService; chosen: ChosenEmbedder } {
+  const chosen = chooseEmbedder({
+    embeddingModel: config.rag.embeddingModel,
+    resolve: options.resolve,
+    offlineKind: config.rag.offlineEmbedder,
+    cacheDir: embeddingCacheDir(config),
+    warn: options.warn,
+  });
+  const collectionFusion = Object.fromEntries(
+    Object.entries(config.rag.collections).flatMap(([name, c]) => (c.fusion === undefined ? [] : [[name, c.fusion]])),
+  );
+  const rag = new RagService({
+    uri: config.rag.uri ?? path.join(config.dataDir, "lancedb"),
+    embedder: chosen.embedder,
+    chunkSize: config.rag.chunkSize,
+    chunkOverlap: config.rag.chunkOverlap,
+    rrfK: config.rag.rrfK,
+    scoreFloor: config.rag.scoreFloor,
+    fusion: config.rag.fusion,
+    collectionFusion,
+    vectorIndex: config.rag.vectorIndex,
+    ...(options.onBackgroundError === undefined ? {} : { onBackgroundError: options.onBackgroundError }),
+  });
+  return { rag, chosen };
+}

@@ -1,0 +1,165 @@
+/**
+ * Units of retrieval's embedder choice, model-card prefixes, weighted fusion
+ * and known-question documents.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { GatewayError } from "../../src/errors.js";
+import {
+  chooseEmbedder,
+  embeddingFamily,
+  type EmbeddingModelHandle,
+  HashingEmbedder,
+  modelCardEmbedder,
+  RagService,
+  validateDocuments,
+  weightedFusion,
+} from "../../src/rag/index.js";
+
+function handle(over: Partial<EmbeddingModelHandle> = {}): EmbeddingModelHandle & { seen: string[][] } {
+  const seen: string[][] = [];
+  return {
+    file: "models/bge-small-en-v1.5-q8_0.gguf",
+    identity: "bge-small-en-v1.5-q8_0.gguf:1:2",
+    tiny: false,
+    embed: (texts) => {
+      seen.push(texts);
+      return Promise.resolve(texts.map(() => [3, 4]));
+    },
+    seen,
+    ...over,
+  };
+}
+
+describe("embedder choice", () => {
+  const base = { cacheDir: join(tmpdir(), "switchyard-embeddings"), warn: () => undefined };
+
+  it("uses the offline embedder when no embedding model is configured, never a chat model", () => {
+    const resolved: string[] = [];
+    const chosen = chooseEmbedder({ ...base, embeddingModel: undefined, resolve: (n) => (resolved.push(n), handle()) });
+    expect(chosen.source).toBe("sif+hashing");
+    expect(chosen.embedder.id).toMatch(/^concat\(1\*sif-v1:wink-sg100d:100000/);
+    expect(resolved).toEqual([]);
+  });
+
+  it("refuses the generated tiny model even when configured", () => {
+    expect(() => chooseEmbedder({ ...base, embeddingModel: "default", resolve: () => handle({ tiny: true, file: "tiny" }) })).toThrow(
+      /tiny model/,
+    );
+  });
+
+  it("refuses a name that is not a configured model", () => {
+    expect(() => chooseEmbedder({ ...base, embeddingModel: "nope", resolve: () => undefined })).toThrow(/no model is named 'nope'/);
+  });
+
+  it("uses an explicitly configured chat model, with a warning", () => {
+    const warnings: string[] = [];
+    const chosen = chooseEmbedder({
+      ...base,
+      embeddingModel: "chat",
+      resolve: () => handle({ file: "models/qwen2.5-0.5b-instruct-q4_k_m.gguf" }),
+      warn: (_f, m) => warnings.push(m),
+    });
+    expect(chosen.source).toBe("model");
+    expect(warnings.join()).toMatch(/does not look like an embedding model/);
+  });
+
+  it("embeds with the model card's prefixes and L2-normalises", async () => {
+    const h = handle();
+    const { embedder } = chooseEmbedder({ ...base, embeddingModel: "bge", resolve: () => h });
+    const [q] = await embedder.embed(["refund"], "query");
+    await embedder.embed(["Refunds take 5 days."], "document");
+    expect(q).toEqual([0.6, 0.8]);
+    expect(h.seen).toEqual([["Represent this sentence for searching relevant passages: refund"], ["Refunds take 5 days."]]);
+    expect(embedder.id).toBe("gguf:bge-small-en-v1.5-q8_0.gguf:1:2:card-bge:l2");
+  });
+
+  it("knows the families' prefixes", async () => {
+    expect(embeddingFamily("nomic-embed-text-v1.5.Q8_0.gguf")?.queryPrefix).toBe("search_query: ");
+    expect(embeddingFamily("multilingual-e5-small-q8_0.gguf")?.documentPrefix).toBe("passage: ");
+    expect(embeddingFamily("gte-small.Q8_0.gguf")?.queryPrefix).toBe("");
+    expect(embeddingFamily("Qwen2.5-0.5B-Instruct-Q4_K_M.gguf")).toBeUndefined();
+    const seen: string[] = [];
+    const e = modelCardEmbedder({ id: "x", embed: (t) => (seen.push(...t), Promise.resolve(t.map(() => [1, 0]))) }, "e5-small-v2.gguf");
+    await e.embed(["a"], "query");
+    await e.embed(["b"]);
+    expect(seen).toEqual(["query: a", "passage: b"]);
+  });
+});
+
+describe("weighted fusion", () => {
+  const key = (x: { id: string }): string => x.id;
+  const score = (x: { s: number }): number => x.s;
+  const vec = [
+    { id: "a", s: 0.9 },
+    { id: "b", s: 0.5 },
+  ];
+  const text = [
+    { id: "b", s: 12 },
+    { id: "c", s: 3 },
+  ];
+
+  it("weight 0 is the full-text order, weight 1 the vector order", () => {
+    const ids = (w: number, method: "rrf" | "convex"): string[] =>
+      weightedFusion([vec, text], key, score, { method, vectorWeight: w, rrfK: 60 }).map((f) => f.item.id);
+    for (const m of ["rrf", "convex"] as const) {
+      expect(ids(0, m).slice(0, 2)).toEqual(["b", "c"]);
+      expect(ids(1, m).slice(0, 2)).toEqual(["a", "b"]);
+    }
+  });
+
+  it("convex: min-max normalised scores, weighted", () => {
+    const fused = weightedFusion([vec, text], key, score, { method: "convex", vectorWeight: 0.5, rrfK: 60 });
+    // b: 0.5·0 + 0.5·1 = 0.5; a: 0.5·1 = 0.5; c: 0.5·0 = 0 (ties break by best single rank, then key).
+    expect(fused.map((f) => [f.item.id, f.score])).toEqual([
+      ["a", 0.5],
+      ["b", 0.5],
+      ["c", 0],
+    ]);
+  });
+
+  it("rejects weights outside [0, 1]", () => {
+    expect(() => weightedFusion([vec, text], key, score, { method: "rrf", vectorWeight: 1.5, rrfK: 60 })).toThrow(RangeError);
+  });
+});
+
+describe("documents with known questions", () => {
+  it("validates questions", () => {
+    expect(() => validateDocuments([{ id: "a", text: "x", questions: "how?" }])).toThrow(GatewayError);
+    expect(() => validateDocuments([{ id: "a", text: "x", questions: [1] }])).toThrow(/questions must be an array/);
+    expect(() => validateDocuments([{ id: "a", text: "x", questions: ["how?"] }])).not.toThrow();
+  });
+
+  it("a question match returns the answer's first chunk, once", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "switchyard-q-"));
+    const rag = await RagService.open({
+      uri: join(dir, "db"),
+      embedder: new HashingEmbedder({ dimension: 128 }),
+      chunkSize: 200,
+      chunkOverlap: 0,
+      rrfK: 60,
+      scoreFloor: Number.NEGATIVE_INFINITY,
+    });
+    try {
+      await rag.upsertDocuments("t", "faq", [
+        {
+          id: "refunds",
+          text: "Money goes back to the original card within five business days.",
+          questions: ["how do I get my money back", "can I get a refund for my purchase"],
+        },
+        { id: "shipping", text: "Parcels leave the warehouse the next morning by courier." },
+      ]);
+      for (const mode of ["vector", "fulltext", "hybrid"] as const) {
+        const hits = await rag.search({ tenant: "t", collection: "faq", query: "refund purchase money back", topK: 5, mode });
+        expect(hits[0]?.chunkId, mode).toBe("refunds#0");
+        expect(hits[0]?.text, mode).toMatch(/original card/);
+        expect(hits.filter((h) => h.documentId === "refunds"), mode).toHaveLength(1);
+      }
+    } finally {
+      await rag.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
