@@ -90,7 +90,7 @@ async function main(): Promise<void> {
 
 /** For every query, the most similar stored question (any similarity), through the real cache. */
 async function bestMatches(embedder: Embedder, stored: Row[], queries: Row[], matchAnchors: boolean): Promise<Array<Outcome | undefined>> {
-  const cache = new SemanticCache({ embedder, store: new MemorySemanticStore({ ttlMs: 3_600_000, maxEntriesPerScope: stored.length }), threshold: 1e-9, matchAnchors });
+  const cache = new SemanticCache({ embedder, store: new MemorySemanticStore({ maxEntriesPerScope: stored.length }), threshold: 1e-9, ttlMs: 3_600_000, matchAnchors });
   for (const row of stored) {
     const found = await cache.lookup(SCOPE, row.instruction);
     await cache.store(SCOPE, row.instruction, found, answer(row.intent));

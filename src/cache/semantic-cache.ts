@@ -108,8 +108,10 @@ export function questionAnchors(question: string): string[] {
 export interface SemanticCacheOptions {
   embedder: TextEmbedder;
   store: SemanticStore;
-  /** Least cosine similarity for a hit, in (0, 1]. */
+  /** Least cosine similarity for a hit, in (0, 1]; a lookup may pass its own. */
   threshold: number;
+  /** How long a stored answer serves; a store call may pass its own. */
+  ttlMs: number;
   /** Require equal anchors (digits, placeholders). Default true; off only for measurement. */
   matchAnchors?: boolean;
   /** Epoch-ms clock. Default `Date.now`. */
@@ -126,7 +128,7 @@ export interface SemanticLookup {
 /**
  * @example
  * ```ts
- * const cache = new SemanticCache({ embedder, store: new MemorySemanticStore({ ttlMs }), threshold: 0.9 });
+ * const cache = new SemanticCache({ embedder, store: new MemorySemanticStore(), threshold: 0.8, ttlMs: 600_000 });
  * const scope = semanticScope(parts, embedder.id);
  * const found = await cache.lookup(scope, question);
  * if (found.hit) return replay(found.hit.response);
@@ -138,32 +140,39 @@ export class SemanticCache {
   private readonly embedder: TextEmbedder;
   private readonly entries: SemanticStore;
   private readonly threshold: number;
+  private readonly ttlMs: number;
   private readonly matchAnchors: boolean;
   private readonly now: () => number;
 
   constructor(options: SemanticCacheOptions) {
-    if (!(options.threshold > 0 && options.threshold <= 1)) throw new RangeError(`threshold must be in (0, 1], got ${options.threshold}`);
+    checkThreshold(options.threshold);
     this.embedder = options.embedder;
     this.embedderId = options.embedder.id;
     this.entries = options.store;
     this.threshold = options.threshold;
+    this.ttlMs = options.ttlMs;
     this.matchAnchors = options.matchAnchors ?? true;
     this.now = options.now ?? Date.now;
   }
 
-  async lookup(scope: string, question: string): Promise<SemanticLookup> {
+  async lookup(scope: string, question: string, threshold = this.threshold): Promise<SemanticLookup> {
+    checkThreshold(threshold);
     const [raw] = await this.embedder.embed([question]);
     if (!raw || raw.length === 0) throw new Error(`Embedder ${this.embedderId} returned no vector.`);
     const vector = unit(raw);
     const anchors = this.matchAnchors ? questionAnchors(question) : [];
-    const match = await this.entries.nearest(scope, vector, anchors, this.threshold);
+    const match = await this.entries.nearest(scope, vector, anchors, threshold);
     return match ? { hit: { response: match.entry.response, similarity: match.similarity }, vector, anchors } : { vector, anchors };
   }
 
   /** Stores a fresh answer under the question embedded by `lookup`. */
-  async store(scope: string, question: string, lookup: SemanticLookup, response: CachedResponse): Promise<void> {
-    await this.entries.add(scope, { question, vector: lookup.vector, anchors: lookup.anchors, response, storedAt: this.now() });
+  async store(scope: string, question: string, lookup: SemanticLookup, response: CachedResponse, ttlMs = this.ttlMs): Promise<void> {
+    await this.entries.add(scope, { question, vector: lookup.vector, anchors: lookup.anchors, response, expiresAt: this.now() + ttlMs });
   }
+}
+
+function checkThreshold(threshold: number): void {
+  if (!(threshold > 0 && threshold <= 1)) throw new RangeError(`threshold must be in (0, 1], got ${threshold}`);
 }
 
 function unit(v: number[]): number[] {

@@ -16,8 +16,8 @@ export interface SemanticEntry {
   /** Digit runs and placeholders in the question (see `questionAnchors`), sorted; a hit needs the same ones. */
   anchors: string[];
   response: CachedResponse;
-  /** Epoch ms when stored. */
-  storedAt: number;
+  /** Epoch ms after which the entry is gone. */
+  expiresAt: number;
 }
 
 export interface SemanticMatch {
@@ -38,8 +38,6 @@ export interface SemanticStore {
 }
 
 export interface MemorySemanticStoreOptions {
-  /** Entries expire this long after they were stored. */
-  ttlMs: number;
   /** Most entries kept per scope; the oldest goes first. Default 1000. */
   maxEntriesPerScope?: number;
   /** Most scopes kept (least recently used goes first). Default 10,000. */
@@ -55,19 +53,17 @@ export interface MemorySemanticStoreOptions {
  *
  * @example
  * ```ts
- * const store = new MemorySemanticStore({ ttlMs: 3_600_000 });
+ * const store = new MemorySemanticStore({ maxEntriesPerScope: 1000 });
  * await store.add(scope, entry);
  * await store.nearest(scope, queryVector, [], 0.9); // { entry, similarity } | undefined
  * ```
  */
 export class MemorySemanticStore implements SemanticStore {
   private readonly scopes: LRUCache<string, SemanticEntry[]>;
-  private readonly ttlMs: number;
   private readonly maxEntries: number;
   private readonly now: () => number;
 
-  constructor(options: MemorySemanticStoreOptions) {
-    this.ttlMs = options.ttlMs;
+  constructor(options: MemorySemanticStoreOptions = {}) {
     this.maxEntries = options.maxEntriesPerScope ?? 1000;
     this.now = options.now ?? Date.now;
     this.scopes = new LRUCache({ max: options.maxScopes ?? 10_000 });
@@ -98,13 +94,15 @@ export class MemorySemanticStore implements SemanticStore {
     return { scopes: this.scopes.size, entries };
   }
 
-  /** The scope's entries with expired ones dropped (entries are in storage order, so expired ones lead). */
+  /** The scope's entries with expired ones dropped. */
   private live(scope: string): SemanticEntry[] {
     const entries = this.scopes.get(scope) ?? [];
-    const cutoff = this.now() - this.ttlMs;
-    let expired = 0;
-    while (expired < entries.length && entries[expired]!.storedAt <= cutoff) expired++;
-    if (expired > 0) entries.splice(0, expired);
+    const now = this.now();
+    if (entries.some((e) => e.expiresAt <= now)) {
+      const kept = entries.filter((e) => e.expiresAt > now);
+      this.scopes.set(scope, kept);
+      return kept;
+    }
     return entries;
   }
 }

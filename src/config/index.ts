@@ -14,3 +14,4 @@ export {
   type AdapterConfig,
   type AdapterAliasConfig,
 } from "./schema.js";
+export { effectivePiiPolicy, effectiveSemanticPolicy, type ResolvedPiiPolicy, type ResolvedSemanticPolicy } from "./policies.js";

@@ -3,6 +3,7 @@
  * valid config; `config/default.yaml` documents them for humans.
  */
 import { z } from "zod";
+import { PII_ENTITY_TYPES } from "../guardrails/types.js";
 
 const positiveInt = z.number().int().positive();
 const modelName = z.string().min(1).regex(/^[\w.:\-/]+$/, "letters, digits and . _ : - / only");
@@ -105,6 +106,36 @@ export const fusionSchema = z.object({
   vectorWeight: z.number().min(0).max(1).default(0.5),
 });
 
+/**
+ * A PII policy override for one key or one bot: each field set here tightens the
+ * server-wide `guardrails.pii` (see `effectivePiiPolicy`: the strictest level wins).
+ */
+export const piiOverrideSchema = z
+  .object({
+    /** `redact`: typed placeholders before shards, cache, retrieval, logs, traces; `block`: 400 naming the types; `off`. */
+    mode: z.enum(["redact", "block", "off"]).optional(),
+    entities: z.array(z.enum(PII_ENTITY_TYPES)).optional(),
+    /** Map the caller's own placeholders in the answer back for that caller. */
+    restore: z.boolean().optional(),
+  })
+  .strict();
+
+/** Semantic-cache settings for one key or one bot (each field overrides the server-wide `cache.semantic`). */
+export const semanticOverrideSchema = z
+  .object({
+    enabled: z.boolean().optional(),
+    threshold: z.number().gt(0).max(1).optional(),
+    ttlMs: positiveInt.optional(),
+    allowSampled: z.boolean().optional(),
+  })
+  .strict();
+
+/** What a key or a bot may set besides its own fields. */
+const policyOverrides = {
+  guardrails: z.object({ pii: piiOverrideSchema.optional() }).strict().optional(),
+  cache: z.object({ semantic: semanticOverrideSchema.optional() }).strict().optional(),
+};
+
 export const botSchema = z.object({
   name: z.string().min(1).regex(/^[\w.:\-/]+$/, "letters, digits and . _ : - / only"),
   /** The configured model (name or alias) that answers. */
@@ -112,6 +143,7 @@ export const botSchema = z.object({
   collection: z.string().min(1),
   topK: positiveInt.max(50).default(4),
   systemPrompt: z.string().optional(),
+  ...policyOverrides,
 });
 
 export const configSchema = z.object({
@@ -202,6 +234,44 @@ export const configSchema = z.object({
       enabled: z.boolean().default(true),
       maxBytes: positiveInt.default(64 * 1024 * 1024),
       ttlMs: positiveInt.default(10 * 60_000),
+      /**
+       * Semantic cache: a single-turn question close enough (cosine ≥ threshold) to one already answered in
+       * the same tenant, model, system prompt, parameters and collection version gets that answer. Opt-in;
+       * keys and bots may override each field (`auth.keys[].cache.semantic`, `bots[].cache.semantic`).
+       */
+      semantic: z
+        .object({
+          enabled: z.boolean().default(false),
+          /** Least cosine similarity for a hit. 0.8 kept false hits under 1% on the Bitext eval with the offline embedder. */
+          threshold: z.number().gt(0).max(1).default(0.8),
+          ttlMs: positiveInt.default(10 * 60_000),
+          /** Also serve sampled (non-deterministic) requests. */
+          allowSampled: z.boolean().default(false),
+          /** Questions kept per scope (tenant × model × system prompt × parameters). */
+          maxEntriesPerScope: positiveInt.default(1000),
+          /**
+           * `offline` (default): the built-in lexical embedder, measured in BENCHMARKS.md; or the name of a
+           * configured embedding model.
+           */
+          embedder: z.string().default("offline"),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  guardrails: z
+    .object({
+      /** PII redaction; server-wide default, tightened per key (`auth.keys[].guardrails.pii`) and per bot. */
+      pii: z
+        .object({
+          mode: z.enum(["redact", "block", "off"]).default("off"),
+          entities: z.array(z.enum(PII_ENTITY_TYPES)).default([...PII_ENTITY_TYPES]),
+          restore: z.boolean().default(true),
+          /** Region (ISO 3166 alpha-2) for phone numbers written without +country. */
+          defaultRegion: z.string().regex(/^[A-Z]{2}$/).default("US"),
+          /** Detection budget per text; past it the request fails closed with 503. */
+          timeoutMs: positiveInt.default(250),
+        })
+        .prefault({}),
     })
     .prefault({}),
   /**
@@ -287,6 +357,7 @@ export const configSchema = z.object({
             tokensPerMinute: positiveInt.optional(),
             concurrentStreams: positiveInt.optional(),
             admin: z.boolean().default(false),
+            ...policyOverrides,
           }),
         )
         .default([]),

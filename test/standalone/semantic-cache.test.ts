@@ -26,7 +26,7 @@ function answer(text: string): CachedResponse {
 }
 
 function cacheWith(now: () => number = Date.now, threshold = 0.8) {
-  return new SemanticCache({ embedder, store: new MemorySemanticStore({ ttlMs: 60_000, now, maxEntriesPerScope: 3 }), threshold, now });
+  return new SemanticCache({ embedder, store: new MemorySemanticStore({ now, maxEntriesPerScope: 3 }), threshold, ttlMs: 60_000, now });
 }
 
 async function put(cache: SemanticCache, scope: string, question: string, text: string): Promise<void> {
@@ -79,17 +79,18 @@ describe("semantic cache", () => {
     await put(cache, scope, "How can I cancel my order?", "old");
     now += 60_001;
     expect((await cache.lookup(scope, "How can I cancel my order?")).hit).toBeUndefined();
-    const store = new MemorySemanticStore({ ttlMs: 60_000, maxEntriesPerScope: 2 });
-    const small = new SemanticCache({ embedder, store, threshold: 0.99 });
+    const store = new MemorySemanticStore({ maxEntriesPerScope: 2 });
+    const small = new SemanticCache({ embedder, store, threshold: 0.99, ttlMs: 60_000 });
     for (const q of ["one question", "two question", "three question"]) await put(small, scope, q, q);
     expect(store.stats()).toEqual({ scopes: 1, entries: 2 });
     expect((await small.lookup(scope, "one question")).hit).toBeUndefined();
     expect((await small.lookup(scope, "three question")).hit?.response.text).toBe("three question");
   });
 
-  it("rejects thresholds outside (0, 1]", () => {
+  it("rejects thresholds outside (0, 1]", async () => {
     expect(() => cacheWith(Date.now, 0)).toThrow(RangeError);
     expect(() => cacheWith(Date.now, 1.5)).toThrow(RangeError);
+    await expect(cacheWith().lookup("s", "q", 0)).rejects.toThrow(RangeError);
   });
 });
 
