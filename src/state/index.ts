@@ -10,6 +10,7 @@
  * | breakers (`SharedBreakers`) | `breaker:<upstream>` | local breakers only |
  * | affinity (`AffinityStore`) | `affinity:<model>:<session>` | local prefix affinity |
  * | revocations (`Revocations`) | `revoked` | last known list |
+ * | stored Responses (`RedisResponseStore`) | `responses:<tenant>:*` | reads fall back to the local copy of what this replica stored |
  *
  * @example
  * ```ts
@@ -27,3 +28,4 @@ export { RedisFlight, type RedisFlightOptions } from "./redis-flight.js";
 export { SharedBreakers, type SharedBreakersOptions } from "./shared-breakers.js";
 export { AffinityStore, type AffinityStoreOptions } from "./affinity-store.js";
 export { Revocations, type RevocationsOptions } from "./revocations.js";
+export { RedisResponseStore, type RedisResponseStoreOptions } from "./redis-response-store.js";

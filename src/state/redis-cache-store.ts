@@ -9,7 +9,7 @@
  */
 import { responseSize, type CachedResponse, type CacheStore, type CacheStoreStats } from "../cache/index.js";
 import type { RedisConnection } from "./redis-connection.js";
-import { CACHE_SET, runScript } from "./scripts.js";
+import { BOUNDED_DELETE, BOUNDED_SET, runScript } from "./scripts.js";
 
 export interface RedisCacheStoreOptions {
   redis: RedisConnection;
@@ -59,17 +59,13 @@ export class RedisCacheStore implements CacheStore {
     const { chunks, text, finishReason, usage, citations, createdAt } = value;
     const json = JSON.stringify({ chunks: chunks.map((ch) => ({ text: ch.text, tokens: ch.tokens })), text, finishReason, usage, ...(citations ? { citations } : {}), createdAt });
     await this.redis.call("cache", (c) =>
-      runScript(c, CACHE_SET, [this.entryKey(key), ...this.bookKeys()], [json, size, this.ttlMs, this.maxBytes]),
+      runScript(c, BOUNDED_SET, [this.entryKey(key), ...this.bookKeys()], [json, size, this.ttlMs, this.maxBytes, 0]),
     );
   }
 
   async delete(key: string): Promise<void> {
-    const entry = this.entryKey(key);
     const [index, sizes, bytes] = this.bookKeys();
-    await this.redis.call("cache", async (c) => {
-      const size = Number((await c.hget(sizes, entry)) ?? 0);
-      await c.multi().del(entry).zrem(index, entry).hdel(sizes, entry).decrby(bytes, size).exec();
-    });
+    await this.redis.call("cache", (c) => runScript(c, BOUNDED_DELETE, [this.entryKey(key), index, sizes, bytes], []));
   }
 
   /**

@@ -148,18 +148,21 @@ return n
 );
 
 /**
- * Stores a cache entry under a byte budget shared by all replicas: entries
- * expired by TTL are forgotten first, then the oldest go until the new one
- * fits. KEYS: entry key, index zset (entry key → stored-at ms), sizes hash,
- * bytes counter, evictions counter. ARGV: value, size, TTL ms, max bytes.
- * Reply: evicted count, or -1 when the entry alone exceeds the budget.
+ * Stores a value under a budget shared by all replicas (the response cache,
+ * stored Responses per tenant): values older than the TTL are forgotten
+ * first, then the oldest go until the new one fits both the byte budget and
+ * the count. KEYS: value key, index zset (value key → stored-at ms), sizes
+ * hash, bytes counter, evictions counter. ARGV: value, size, TTL ms (0 =
+ * none), max bytes, max count (0 = none). Reply: evicted count, or -1 when
+ * the value alone exceeds the byte budget.
  */
-export const CACHE_SET = script(
-  "cache_set",
+export const BOUNDED_SET = script(
+  "bounded_set",
   `${NOW}
 local size = tonumber(ARGV[2])
 local ttl = tonumber(ARGV[3])
 local max = tonumber(ARGV[4])
+local maxCount = tonumber(ARGV[5])
 if size > max then return -1 end
 local function forget(k)
   local s = tonumber(redis.call('HGET', KEYS[3], k) or '0')
@@ -168,23 +171,46 @@ local function forget(k)
   redis.call('DECRBY', KEYS[4], s)
 end
 forget(KEYS[1])
-for _, k in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now - ttl)) do forget(k) end
+if ttl > 0 then
+  for _, k in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now - ttl)) do forget(k) end
+end
 local evicted = 0
-local bytes = tonumber(redis.call('GET', KEYS[4]) or '0')
-while bytes + size > max do
+local function full()
+  local bytes = tonumber(redis.call('GET', KEYS[4]) or '0')
+  if bytes + size > max then return true end
+  return maxCount > 0 and redis.call('ZCARD', KEYS[2]) + 1 > maxCount
+end
+while full() do
   local oldest = redis.call('ZRANGE', KEYS[2], 0, 0)
   if #oldest == 0 then break end
   forget(oldest[1])
   redis.call('DEL', oldest[1])
   evicted = evicted + 1
-  bytes = tonumber(redis.call('GET', KEYS[4]) or '0')
 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
+if ttl > 0 then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
+else
+  redis.call('SET', KEYS[1], ARGV[1])
+end
 redis.call('ZADD', KEYS[2], now, KEYS[1])
 redis.call('HSET', KEYS[3], KEYS[1], size)
 redis.call('INCRBY', KEYS[4], size)
 if evicted > 0 then redis.call('INCRBY', KEYS[5], evicted) end
 return evicted
+`,
+);
+
+/**
+ * Deletes a value stored by {@link BOUNDED_SET} and its bookkeeping. KEYS:
+ * value key, index zset, sizes hash, bytes counter. Reply: 1 when it existed.
+ */
+export const BOUNDED_DELETE = script(
+  "bounded_delete",
+  `local s = tonumber(redis.call('HGET', KEYS[3], KEYS[1]) or '0')
+redis.call('HDEL', KEYS[3], KEYS[1])
+redis.call('ZREM', KEYS[2], KEYS[1])
+redis.call('DECRBY', KEYS[4], s)
+return redis.call('DEL', KEYS[1])
 `,
 );
 

@@ -11,10 +11,12 @@ import {
   RedisConnection,
   RedisFlight,
   RedisLimitStore,
+  RedisResponseStore,
   Revocations,
   SharedBreakers,
 } from "../../src/state/index.js";
 import type { GeneratedChunk } from "../../src/types.js";
+import { MemoryResponseStore, type StoredResponse } from "../../src/server/responses/index.js";
 import { hasRedisServer, startRedisServer, type RedisServer } from "../helpers/redis-server.js";
 
 let server: RedisServer;
@@ -284,6 +286,27 @@ describe.skipIf(!hasRedisServer)("shared state on a real redis-server", () => {
     expect(ra.isRevoked("abc123")).toBe(false);
   });
 
+  it("shares stored Responses per tenant, bounded by count, with a local copy for outages", async () => {
+    const [a, b] = await replicas(2);
+    const sa = track(new RedisResponseStore({ redis: a!, local: new MemoryResponseStore(), maxPerTenant: 2 }));
+    const sb = track(new RedisResponseStore({ redis: b!, local: new MemoryResponseStore(), maxPerTenant: 2 }));
+    const stored = (id: string): StoredResponse => ({
+      response: { id, status: "completed", output: [], object: "response" },
+      input: [],
+      conversation: [],
+    });
+    await sa.put("acme", stored("resp_1"));
+    expect(await sb.get("acme", "resp_1")).toEqual(stored("resp_1"));
+    expect(await sb.get("other-tenant", "resp_1")).toBeUndefined();
+    await sb.put("acme", stored("resp_2"));
+    await sa.put("acme", stored("resp_3")); // over the count: resp_1 goes
+    expect(await sb.get("acme", "resp_1")).toBeUndefined();
+    expect(await sb.get("acme", "resp_3")).toBeDefined();
+    expect(await sa.delete("acme", "resp_2")).toBe(true);
+    expect(await sb.delete("acme", "resp_2")).toBe(false);
+    expect(await sb.get("acme", "resp_2")).toBeUndefined();
+  });
+
   it("Redis dies: every piece answers within its deadline by its outage policy, and recovers when Redis is back", async () => {
     const [a, b] = await replicas(2, { commandTimeoutMs: 250 }); // generous: the setup writes below must not time out on a loaded machine
     const limits = track(new RedisLimitStore({ redis: a! }));
@@ -292,6 +315,9 @@ describe.skipIf(!hasRedisServer)("shared state on a real redis-server", () => {
     const affinity = new AffinityStore({ redis: a! });
     const revocations = track(new Revocations({ redis: a!, refreshMs: 50 }));
     const breakers = track(new SharedBreakers({ redis: a!, refreshMs: 50 }));
+    const responses = track(new RedisResponseStore({ redis: a!, local: new MemoryResponseStore() }));
+    const response = { response: { id: "resp_x", status: "completed" as const, output: [] }, input: [], conversation: [] };
+    await responses.put("t", response);
     await revocations.revoke("gone-key");
     await store.set("cached", entry("before"));
 
@@ -321,6 +347,8 @@ describe.skipIf(!hasRedisServer)("shared state on a real redis-server", () => {
     expect(cache.counters().errors).toBeGreaterThan(0);
     // Affinity: unknown; breakers: local only; revocations: last known list.
     expect(await affinity.get("m", "s")).toBeUndefined();
+    // Stored Responses: this replica still reads back what it stored itself.
+    expect(await responses.get("t", "resp_x")).toEqual(response);
     await breakers.markOpen("u", 1000);
     expect(breakers.isOpen("u")).toBe(true);
     await revocations.refresh();
