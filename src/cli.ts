@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 /**
- * `switchyard serve | ingest | models | bench`.
+ * `switchyard serve | ingest | models | eval | quantize`.
  */
 import { parseArgs } from "node:util";
 import path from "node:path";
 import { loadConfig, ConfigError, modelNames } from "./config/index.js";
 import { startGateway } from "./server/index.js";
-import { ensureTinyModel, type TinyModelOptions } from "./engine/tiny-model/index.js";
+import { ensureTinyLora, ensureTinyModel, type TinyModelOptions } from "./engine/tiny-model/index.js";
 import { tinyModelDir } from "./engine/model-files.js";
 import { ingestCommand } from "./ingest-command.js";
 import { vectorIndexCommand } from "./vector-index-command.js";
+import { evalCommand, EVAL_USAGE } from "./eval-command.js";
+import { quantizeCommand, QUANTIZE_USAGE } from "./quantize-command.js";
 import { startTracing, shutdownTracing } from "./telemetry/index.js";
 
 const USAGE = `Usage: switchyard <command> [options]
@@ -19,8 +21,13 @@ Commands:
   ingest <path> --collection N  Load, chunk, embed and upsert documents (md, txt, html, jsonl, csv, folders)
   index --collection N          Build the collection's ANN vector index now (--type hnsw_sq|ivf_pq, --status)
   models list                   List configured models
-  models make-tiny [--layers N --width N --seed N]   Generate the tiny test model
+  models make-tiny [--layers N --width N --seed N --weights q8_0|f32]   Generate the tiny test model
   models pull <hf:uri>          Download a GGUF into the models directory
+  models make-tiny-lora [--rank N --seed N]   Generate the LoRA adapter matching the tiny model
+  eval perplexity ...           Perplexity and speed of models on your own text:
+    ${EVAL_USAGE.split("\n").join("\n    ")}
+  quantize ...                  Rewrite a GGUF's matrices in a simple block format:
+    ${QUANTIZE_USAGE.split("\n").join("\n    ")}
 `;
 
 async function serve(): Promise<void> {
@@ -45,14 +52,29 @@ async function serve(): Promise<void> {
 async function models(args: string[]): Promise<void> {
   const [sub, ...rest] = args;
   if (sub === "make-tiny") {
-    const { values } = parseArgs({ args: rest, options: { layers: { type: "string" }, width: { type: "string" }, seed: { type: "string" }, dir: { type: "string" } } });
+    const { values } = parseArgs({
+      args: rest,
+      options: { layers: { type: "string" }, width: { type: "string" }, seed: { type: "string" }, dir: { type: "string" }, weights: { type: "string" } },
+    });
+    if (values.weights !== undefined && values.weights !== "q8_0" && values.weights !== "f32") throw new Error("--weights: expected q8_0 or f32");
     const config = loadConfig();
     const opts: TinyModelOptions = {
       ...(values.layers ? { layers: Number(values.layers) } : {}),
       ...(values.width ? { width: Number(values.width) } : {}),
       ...(values.seed ? { seed: Number(values.seed) } : {}),
+      ...(values.weights ? { weights: values.weights } : {}),
     };
     const file = await ensureTinyModel(values.dir ?? tinyModelDir(config.dataDir), opts);
+    console.log(file);
+    return;
+  }
+  if (sub === "make-tiny-lora") {
+    const { values } = parseArgs({ args: rest, options: { rank: { type: "string" }, seed: { type: "string" }, dir: { type: "string" } } });
+    const config = loadConfig();
+    const file = await ensureTinyLora(values.dir ?? tinyModelDir(config.dataDir), {}, {
+      ...(values.rank ? { rank: Number(values.rank) } : {}),
+      ...(values.seed ? { seed: Number(values.seed) } : {}),
+    });
     console.log(file);
     return;
   }
@@ -82,6 +104,10 @@ async function main(argv: string[]): Promise<void> {
       return ingestCommand(loadConfig(), rest);
     case "index":
       return vectorIndexCommand(loadConfig(), rest);
+    case "eval":
+      return evalCommand(rest);
+    case "quantize":
+      return quantizeCommand(rest);
     case "help":
     case "--help":
     case "-h":

@@ -30,12 +30,33 @@ export const GgufValueType = {
   float64: 12,
 } as const;
 
-/** ggml tensor type ids supported by this writer. */
+/** ggml tensor type ids supported by this writer (ggml.h `enum ggml_type`). */
 export const GgmlType = {
   F32: 0,
   F16: 1,
+  Q4_0: 2,
+  Q4_1: 3,
+  Q5_0: 6,
+  Q5_1: 7,
   Q8_0: 8,
+  BF16: 30,
 } as const;
+
+/**
+ * Values per block and bytes per block of each type (ggml's `type_traits`): the simple
+ * block formats hold 32 values with one f16 scale (`d`), an f16 minimum (`m`, the `_1`
+ * variants), the fifth bits (`qh`, Q5) and the packed quants.
+ */
+export const GGML_BLOCK: Record<GgmlTypeId, { values: number; bytes: number }> = {
+  [GgmlType.F32]: { values: 1, bytes: 4 },
+  [GgmlType.F16]: { values: 1, bytes: 2 },
+  [GgmlType.BF16]: { values: 1, bytes: 2 },
+  [GgmlType.Q4_0]: { values: 32, bytes: 2 + 16 },
+  [GgmlType.Q4_1]: { values: 32, bytes: 2 + 2 + 16 },
+  [GgmlType.Q5_0]: { values: 32, bytes: 2 + 4 + 16 },
+  [GgmlType.Q5_1]: { values: 32, bytes: 2 + 2 + 4 + 16 },
+  [GgmlType.Q8_0]: { values: 32, bytes: 2 + 32 },
+};
 
 /** A ggml tensor type id supported by this writer. */
 export type GgmlTypeId = (typeof GgmlType)[keyof typeof GgmlType];
@@ -57,7 +78,9 @@ export type GgufMetadataValue =
   | { readonly type: "string"; readonly value: string }
   | { readonly type: "string[]"; readonly value: readonly string[] }
   | { readonly type: "float32[]"; readonly value: ArrayLike<number> }
-  | { readonly type: "int32[]"; readonly value: ArrayLike<number> };
+  | { readonly type: "int32[]"; readonly value: ArrayLike<number> }
+  /** Copied from another GGUF as is: the u32 value type followed by the encoded value. */
+  | { readonly type: "raw"; readonly bytes: Uint8Array };
 
 /** A tensor ready to be written: raw bytes already encoded in `type`. */
 export interface GgufTensor {
@@ -79,19 +102,13 @@ export interface GgufFile {
 /** Bytes a tensor of `type` and `dims` occupies, validating the shape for block types. */
 export function ggmlTensorByteSize(type: GgmlTypeId, dims: readonly number[]): number {
   const elements = dims.reduce((a, b) => a * b, 1);
-  switch (type) {
-    case GgmlType.F32:
-      return elements * 4;
-    case GgmlType.F16:
-      return elements * 2;
-    case GgmlType.Q8_0: {
-      const rowLength = dims[0] ?? 0;
-      if (rowLength % Q8_0_BLOCK_SIZE !== 0) {
-        throw new RangeError(`Q8_0 row length (ne0) must be a multiple of ${Q8_0_BLOCK_SIZE}, got ${rowLength}`);
-      }
-      return (elements / Q8_0_BLOCK_SIZE) * Q8_0_BLOCK_BYTES;
-    }
+  const block = GGML_BLOCK[type];
+  const rowLength = dims[0] ?? 0;
+  if (rowLength % block.values !== 0) {
+    const name = Object.entries(GgmlType).find(([, id]) => id === type)?.[0] ?? String(type);
+    throw new RangeError(`${name} row length (ne0) must be a multiple of ${block.values}, got ${rowLength}`);
   }
+  return (elements / block.values) * block.bytes;
 }
 
 const float32Scratch = new Float32Array(1);
@@ -273,11 +290,15 @@ function writeValue(sink: ByteSink, value: GgufMetadataValue): void {
       sink.u64(value.value.length);
       for (let i = 0; i < value.value.length; i++) sink.i32(value.value[i] ?? 0);
       return;
+    case "raw":
+      sink.bytes(value.bytes);
+      return;
   }
 }
 
-function alignmentOf(file: GgufFile): number {
-  const entry = file.metadata.find(([key]) => key === "general.alignment");
+/** The file's `general.alignment` (default 32); it must be a uint32 power of two. */
+export function alignmentOf(metadata: GgufFile["metadata"]): number {
+  const entry = metadata.find(([key]) => key === "general.alignment");
   if (entry === undefined) return GGUF_DEFAULT_ALIGNMENT;
   const [, value] = entry;
   // llama.cpp rejects any other type for this key, and non-powers of two.
@@ -287,14 +308,18 @@ function alignmentOf(file: GgufFile): number {
   return value.value;
 }
 
+/** A tensor's name, shape and type: what the header describes. */
+export type GgufTensorInfo = Pick<GgufTensor, "name" | "dims" | "type">;
+
 /**
- * Serializes a GGUF v3 file. Returns the chunks to write in order (header, then each
- * tensor's data and padding) so large tensors are not copied into one buffer.
+ * Serializes a GGUF v3 header (metadata, tensor infos, padding) for tensors whose data will
+ * follow in this order, each padded to the alignment (see {@link ggufPadding}). Lets a large
+ * file be streamed tensor by tensor.
  */
-export function serializeGguf(file: GgufFile): Uint8Array[] {
-  const alignment = alignmentOf(file);
+export function serializeGgufHeader(metadata: GgufFile["metadata"], tensors: readonly GgufTensorInfo[]): Uint8Array {
+  const alignment = alignmentOf(metadata);
   const keys = new Set<string>();
-  for (const [key] of file.metadata) {
+  for (const [key] of metadata) {
     if (keys.has(key)) throw new Error(`Duplicate GGUF metadata key: ${key}`);
     keys.add(key);
   }
@@ -302,32 +327,47 @@ export function serializeGguf(file: GgufFile): Uint8Array[] {
   const header = new ByteSink();
   header.bytes(textEncoder.encode("GGUF"));
   header.u32(3);
-  header.u64(file.tensors.length);
-  header.u64(file.metadata.length);
-  for (const [key, value] of file.metadata) {
+  header.u64(tensors.length);
+  header.u64(metadata.length);
+  for (const [key, value] of metadata) {
     header.string(key);
     writeValue(header, value);
   }
-
-  const chunks: Uint8Array[] = [];
   let dataOffset = 0;
-  for (const tensor of file.tensors) {
-    const expected = ggmlTensorByteSize(tensor.type, tensor.dims);
-    if (tensor.data.length !== expected) {
-      throw new RangeError(`Tensor ${tensor.name}: ${tensor.data.length} bytes, expected ${expected}`);
-    }
+  for (const tensor of tensors) {
+    const size = ggmlTensorByteSize(tensor.type, tensor.dims);
     header.string(tensor.name);
     header.u32(tensor.dims.length);
     for (const dim of tensor.dims) header.u64(dim);
     header.u32(tensor.type);
     header.u64(dataOffset);
-
-    chunks.push(tensor.data);
     // llama.cpp checks each offset equals the previous one plus its padded size.
-    const padding = (alignment - (expected % alignment)) % alignment;
-    if (padding > 0) chunks.push(new Uint8Array(padding));
-    dataOffset += expected + padding;
+    dataOffset += size + ggufPadding(size, alignment);
   }
   header.padTo(alignment);
-  return [header.result(), ...chunks];
+  return header.result();
+}
+
+/** Zero bytes that follow `size` bytes of tensor data. */
+export function ggufPadding(size: number, alignment: number): number {
+  return (alignment - (size % alignment)) % alignment;
+}
+
+/**
+ * Serializes a GGUF v3 file. Returns the chunks to write in order (header, then each
+ * tensor's data and padding) so large tensors are not copied into one buffer.
+ */
+export function serializeGguf(file: GgufFile): Uint8Array[] {
+  const alignment = alignmentOf(file.metadata);
+  const chunks: Uint8Array[] = [serializeGgufHeader(file.metadata, file.tensors)];
+  for (const tensor of file.tensors) {
+    const expected = ggmlTensorByteSize(tensor.type, tensor.dims);
+    if (tensor.data.length !== expected) {
+      throw new RangeError(`Tensor ${tensor.name}: ${tensor.data.length} bytes, expected ${expected}`);
+    }
+    chunks.push(tensor.data);
+    const padding = ggufPadding(expected, alignment);
+    if (padding > 0) chunks.push(new Uint8Array(padding));
+  }
+  return chunks;
 }

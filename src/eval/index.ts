@@ -1,0 +1,4 @@
+export { sequencePerplexity, type PerplexityScore, type WindowOptions } from "./perplexity.js";
+export { evaluateModels, pickWithinBudget, type EvaluateOptions, type ModelEvaluation } from "./evaluate.js";
+export { loadEvalText, EvalTextError } from "./text-source.js";
+export { formatTable, renderHtml } from "./report.js";
