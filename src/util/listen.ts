@@ -40,7 +40,9 @@ export interface Listener {
  * ```
  */
 export function listen({ fetch, port, hostname }: ListenOptions): Promise<Listener> {
-  const server = createServer(getRequestListener(fetch, { hostname }));
+  // The listener answers errors itself (500) and never rejects; node:http ignores its promise.
+  const handle = getRequestListener(fetch, { hostname });
+  const server = createServer((req, res) => void handle(req, res));
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => reject(err);
     server.once("error", onError);
