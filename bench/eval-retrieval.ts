@@ -21,7 +21,9 @@
  * MRR@10, nDCG@10, recall@10, search p50/p95 and ingestion chunks/s.
  *
  * Synthetic (`--synthetic N1,N2`): N random-word chunks, 384-dimension hashing
- * embedder, ingestion chunks/s and search p50/p95 per mode.
+ * embedder, ingestion chunks/s and search p50/p95 per mode with flat vector
+ * search, then for each of `--index-types` (default hnsw_sq,ivf_pq) the ANN
+ * index build time, the latencies with it and its recall@10 against flat.
  *
  * Results go to results/eval-retrieval-<timestamp>.json and markdown tables
  * on stdout. Flags: --limit N (queries per set: default 300, all for BEIR),
@@ -48,8 +50,9 @@ import {
   RagService,
   type RagDocument,
   type SearchMode,
+  type VectorIndexType,
 } from "../src/rag/index.js";
-import { percentile, seededRandom } from "../src/rag/eval-metrics.js";
+import { mean, percentile, seededRandom } from "../src/rag/eval-metrics.js";
 import {
   beirSet,
   bitextFaqSet,
@@ -135,7 +138,7 @@ async function makeEmbedder(spec: string): Promise<{ embedder: Embedder; dispose
 async function withService<T>(
   opts: Options,
   embedder: Embedder,
-  extra: { writeBatchDocuments?: number; embedBatchSize?: number },
+  extra: { writeBatchDocuments?: number; embedBatchSize?: number; vectorIndex?: { threshold: number } },
   fn: (rag: RagService) => Promise<T>,
 ): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), "switchyard-eval-"));
@@ -279,13 +282,41 @@ function zipfPicker(vocab: string[], rand: () => number): () => string {
   };
 }
 
+interface IndexedRun {
+  type: VectorIndexType;
+  buildSeconds: number;
+  latencyMs: Record<string, { p50: number; p95: number }>;
+  /** Mean over queries of |ANN top-10 ∩ flat top-10| / 10 (vector mode). */
+  recallAt10: number;
+}
+
 interface SyntheticRun {
   chunks: number;
   ingestion: { chunks: number; seconds: number; chunksPerSecond: number };
+  /** Flat (no ANN index) latencies per mode. */
   latencyMs: Record<string, { p50: number; p95: number }>;
+  indexed: IndexedRun[];
 }
 
-async function evalSynthetic(opts: Options, sizes: number[], queryCount: number): Promise<SyntheticRun[]> {
+async function modeLatencies(rag: RagService, queries: string[]): Promise<{ latencies: Record<string, { p50: number; p95: number }>; top10: string[][] }> {
+  const latencies: Record<string, { p50: number; p95: number }> = {};
+  for (const mode of MODES) {
+    const samples: number[] = [];
+    for (const query of queries) {
+      const t0 = performance.now();
+      await rag.search({ tenant: TENANT, collection: COLLECTION, query, topK: 5, mode });
+      samples.push(performance.now() - t0);
+    }
+    latencies[mode] = latency(samples);
+  }
+  const top10: string[][] = [];
+  for (const query of queries) {
+    top10.push((await rag.search({ tenant: TENANT, collection: COLLECTION, query, topK: 10, mode: "vector" })).map((p) => p.chunkId));
+  }
+  return { latencies, top10 };
+}
+
+async function evalSynthetic(opts: Options, sizes: number[], queryCount: number, indexTypes: VectorIndexType[]): Promise<SyntheticRun[]> {
   const out: SyntheticRun[] = [];
   for (const n of sizes) {
     const rand = seededRandom(opts.seed + n);
@@ -293,26 +324,28 @@ async function evalSynthetic(opts: Options, sizes: number[], queryCount: number)
     const words = (k: number): string => Array.from({ length: k }, pick).join(" ");
     const docs: RagDocument[] = Array.from({ length: n }, (_, i) => ({ id: `syn-${i}`, text: words(40 + Math.floor(rand() * 30)) }));
     const embedder = new HashingEmbedder({ dimension: 384 });
-    const row: SyntheticRun = await withService(opts, embedder, { writeBatchDocuments: 2_000, embedBatchSize: 256 }, async (rag) => {
+    // No automatic index: the flat figures first, then each index type built on purpose.
+    const extra = { writeBatchDocuments: 2_000, embedBatchSize: 256, vectorIndex: { threshold: 0 } };
+    const row: SyntheticRun = await withService(opts, embedder, extra, async (rag) => {
       console.error(`Synthetic: ${n} chunks`);
       const ingestion = await ingest(rag, docs);
-      const queries = Array.from({ length: queryCount }, () => ({ query: words(5) }));
-      const latencies: Record<string, { p50: number; p95: number }> = {};
-      for (const mode of MODES) {
-        const samples: number[] = [];
-        for (const q of queries) {
-          const t0 = performance.now();
-          await rag.search({ tenant: TENANT, collection: COLLECTION, query: q.query, topK: 5, mode });
-          samples.push(performance.now() - t0);
-        }
-        latencies[mode] = latency(samples);
+      const queries = Array.from({ length: queryCount }, () => words(5));
+      const flat = await modeLatencies(rag, queries);
+      const indexed: IndexedRun[] = [];
+      for (const type of indexTypes) {
+        const t0 = performance.now();
+        await rag.buildVectorIndex(COLLECTION, type);
+        const buildSeconds = round((performance.now() - t0) / 1000, 1);
+        const ann = await modeLatencies(rag, queries);
+        const recall = mean(ann.top10.map((ids, i) => ids.filter((id) => flat.top10[i]?.includes(id)).length / 10));
+        indexed.push({ type, buildSeconds, latencyMs: ann.latencies, recallAt10: round(recall) });
       }
-      return { chunks: n, ingestion, latencyMs: latencies };
+      return { chunks: n, ingestion, latencyMs: flat.latencies, indexed };
     });
-    const lat = row.latencyMs as Record<SearchMode, { p50: number; p95: number }>;
-    console.log(
-      `| ${n} | ${row.ingestion.chunksPerSecond} | ${row.ingestion.seconds} | ${lat.hybrid.p50} | ${lat.hybrid.p95} | ${lat.vector.p50} | ${lat.fulltext.p50} |`,
-    );
+    const fmt = (l: Record<string, { p50: number; p95: number }>): string =>
+      `${l.hybrid?.p50} / ${l.hybrid?.p95} | ${l.vector?.p50} / ${l.vector?.p95} | ${l.fulltext?.p50}`;
+    console.log(`| ${n} | flat | ${row.ingestion.chunksPerSecond} | – | ${fmt(row.latencyMs)} | 1 |`);
+    for (const x of row.indexed) console.log(`| ${n} | ${x.type} | | ${x.buildSeconds} | ${fmt(x.latencyMs)} | ${x.recallAt10} |`);
     out.push(row);
   }
   return out;
@@ -327,6 +360,7 @@ async function main(): Promise<void> {
       embedder: { type: "string", default: OFFLINE_EMBEDDER_KINDS.join(",") },
       limit: { type: "string" },
       synthetic: { type: "string" },
+      "index-types": { type: "string", default: "hnsw_sq,ivf_pq" },
       queries: { type: "string", default: "200" },
       out: { type: "string", default: join(PROJECT_ROOT, "results") },
       data: { type: "string", default: DEFAULT_BITEXT },
@@ -355,12 +389,14 @@ async function main(): Promise<void> {
   let report: unknown;
   if (values.synthetic !== undefined) {
     const sizes = values.synthetic.split(",").map((s) => int(s.trim(), "synthetic"));
-    console.log("\n| chunks | ingest chunks/s | ingest s | hybrid p50 ms | hybrid p95 ms | vector p50 ms | fulltext p50 ms |");
-    console.log("|---:|---:|---:|---:|---:|---:|---:|");
-    report = { dataset: "synthetic", runs: await evalSynthetic(opts, sizes, int(values.queries, "queries")) };
+    const indexTypes = values["index-types"].split(",").filter(Boolean);
+    for (const t of indexTypes) if (t !== "hnsw_sq" && t !== "ivf_pq") throw new Error(`--index-types: hnsw_sq or ivf_pq, got '${t}'`);
+    console.log("\n| chunks | vector index | ingest chunks/s | index build s | hybrid p50 / p95 ms | vector p50 / p95 ms | full-text p50 ms | recall@10 vs flat |");
+    console.log("|---:|---|---:|---:|---:|---:|---:|---:|");
+    report = { dataset: "synthetic", runs: await evalSynthetic(opts, sizes, int(values.queries, "queries"), indexTypes as VectorIndexType[]) };
   } else {
     const beirDirs = [...(values.beir?.split(",").map((d) => resolve(d.trim())) ?? []), BUNDLED_BEIR];
-    report = await evalQuality(opts, values.data, beirDirs, new Set(values.sets.split(",").map((s) => s.trim())));
+    report = { dataset: "quality", sets: await evalQuality(opts, values.data, beirDirs, new Set(values.sets.split(",").map((s) => s.trim()))) };
   }
   await mkdir(opts.outDir, { recursive: true });
   const file = join(opts.outDir, `eval-retrieval-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);

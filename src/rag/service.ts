@@ -147,13 +147,15 @@ export class RagService {
     );
     const threshold = this.options.vectorIndex?.threshold ?? DEFAULT_VECTOR_INDEX_THRESHOLD;
     if (result.chunks > 0 && threshold > 0) {
-      // Not awaited: the build runs in the background (see ChunkStore.buildVectorIndex).
-      store
-        .maybeBuildVectorIndex(collection, threshold, this.options.vectorIndex?.type ?? "hnsw_sq")
-        .then((started) => {
-          if (started) store.buildVectorIndex(collection, this.options.vectorIndex?.type ?? "hnsw_sq").catch((err: unknown) => this.options.onBackgroundError?.(err, collection));
-        })
-        .catch((err: unknown) => this.options.onBackgroundError?.(err, collection));
+      // Only the size check is awaited; the build itself runs in the background (ChunkStore.buildVectorIndex).
+      const type = this.options.vectorIndex?.type ?? "hnsw_sq";
+      try {
+        if (await store.maybeBuildVectorIndex(collection, threshold, type)) {
+          store.buildVectorIndex(collection, type).catch((err: unknown) => this.options.onBackgroundError?.(err, collection));
+        }
+      } catch (err) {
+        this.options.onBackgroundError?.(err, collection);
+      }
     }
     return result;
   }
