@@ -57,3 +57,4 @@ export {
   type LookupCache,
 } from "./generation.js";
 export { routePattern, statusClass, whenResponseDone, UNMATCHED_ROUTE } from "./http.js";
+export { instrumentSharedState, type SharedStateHealthSource } from "./state-metrics.js";

@@ -17,6 +17,7 @@ import {
 } from "../../src/state/index.js";
 import type { GeneratedChunk } from "../../src/types.js";
 import { MemoryResponseStore, type StoredResponse } from "../../src/server/responses/index.js";
+import { createMetrics, instrumentSharedState } from "../../src/telemetry/index.js";
 import { hasRedisServer, startRedisServer, type RedisServer } from "../helpers/redis-server.js";
 
 let server: RedisServer;
@@ -320,6 +321,9 @@ describe.skipIf(!hasRedisServer)("shared state on a real redis-server", () => {
     await responses.put("t", response);
     await revocations.revoke("gone-key");
     await store.set("cached", entry("before"));
+    const metrics = createMetrics({ defaultMetrics: false });
+    instrumentSharedState(metrics, a!);
+    expect(await metrics.metricsText()).toMatch(/^switchyard_redis_up 1$/m);
 
     await server.kill();
     await sleep(50);
@@ -360,6 +364,11 @@ describe.skipIf(!hasRedisServer)("shared state on a real redis-server", () => {
     expect(health.errors.limits).toBeGreaterThan(0);
     expect(health.fallbacks.flight).toBeGreaterThan(0);
     expect(health.fallbacks.affinity).toBeGreaterThan(0);
+    const text = await metrics.metricsText();
+    expect(text).toMatch(/^switchyard_redis_up 0$/m);
+    expect(text).toMatch(/^switchyard_redis_fallbacks_total\{piece="flight"\} [1-9]/m);
+    expect(text).toMatch(/^switchyard_redis_errors_total\{piece="limits"\} [1-9]/m);
+    expect(text).toMatch(/^switchyard_redis_disconnects_total 1$/m);
 
     // Back (empty, as after a crash without persistence): both replicas reconnect and share again.
     await server.restart();
