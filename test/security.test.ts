@@ -17,11 +17,11 @@ import { serve, type ServerType } from "@hono/node-server";
 import { loadConfig } from "../src/config/index.js";
 import { startGateway, type Gateway } from "../src/server/index.js";
 import { createLogger } from "../src/telemetry/logger.js";
-import { auth, hashApiKeys, OPEN_PRINCIPAL } from "../src/server/middleware/auth.js";
-import { rateLimit, RateLimiter, formatResetDuration, estimateRequestTokens } from "../src/server/middleware/rate-limit.js";
-import { cors } from "../src/server/middleware/cors.js";
+import { auth, hashApiKeys, OPEN_PRINCIPAL } from "../src/server/http/middleware/auth.js";
+import { rateLimit, RateLimiter, formatResetDuration, estimateRequestTokens } from "../src/server/http/middleware/rate-limit.js";
+import { cors } from "../src/server/http/middleware/cors.js";
 import { errorBody, toGatewayError } from "../src/errors.js";
-import type { AppEnv } from "../src/server/env.js";
+import type { AppEnv } from "../src/server/http/env.js";
 import { tinyModelPath } from "./helpers/gateway.js";
 
 const KEYS = {

@@ -8,7 +8,7 @@ import { LruCacheStore, ResponseCache } from "../src/cache/index.js";
 import type { ModelRegistry, PoolSnapshot } from "../src/router/index.js";
 import { completionTokensFromMetrics, statusRoutes, type StatusBody } from "../src/server/routes/status.js";
 import { createMetrics } from "../src/telemetry/index.js";
-import type { GatewayDeps } from "../src/server/deps.js";
+import type { GatewayDeps } from "../src/server/http/deps.js";
 import type { GenerationResult } from "../src/types.js";
 import { createLogger } from "../src/telemetry/logger.js";
 

@@ -11,10 +11,10 @@ import { TokenTextStream } from "../src/engine/token-text-stream.js";
 import { TokenSampler, type Candidate } from "../src/engine/sampler.js";
 import { forcedCallSchema } from "../src/engine/tools.js";
 import { toChatHistory } from "../src/engine/chat-history.js";
-import { toolParametersSchema } from "../src/server/tool-schema.js";
-import { ToolCallIds, toolCallDeltas } from "../src/server/tool-calls.js";
-import { chatRenderer, completionRenderer } from "../src/server/openai-format.js";
-import { mergedUsage } from "../src/server/respond.js";
+import { toolParametersSchema } from "../src/server/openai/tool-schema.js";
+import { ToolCallIds, toolCallDeltas } from "../src/server/openai/tool-calls.js";
+import { chatRenderer, completionRenderer } from "../src/server/openai/openai-format.js";
+import { mergedUsage } from "../src/server/generation/respond.js";
 import { GatewayError } from "../src/errors.js";
 import type { ToolCallFragment, TokenLogprob } from "../src/types.js";
 

@@ -6,15 +6,15 @@ import type { SwitchyardConfig } from "../config/index.js";
 import { ModelRegistry } from "../router/index.js";
 import { createLogger, type Logger } from "../telemetry/logger.js";
 import path from "node:path";
-import { createApp } from "./app.js";
+import { createApp } from "./http/app.js";
 import { RagService } from "../rag/index.js";
-import { registryEmbedder } from "./embedder.js";
+import { registryEmbedder } from "./generation/embedder.js";
 import { LruCacheStore, ResponseCache } from "../cache/index.js";
 import type { GenerationResult } from "../types.js";
 import { listen, type Listener } from "../util/listen.js";
 // --- observability and security ---
 import { createMetrics, instrumentCache, instrumentPool, instrumentRetrieval, serveMetrics, type GatewayMetrics, type MetricsServer } from "../telemetry/index.js";
-import { responseId } from "./routes/generation-common.js";
+import { responseId } from "./generation/producers.js";
 
 export interface Gateway {
   /** `http://host:port` actually bound (port 0 → ephemeral). */

@@ -6,7 +6,7 @@
  */
 import { Hono, type Context } from "hono";
 import { errorBody, notFound } from "../errors.js";
-import type { AppEnv } from "../server/env.js";
+import type { AppEnv } from "../server/http/env.js";
 import { defaultAssetDirs, loadAssets, type Asset } from "./asset-store.js";
 
 export interface UiRoutesOptions {

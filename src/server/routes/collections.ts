@@ -6,10 +6,10 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { invalidRequest, notFound, unavailable } from "../../errors.js";
 import { validateDocuments, type RagService } from "../../rag/index.js";
-import type { AppEnv } from "../env.js";
-import type { GatewayDeps } from "../deps.js";
-import { parseBody } from "../validate.js";
-import { bodyLimit } from "../middleware/body-limit.js";
+import type { AppEnv } from "../http/env.js";
+import type { GatewayDeps } from "../http/deps.js";
+import { parseBody } from "../http/validate.js";
+import { bodyLimit } from "../http/middleware/body-limit.js";
 
 const searchSchema = z.strictObject({
   query: z.string().min(1).max(8000),

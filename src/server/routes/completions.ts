@@ -1,15 +1,15 @@
 /** `POST /v1/completions` (legacy text completions), streamed or not; `n` choices and logprobs. */
 import { Hono } from "hono";
-import type { AppEnv } from "../env.js";
-import type { GatewayDeps } from "../deps.js";
-import { parseBody } from "../validate.js";
-import { completionRequestSchema } from "../schemas.js";
-import { resolveModelFor } from "../resolve-model.js";
-import { completionInput, completionParams } from "../params.js";
-import { completionRenderer } from "../openai-format.js";
-import { respond, type Producer } from "../respond.js";
-import { cachedProducer } from "../cached-producer.js";
-import { choiceProducers, poolOptionsFor, poolProducer, responseId } from "./generation-common.js";
+import type { AppEnv } from "../http/env.js";
+import type { GatewayDeps } from "../http/deps.js";
+import { parseBody } from "../http/validate.js";
+import { completionRequestSchema } from "../openai/schemas.js";
+import { resolveModelFor } from "../generation/resolve-model.js";
+import { completionInput, completionParams } from "../openai/params.js";
+import { completionRenderer } from "../openai/openai-format.js";
+import { respond, type Producer } from "../generation/respond.js";
+import { cachedProducer } from "../generation/cached-producer.js";
+import { choiceProducers, poolOptionsFor, poolProducer, responseId } from "../generation/producers.js";
 
 export function completionsRoutes(deps: GatewayDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();

@@ -1,11 +1,11 @@
 /** `POST /v1/embeddings`: string or array input, float or base64 encoding. */
 import { Hono } from "hono";
 import { invalidRequest } from "../../errors.js";
-import type { AppEnv } from "../env.js";
-import type { GatewayDeps } from "../deps.js";
-import { parseBody } from "../validate.js";
-import { embeddingRequestSchema } from "../schemas.js";
-import { resolveModelFor } from "../resolve-model.js";
+import type { AppEnv } from "../http/env.js";
+import type { GatewayDeps } from "../http/deps.js";
+import { parseBody } from "../http/validate.js";
+import { embeddingRequestSchema } from "../openai/schemas.js";
+import { resolveModelFor } from "../generation/resolve-model.js";
 
 function toBase64(vector: number[]): string {
   return Buffer.from(new Float32Array(vector).buffer).toString("base64");

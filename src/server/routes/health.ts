@@ -1,8 +1,8 @@
 /** `GET /healthz` (liveness) and `GET /readyz` (every model has a ready shard, not draining). */
 import { Hono } from "hono";
 import { errorBody, unavailable } from "../../errors.js";
-import type { AppEnv } from "../env.js";
-import type { GatewayDeps } from "../deps.js";
+import type { AppEnv } from "../http/env.js";
+import type { GatewayDeps } from "../http/deps.js";
 
 export function healthRoutes({ registry, draining }: GatewayDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();

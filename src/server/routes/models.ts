@@ -1,8 +1,8 @@
 /** `GET /v1/models` and `GET /v1/models/{id}`. */
 import { Hono } from "hono";
 import { modelNotFound } from "../../errors.js";
-import type { AppEnv } from "../env.js";
-import type { GatewayDeps } from "../deps.js";
+import type { AppEnv } from "../http/env.js";
+import type { GatewayDeps } from "../http/deps.js";
 import type { ServedModel } from "../../router/index.js";
 
 function modelObject(id: string, m: ServedModel) {

@@ -7,9 +7,9 @@ import { Hono } from "hono";
 import { errorBody, forbidden } from "../../errors.js";
 import type { CacheCounters, CacheStoreStats } from "../../cache/index.js";
 import type { PoolSnapshot } from "../../router/index.js";
-import type { AppEnv } from "../env.js";
-import type { GatewayDeps } from "../deps.js";
-import { hashApiKeys, matchApiKey, presentedKey } from "../middleware/auth.js";
+import type { AppEnv } from "../http/env.js";
+import type { GatewayDeps } from "../http/deps.js";
+import { hashApiKeys, matchApiKey, presentedKey } from "../http/middleware/auth.js";
 
 /** The body of `GET /v1/status`. */
 export interface StatusBody {

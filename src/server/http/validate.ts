@@ -4,7 +4,7 @@
  */
 import type { Context } from "hono";
 import type { z } from "zod";
-import { invalidRequest } from "../errors.js";
+import { invalidRequest } from "../../errors.js";
 
 function paramOf(path: readonly PropertyKey[]): string | null {
   if (path.length === 0) return null;

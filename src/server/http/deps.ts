@@ -1,10 +1,10 @@
 /** What the HTTP layer needs from the rest of the gateway. */
-import type { SwitchyardConfig } from "../config/index.js";
-import type { ModelRegistry } from "../router/index.js";
-import type { Logger } from "../telemetry/logger.js";
-import type { ResponseCache } from "../cache/index.js";
-import type { GenerationResult } from "../types.js";
-import type { RagService } from "../rag/index.js";
+import type { SwitchyardConfig } from "../../config/index.js";
+import type { ModelRegistry } from "../../router/index.js";
+import type { Logger } from "../../telemetry/logger.js";
+import type { ResponseCache } from "../../cache/index.js";
+import type { GenerationResult } from "../../types.js";
+import type { RagService } from "../../rag/index.js";
 
 export interface GatewayDeps {
   config: SwitchyardConfig;

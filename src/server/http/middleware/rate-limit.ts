@@ -14,9 +14,9 @@
  * `x-ratelimit-*` headers.
  */
 import type { Context, MiddlewareHandler } from "hono";
-import { rateLimited } from "../../errors.js";
-import type { TokenUsage } from "../../types.js";
-import { whenResponseDone } from "../../telemetry/http.js";
+import { rateLimited } from "../../../errors.js";
+import type { TokenUsage } from "../../../types.js";
+import { whenResponseDone } from "../../../telemetry/http.js";
 import type { AppEnv } from "../env.js";
 import { hashApiKeys, type ApiKeyConfig } from "./auth.js";
 

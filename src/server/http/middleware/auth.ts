@@ -10,9 +10,9 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
-import type { SwitchyardConfig } from "../../config/index.js";
-import { unauthorized } from "../../errors.js";
-import type { Principal } from "../../types.js";
+import type { SwitchyardConfig } from "../../../config/index.js";
+import { unauthorized } from "../../../errors.js";
+import type { Principal } from "../../../types.js";
 import type { AppEnv } from "../env.js";
 
 /** One configured key, as in config `auth.keys[]`. */

@@ -2,9 +2,9 @@
  * Validated OpenAI request → engine input and sampling params. Every field is
  * either honoured or refused with a 400 naming it; nothing is silently dropped.
  */
-import type { SwitchyardConfig } from "../config/index.js";
-import { invalidRequest } from "../errors.js";
-import type { ChatMessage, GenerationInput, OutputGrammar, SamplingParams } from "../types.js";
+import type { SwitchyardConfig } from "../../config/index.js";
+import { invalidRequest } from "../../errors.js";
+import type { ChatMessage, GenerationInput, OutputGrammar, SamplingParams } from "../../types.js";
 import type { ChatRequest, CompletionRequest } from "./schemas.js";
 
 type Limits = SwitchyardConfig["limits"];

@@ -3,9 +3,9 @@
  * e.g. a bge-small GGUF), or the default chat model's, with a warning that
  * retrieval then rests mainly on full-text search.
  */
-import type { Embedder } from "../rag/index.js";
-import type { ModelRegistry } from "../router/index.js";
-import type { Logger } from "../telemetry/logger.js";
+import type { Embedder } from "../../rag/index.js";
+import type { ModelRegistry } from "../../router/index.js";
+import type { Logger } from "../../telemetry/logger.js";
 
 export function registryEmbedder(registry: ModelRegistry, embeddingModel: string | undefined, logger: Logger): Embedder {
   const name = embeddingModel ?? registry.defaultModel;

@@ -4,24 +4,24 @@
  */
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
-import { errorBody, notFound, toGatewayError } from "../errors.js";
+import { errorBody, notFound, toGatewayError } from "../../errors.js";
 import { bodyLimit } from "./middleware/body-limit.js";
-import { ClientAbortError } from "../router/index.js";
+import { ClientAbortError } from "../../router/index.js";
 import type { AppEnv } from "./env.js";
 import type { GatewayDeps } from "./deps.js";
-import { modelsRoutes } from "./routes/models.js";
-import { healthRoutes } from "./routes/health.js";
-import { chatRoutes } from "./routes/chat.js";
-import { completionsRoutes } from "./routes/completions.js";
-import { embeddingsRoutes } from "./routes/embeddings.js";
-import { collectionsRoutes } from "./routes/collections.js";
-import { completionTokensFromMetrics, statusRoutes } from "./routes/status.js";
-import { uiRoutes } from "../ui/index.js";
+import { modelsRoutes } from "../routes/models.js";
+import { healthRoutes } from "../routes/health.js";
+import { chatRoutes } from "../routes/chat.js";
+import { completionsRoutes } from "../routes/completions.js";
+import { embeddingsRoutes } from "../routes/embeddings.js";
+import { collectionsRoutes } from "../routes/collections.js";
+import { completionTokensFromMetrics, statusRoutes } from "../routes/status.js";
+import { uiRoutes } from "../../ui/index.js";
 // --- observability and security ---
 import { auth } from "./middleware/auth.js";
 import { rateLimit } from "./middleware/rate-limit.js";
 import { cors } from "./middleware/cors.js";
-import { httpMetrics, metricsRoute, traceRequests, type GatewayMetrics } from "../telemetry/index.js";
+import { httpMetrics, metricsRoute, traceRequests, type GatewayMetrics } from "../../telemetry/index.js";
 
 /** Telemetry the app mounts besides its routes. */
 export interface AppTelemetry {

@@ -1,5 +1,5 @@
 /** Hono environment of the gateway app: per-request variables set by middleware. */
-import type { Principal } from "../types.js";
+import type { Principal } from "../../types.js";
 
 export interface AppVariables {
   requestId: string;

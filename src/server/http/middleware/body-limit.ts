@@ -6,7 +6,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit as honoBodyLimit } from "hono/body-limit";
-import { payloadTooLarge } from "../../errors.js";
+import { payloadTooLarge } from "../../../errors.js";
 
 export interface BodyLimitOptions {
   maxBytes: number;

@@ -6,13 +6,13 @@
  * the stream, each carrying its choice index.
  */
 import type { Context } from "hono";
-import { GatewayError, toGatewayError } from "../errors.js";
-import type { Citation, GeneratedChunk, GenerationResult, TokenUsage } from "../types.js";
-import type { AppEnv } from "./env.js";
-import { settleTokens } from "./middleware/rate-limit.js";
-import { openAIFinishReason, timingsBlock, type ChoiceBody, type Renderer } from "./openai-format.js";
-import { createSseWriter, SSE_HEADERS } from "./sse.js";
-import { ToolCallIds, toolCallDeltas, withIds } from "./tool-calls.js";
+import { GatewayError, toGatewayError } from "../../errors.js";
+import type { Citation, GeneratedChunk, GenerationResult, TokenUsage } from "../../types.js";
+import type { AppEnv } from "../http/env.js";
+import { settleTokens } from "../http/middleware/rate-limit.js";
+import { openAIFinishReason, timingsBlock, type ChoiceBody, type Renderer } from "../openai/openai-format.js";
+import { createSseWriter, SSE_HEADERS } from "../http/sse.js";
+import { ToolCallIds, toolCallDeltas, withIds } from "../openai/tool-calls.js";
 
 /** Runs a generation, reporting chunks as they come; rejects with GatewayError/ClientAbortError. */
 export type Producer = (onChunk: (chunk: GeneratedChunk) => void, signal: AbortSignal) => Promise<GenerationResult>;

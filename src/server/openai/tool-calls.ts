@@ -3,7 +3,7 @@
  * engine) and OpenAI's streamed `delta.tool_calls` pieces.
  */
 import { randomBytes } from "node:crypto";
-import type { GeneratedToolCall, ToolCall, ToolCallFragment } from "../types.js";
+import type { GeneratedToolCall, ToolCall, ToolCallFragment } from "../../types.js";
 
 const ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 

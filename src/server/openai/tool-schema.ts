@@ -10,7 +10,7 @@
  * branch either way), `definitions` → `$defs` (and refs to them), and
  * annotations (`title`, `default`, `$schema`, ...) are dropped.
  */
-import { invalidRequest } from "../errors.js";
+import { invalidRequest } from "../../errors.js";
 
 const PRIMITIVES = new Set(["string", "number", "integer", "boolean", "null"]);
 /** Keywords that describe but do not constrain; dropped. */

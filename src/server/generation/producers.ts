@@ -2,10 +2,10 @@
 import type { Context } from "hono";
 import type { GeneratedChunk, GenerationInput, GenerationResult, SamplingParams } from "../../types.js";
 import type { ServedModel } from "../../router/index.js";
-import type { AppEnv } from "../env.js";
-import type { Producer } from "../respond.js";
+import type { AppEnv } from "../http/env.js";
+import type { Producer } from "./respond.js";
 import type { SwitchyardConfig } from "../../config/index.js";
-import { priorityOf, timeoutOf } from "../params.js";
+import { priorityOf, timeoutOf } from "../openai/params.js";
 
 export interface PoolProducerOptions {
   model: ServedModel;

@@ -3,8 +3,8 @@
  * helper, it lets the handler decide when the response starts: we start it at
  * the first token, so failures before that are ordinary HTTP errors.
  */
-import type { GatewayError } from "../errors.js";
-import { errorBody } from "../errors.js";
+import type { GatewayError } from "../../errors.js";
+import { errorBody } from "../../errors.js";
 
 const encoder = new TextEncoder();
 

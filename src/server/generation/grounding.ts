@@ -3,9 +3,9 @@
  * sources in a delimited data section, and return the citations. With nothing
  * relevant, the answer is a fixed "I don't know" instead of an invention.
  */
-import { invalidRequest } from "../errors.js";
-import { buildGroundedMessages, citationsFor, retrievalQuery, type RagService } from "../rag/index.js";
-import type { ChatMessage, Citation } from "../types.js";
+import { invalidRequest } from "../../errors.js";
+import { buildGroundedMessages, citationsFor, retrievalQuery, type RagService } from "../../rag/index.js";
+import type { ChatMessage, Citation } from "../../types.js";
 
 export interface GroundingRequest {
   tenant: string;

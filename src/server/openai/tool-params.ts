@@ -3,8 +3,8 @@
  * {@link ToolsRequest}, with OpenAI's rules and our own limits checked here so
  * every refusal is a 400 naming the field.
  */
-import { invalidRequest } from "../errors.js";
-import type { ToolsRequest } from "../types.js";
+import { invalidRequest } from "../../errors.js";
+import type { ToolsRequest } from "../../types.js";
 import type { ChatRequest } from "./schemas.js";
 import { toolParametersSchema } from "./tool-schema.js";
 

@@ -2,7 +2,7 @@
  * OpenAI response shapes for chat completions and legacy completions, in one
  * place so streaming, non-streaming and cache replay render identically.
  */
-import type { Citation, FinishReason, GenerationTimings, TokenLogprob, TokenUsage, ToolCall } from "../types.js";
+import type { Citation, FinishReason, GenerationTimings, TokenLogprob, TokenUsage, ToolCall } from "../../types.js";
 import type { ToolCallDelta } from "./tool-calls.js";
 
 export interface ResponseMeta {

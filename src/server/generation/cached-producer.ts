@@ -12,8 +12,8 @@
  * call this then). `tool_choice: none` answers are plain text and are cached,
  * with the tools in the key.
  */
-import { BYPASS_DIRECTIVE, cacheDirectiveFor, cacheKey, type CacheKeyParts, type CachedResponse, type ResponseCache } from "../cache/index.js";
-import type { GenerationResult, SamplingParams } from "../types.js";
+import { BYPASS_DIRECTIVE, cacheDirectiveFor, cacheKey, type CacheKeyParts, type CachedResponse, type ResponseCache } from "../../cache/index.js";
+import type { GenerationResult, SamplingParams } from "../../types.js";
 import type { Producer } from "./respond.js";
 
 export interface CachedProducerOptions {
