@@ -154,7 +154,7 @@ async function withService<T>(
   try {
     return await fn(rag);
   } finally {
-    await rag.close();
+    await rag.dispose();
     if (opts.keep) console.error(`kept LanceDB at ${dir}`);
     else await rm(dir, { recursive: true, force: true });
   }

@@ -82,7 +82,7 @@ export async function ingestCommand(config: SwitchyardConfig, args: string[]): P
       JSON.stringify({ collection: values.collection, tenant: values.tenant, ...result, seconds: Math.round(secs * 10) / 10, version: await rag.collectionVersion(values.tenant, values.collection) }),
     );
   } finally {
-    await rag.close();
+    await rag.dispose();
     await registry.dispose();
   }
 }

@@ -40,6 +40,6 @@ export async function vectorIndexCommand(config: SwitchyardConfig, args: string[
     }
     console.log(JSON.stringify({ collection: values.collection, vectorIndex: await rag.vectorIndexStatus(values.collection) }));
   } finally {
-    await rag.close();
+    await rag.dispose();
   }
 }

@@ -4,6 +4,7 @@
  * Used for cache misses so N identical deterministic requests cost one
  * generation.
  */
+import { linkAbort, type AbortLink } from "../util/link-abort.js";
 
 /**
  * Rejection for a waiter whose own signal aborted. `cause` is the signal's
@@ -75,18 +76,15 @@ export class SingleFlight<T> {
 
     // Race the shared run against this waiter's own abort. Passing the run's
     // rejection through `race` keeps the original error object for every waiter.
-    let onAbort: (() => void) | undefined;
+    let link: AbortLink | undefined;
     const aborted = new Promise<never>((_resolve, reject) => {
-      onAbort = (): void => {
-        this.leave(key, joined, signal?.reason);
-        reject(new AbortError(signal?.reason));
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
+      link = linkAbort(signal, (reason) => {
+        this.leave(key, joined, reason);
+        reject(new AbortError(reason));
+      });
     });
     const settled = joined.promise.then((value) => ({ value, shared }));
-    return Promise.race([settled, aborted]).finally(() => {
-      if (onAbort) signal?.removeEventListener("abort", onAbort);
-    });
+    return Promise.race([settled, aborted]).finally(() => link?.unlink());
   }
 
   private start(key: string, work: (signal: AbortSignal) => Promise<T>): Flight<T> {

@@ -424,14 +424,19 @@ export class LlamaEngine {
     return { vectors, tokens };
   }
 
-  /** Disposal order: contexts before the model, the model before llama. */
+  /** Disposal order: contexts before the model, the model before llama. Idempotent. */
   async dispose(): Promise<void> {
+    if (this.disposed) return;
     this.disposed = true;
     if (this.embeddingContext) await (await this.embeddingContext).dispose();
     await this.context.dispose();
     await this.model.dispose();
     await this.llama.dispose();
   }
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+
 
   private promptTokens(input: GenerationInput): Token[] {
     if (input.kind === "completion") return this.model.tokenize(input.prompt, false);

@@ -8,6 +8,7 @@ import { EventEmitter } from "node:events";
 import { fileURLToPath } from "node:url";
 import type { GenerationInput, GenerationOptions, SamplingParams } from "../types.js";
 import type { ChildMessage, ParentMessage, ShardInfo, ShardSpec, WireDone, WireError } from "./protocol.js";
+import { linkAbort } from "../util/link-abort.js";
 
 /** A failure reported by (or about) a shard. `code` says whose fault it was. */
 export class ShardError extends Error {
@@ -88,6 +89,7 @@ export class ShardProcess extends EventEmitter<{
   private nextId = 1;
   private pending = new Map<number, Pending>();
   private exited = false;
+  private disposing: Promise<void> | undefined;
   private stderrTail = "";
   private heartbeat: NodeJS.Timeout | undefined;
   private pingSeq = 0;
@@ -337,9 +339,8 @@ export class ShardProcess extends EventEmitter<{
         this.updateHealth();
       }, this.abortConfirmMs);
     };
-    if (signal.aborted) onAbort();
-    else signal.addEventListener("abort", onAbort, { once: true });
-    return promise.finally(() => signal.removeEventListener("abort", onAbort));
+    const link = linkAbort(signal, onAbort);
+    return promise.finally(() => link.unlink());
   }
 
   /** Resolves once no generation runs on `slot` inside the shard (it confirmed the end, or exited). */
@@ -357,10 +358,8 @@ export class ShardProcess extends EventEmitter<{
   countTokens(input: GenerationInput, signal?: AbortSignal): Promise<number> {
     const { pending, promise } = this.request<number>((id) => ({ type: "tokenize", id, input }), { timeoutMs: this.callTimeoutMs, what: "a token count" });
     if (!signal || !pending) return promise;
-    const onAbort = () => this.answer(pending, new ShardError("aborted", "Token count aborted."));
-    if (signal.aborted) onAbort();
-    else signal.addEventListener("abort", onAbort, { once: true });
-    return promise.finally(() => signal.removeEventListener("abort", onAbort));
+    const link = linkAbort(signal, () => this.answer(pending, new ShardError("aborted", "Token count aborted.")));
+    return promise.finally(() => link.unlink());
   }
 
   /** Last lines the process wrote to stderr, for crash reports. */
@@ -373,8 +372,16 @@ export class ShardProcess extends EventEmitter<{
     if (!this.exited) this.child.kill(signal);
   }
 
-  /** Asks the shard to free its model, then kills it if it has not exited after `graceMs`. */
-  async dispose(graceMs = 5_000): Promise<void> {
+  /** Asks the shard to free its model, then kills it if it has not exited after `graceMs`. Idempotent. */
+  dispose(graceMs = 5_000): Promise<void> {
+    return (this.disposing ??= this.shutdown(graceMs));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+
+  private async shutdown(graceMs: number): Promise<void> {
     this.stopHeartbeat();
     if (this.exited) return;
     const exited = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));

@@ -72,7 +72,7 @@ export interface RagServiceOptions {
  * });
  * await rag.upsertDocuments("default", "support-kb", [{ id: "refunds.md", text: "# Refunds\n…" }]);
  * const passages = await rag.search({ tenant: "default", collection: "support-kb", query: "refund", topK: 4 });
- * await rag.close();
+ * await rag.dispose();
  * ```
  */
 export class RagService {
@@ -268,8 +268,8 @@ export class RagService {
     return (await this.store()).listCollections(tenant);
   }
 
-  /** Closes the database; later calls fail. */
-  async close(): Promise<void> {
+  /** Closes the database; idempotent, later calls of other methods fail. */
+  async dispose(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     const pending = this.storePromise;
@@ -281,4 +281,8 @@ export class RagService {
       store.close();
     }
   }
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+
 }

@@ -2,6 +2,7 @@
  * The uniform backend interface: a local shard process or a remote
  * OpenAI-compatible upstream look the same to the router.
  */
+import type { EventRelay } from "lifecycle-utils";
 import type { GenerationInput, GenerationOptions, SamplingParams } from "../types.js";
 import type { WireDone } from "../engine/protocol.js";
 
@@ -38,8 +39,8 @@ export interface Backend {
    * caller's answer). The router hands the slot out again only then. Absent: free as soon as `generate` settles.
    */
   whenSlotFree?(slot: number): Promise<void>;
-  /** Registers a state listener; returns the unsubscribe function. */
-  onStateChange(listener: (state: BackendState) => void): () => void;
+  /** Fires on every state change: `backend.onStateChange.createListener(fn)` returns a handle to dispose. */
+  readonly onStateChange: EventRelay<BackendState>;
   /** Stops the backend and frees its resources. */
   dispose(): Promise<void>;
 }

@@ -5,6 +5,7 @@
  * heartbeat (or confirming aborts) is `unhealthy`: out of rotation at once, and
  * killed and restarted when it has not recovered within `unhealthyGraceMs`.
  */
+import { EventRelay } from "lifecycle-utils";
 import { ShardProcess, ShardError, type ShardProcessOptions } from "../engine/shard-process.js";
 import type { ShardSpec, WireDone } from "../engine/protocol.js";
 import type { GenerationInput, SamplingParams } from "../types.js";
@@ -29,7 +30,7 @@ export class LocalBackend implements Backend {
   private _state: BackendState = "stopped";
   private _restarts = 0;
   private _lastError: string | undefined;
-  private listeners = new Set<(s: BackendState) => void>();
+  readonly onStateChange = new EventRelay<BackendState>();
   private restartTimer: NodeJS.Timeout | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
   private backoff: number;
@@ -65,15 +66,10 @@ export class LocalBackend implements Backend {
     return this.process?.pid;
   }
 
-  onStateChange(listener: (state: BackendState) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
   private setState(state: BackendState): void {
     if (this._state === state) return;
     this._state = state;
-    for (const l of this.listeners) l(state);
+    this.onStateChange.dispatchEvent(state);
   }
 
   async start(): Promise<void> {
@@ -190,5 +186,9 @@ export class LocalBackend implements Backend {
     this.process = undefined;
     await proc?.dispose();
     this.setState("stopped");
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
   }
 }

@@ -18,6 +18,7 @@ import type { Backend, BackendState } from "./backend.js";
 import { ShardBreaker, type BreakerState } from "./breaker.js";
 import { RetryBudget } from "./retry-budget.js";
 import { commonPrefixLength, prefixChain } from "./affinity.js";
+import { childController, linkAbort } from "../util/link-abort.js";
 
 /** Raised when the client went away; nobody will read the response. */
 export class ClientAbortError extends Error {
@@ -144,6 +145,7 @@ export class ModelPool {
   private waiters: Waiter[] = [];
   private seq = 0;
   private running = 0;
+  private disposing: Promise<void> | undefined;
   private readonly budget: RetryBudget;
   private avgServiceMs = 1000;
 
@@ -163,7 +165,7 @@ export class ModelPool {
         }),
         slots: Array.from({ length: backend.capacity }, () => ({ busy: false, chain: [], session: undefined, lastUsed: 0 })),
       };
-      backend.onStateChange((state) => {
+      backend.onStateChange.createListener((state) => {
         // A restarted process has an empty KV cache: forget what the slots held.
         if (state !== "ready") for (const s of member.slots) s.chain = [];
         this.dispatch();
@@ -239,9 +241,7 @@ export class ModelPool {
       opts.onAdmitted?.({ shard: member.backend.id, queueMs });
       let delivered = false;
       const started = performance.now();
-      const attemptController = new AbortController();
-      const onAbort = () => attemptController.abort();
-      signal.addEventListener("abort", onAbort, { once: true });
+      const attemptController = childController(signal);
       this.running++;
       try {
         let firstToken!: () => void;
@@ -291,7 +291,7 @@ export class ModelPool {
         throw toClientError(err);
       } finally {
         this.running--;
-        signal.removeEventListener("abort", onAbort);
+        attemptController[Symbol.dispose]();
         this.release(member, slot, opts.sessionKey);
       }
     }
@@ -363,15 +363,18 @@ export class ModelPool {
         this.remove(waiter);
         waiter.fail(overloaded(`Timed out after ${this.opts.queue.maxWaitMs} ms waiting for a free slot of model '${this.model}'.`, this.retryAfterMs()));
       }, this.opts.queue.maxWaitMs);
-      const onAbort = () => {
+      if (signal.aborted) {
+        clearTimeout(timer);
+        return reject(new ClientAbortError());
+      }
+      const link = linkAbort(signal, () => {
         this.remove(waiter);
         waiter.fail(new ClientAbortError());
-      };
+      });
       const cleanup = () => {
         clearTimeout(timer);
-        signal.removeEventListener("abort", onAbort);
+        link.unlink();
       };
-      signal.addEventListener("abort", onAbort, { once: true });
       // Grant at once when a slot is free and nobody of equal or higher priority waits.
       if (!this.waiters.some((w) => w.priority >= priority)) {
         const lease = this.pick(waiter);
@@ -453,11 +456,17 @@ export class ModelPool {
     return Math.max(1000, Math.ceil((this.avgServiceMs * (this.waiters.length + 1)) / capacity));
   }
 
-  /** Stops every backend. Waiters are failed with 503. */
-  async dispose(): Promise<void> {
-    for (const w of this.waiters.splice(0)) w.fail(unavailable("The server is shutting down."));
-    for (const m of this.members) m.breaker.shutdown();
-    await Promise.all(this.members.map((m) => m.backend.dispose()));
+  /** Stops every backend. Waiters are failed with 503. Idempotent. */
+  dispose(): Promise<void> {
+    return (this.disposing ??= (async () => {
+      for (const w of this.waiters.splice(0)) w.fail(unavailable("The server is shutting down."));
+      for (const m of this.members) m.breaker.shutdown();
+      await Promise.all(this.members.map((m) => m.backend.dispose()));
+    })());
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
   }
 }
 

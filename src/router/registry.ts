@@ -44,6 +44,7 @@ export interface CreateRegistryOptions {
 export class ModelRegistry {
   private readonly byName = new Map<string, ServedModel>();
   private readonly bots = new Map<string, BotConfig>();
+  private disposing: Promise<void> | undefined;
 
   private constructor(
     readonly models: ServedModel[],
@@ -186,8 +187,12 @@ export class ModelRegistry {
     return this.models.map((m) => m.pool.snapshot());
   }
 
-  /** Disposes pools in parallel; each disposes its shards (contexts, models, llama). */
-  async dispose(): Promise<void> {
-    await Promise.all(this.models.map((m) => m.pool.dispose()));
+  /** Disposes pools in parallel; each disposes its shards (contexts, models, llama). Idempotent. */
+  dispose(): Promise<void> {
+    return (this.disposing ??= Promise.all(this.models.map((m) => m.pool.dispose())).then(() => undefined));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
   }
 }

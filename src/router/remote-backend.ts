@@ -3,6 +3,7 @@
  * Switchyard) behind the same router, breaker, retry and metrics. Generation
  * always streams from the upstream so chunks flow through as they arrive.
  */
+import { EventRelay } from "lifecycle-utils";
 import { ShardError } from "../engine/shard-process.js";
 import type { WireDone } from "../engine/protocol.js";
 import type { GeneratedToolCall, GenerationInput, SamplingParams, TokenLogprob } from "../types.js";
@@ -39,7 +40,7 @@ export class RemoteBackend implements Backend {
   readonly restarts = 0;
   private _state: BackendState = "stopped";
   private _lastError: string | undefined;
-  private listeners = new Set<(s: BackendState) => void>();
+  readonly onStateChange = new EventRelay<BackendState>();
   private probeTimer: NodeJS.Timeout | undefined;
   private readonly base: string;
 
@@ -63,15 +64,10 @@ export class RemoteBackend implements Backend {
     return undefined;
   }
 
-  onStateChange(listener: (state: BackendState) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
   private setState(state: BackendState): void {
     if (this._state === state) return;
     this._state = state;
-    for (const l of this.listeners) l(state);
+    this.onStateChange.dispatchEvent(state);
   }
 
   private headers(): Record<string, string> {
@@ -218,6 +214,10 @@ export class RemoteBackend implements Backend {
   async dispose(): Promise<void> {
     if (this.probeTimer) clearTimeout(this.probeTimer);
     this.setState("stopped");
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
   }
 }
 

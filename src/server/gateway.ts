@@ -85,7 +85,7 @@ export async function startGateway({ config, logger = createLogger({ level: conf
 
   // What was started is unwound by hand if a listener cannot bind (a port in use).
   const abandon = async () => {
-    await rag.close();
+    await rag.dispose();
     await registry.dispose();
   };
   let listener: Listener;
@@ -133,7 +133,7 @@ export async function startGateway({ config, logger = createLogger({ level: conf
         server.closeIdleConnections();
       });
       await metricsServer?.close();
-      await rag.close();
+      await rag.dispose();
       await registry.dispose();
       logger.info({}, "switchyard stopped");
     })());

@@ -14,6 +14,7 @@ import { randomUUID } from "node:crypto";
 import { AbortError, type CachedResponse, type CacheStore, type CrossReplicaFlight, type CrossReplicaOutcome } from "../cache/index.js";
 import type { RedisConnection } from "./redis-connection.js";
 import { EXTEND_LOCK, RELEASE_LOCK, runScript } from "./scripts.js";
+import { linkAbort } from "../util/link-abort.js";
 
 export interface RedisFlightOptions {
   redis: RedisConnection;
@@ -108,14 +109,13 @@ export class RedisFlight implements CrossReplicaFlight {
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new AbortError(signal.reason));
-    };
     const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
+      link.unlink();
       resolve();
     }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
+    const link = linkAbort(signal, (reason) => {
+      clearTimeout(timer);
+      reject(new AbortError(reason));
+    });
   });
 }

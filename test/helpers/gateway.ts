@@ -15,11 +15,12 @@ export function tinyModelPath(): Promise<string> {
   return ensureTinyModel(TINY_DIR);
 }
 
-export interface TestGateway {
+export interface TestGateway extends AsyncDisposable {
   gateway: Gateway;
   url: string;
   client: OpenAI;
   dataDir: string;
+  /** Closes the gateway (its shards) and removes the data dir; `await using t = await startTestGateway()` calls it. */
   close(): Promise<void>;
 }
 
@@ -38,16 +39,18 @@ export async function startTestGateway(raw: Record<string, unknown> = {}, model:
     },
   });
   const gateway = await startGateway({ config, logger: createLogger({ level: "silent" }) });
+  const close = async () => {
+    await gateway.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
   const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: "test-key", maxRetries: 0 });
   return {
     gateway,
     url: gateway.url,
     client,
     dataDir,
-    close: async () => {
-      await gateway.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }
 

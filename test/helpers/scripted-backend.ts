@@ -3,6 +3,7 @@
  * error at token k). It implements the same Backend interface as real shards;
  * the real-shard tests cover the real path.
  */
+import { EventRelay } from "lifecycle-utils";
 import { ShardError } from "../../src/engine/shard-process.js";
 import type { WireDone } from "../../src/engine/protocol.js";
 import type { Backend, BackendState } from "../../src/router/index.js";
@@ -21,7 +22,7 @@ export class ScriptedBackend implements Backend {
   readonly lastError = undefined;
   readonly contextSize = 512;
   private _state: BackendState = "stopped";
-  private listeners = new Set<(s: BackendState) => void>();
+  readonly onStateChange = new EventRelay<BackendState>();
   calls = 0;
 
   constructor(
@@ -34,13 +35,9 @@ export class ScriptedBackend implements Backend {
   get state(): BackendState {
     return this._state;
   }
-  onStateChange(l: (s: BackendState) => void): () => void {
-    this.listeners.add(l);
-    return () => this.listeners.delete(l);
-  }
   async start(): Promise<void> {
     this._state = "ready";
-    for (const l of this.listeners) l("ready");
+    this.onStateChange.dispatchEvent("ready");
   }
   async dispose(): Promise<void> {
     this._state = "stopped";

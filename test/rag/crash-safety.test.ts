@@ -88,11 +88,11 @@ describe("crash safety: SIGKILL during ingestion", { timeout: 120_000 }, () => {
   let rag: RagService;
   beforeAll(async () => {
     t = await tempRag();
-    await t.rag.close();
+    await t.rag.dispose();
     rag = await RagService.open({ uri: t.options.uri, embedder: new HashingEmbedder({ dimension: 64 }), ...CRASH_SERVICE_OPTIONS });
   });
   afterAll(async () => {
-    await rag.close();
+    await rag.dispose();
     await t.cleanup();
   });
 

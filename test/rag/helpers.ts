@@ -35,7 +35,7 @@ export async function tempRag(overrides: Partial<RagServiceOptions> = {}): Promi
     dir,
     options,
     cleanup: async () => {
-      await rag.close();
+      await rag.dispose();
       await rm(dir, { recursive: true, force: true });
     },
   };

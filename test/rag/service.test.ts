@@ -187,7 +187,7 @@ describe("RagService validation", { timeout: 60_000 }, () => {
       // Full-text search needs no vectors, so it still works.
       expect((await other.search({ tenant: T, collection: C, query: "refund", mode: "fulltext" })).length).toBeGreaterThan(0);
     } finally {
-      await other.close();
+      await other.dispose();
     }
   });
 });

@@ -59,7 +59,7 @@ async function scoreAll(embedder: Embedder, set: EvalSet): Promise<Record<string
     for (const v of PARTS) out[v.name] = await scoreVariant(rag, TARGET, set, v);
     return out;
   } finally {
-    await rag.close();
+    await rag.dispose();
     await rm(dir, { recursive: true, force: true });
   }
 }

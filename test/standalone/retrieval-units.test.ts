@@ -158,7 +158,7 @@ describe("documents with known questions", () => {
         expect(hits.filter((h) => h.documentId === "refunds"), mode).toHaveLength(1);
       }
     } finally {
-      await rag.close();
+      await rag.dispose();
       await rm(dir, { recursive: true, force: true });
     }
   });

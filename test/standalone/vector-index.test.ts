@@ -39,7 +39,7 @@ describe("background ANN index", { timeout: 180_000 }, () => {
       vectorIndex: { threshold, type: "hnsw_sq" },
     });
     cleanup = async () => {
-      await rag.close();
+      await rag.dispose();
       await rm(dir, { recursive: true, force: true });
     };
     return rag;
