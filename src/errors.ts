@@ -112,6 +112,29 @@ function retryHeaders(retryAfterMs: number, extra: Record<string, string> = {}):
   return { "retry-after": String(Math.max(1, Math.ceil(ms / 1000))), "retry-after-ms": String(ms), ...extra };
 }
 
+/**
+ * The one abort type: the caller went away (client disconnect, a cancelled
+ * stream) or its own signal fired. Nobody reads the answer; the HTTP layer
+ * closes quietly (499) instead of rendering an error. `cause` is the signal's
+ * reason, so a caller can still tell a disconnect from its own deadline.
+ *
+ * @example
+ * ```ts
+ * if (signal.aborted) throw new AbortError(signal.reason);
+ * ```
+ */
+export class AbortError extends Error {
+  constructor(cause?: unknown, message = "The operation was aborted.") {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = "AbortError";
+  }
+}
+
+/** True for {@link AbortError} and for DOM-style aborts (`name === "AbortError"`, e.g. from `fetch`). */
+export function isAbortError(err: unknown): boolean {
+  return err instanceof Error && err.name === "AbortError";
+}
+
 /** Maps anything thrown to a GatewayError; unknown errors become a generic 500 with no internals. */
 export function toGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;

@@ -189,4 +189,6 @@ export interface Principal {
   keyId: string;
   /** `undefined` = every model. */
   allowedModels?: string[];
+  /** May read operator endpoints (`/v1/status`). True in open local mode. */
+  admin: boolean;
 }

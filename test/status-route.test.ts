@@ -6,7 +6,11 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config/index.js";
 import { LruCacheStore, ResponseCache } from "../src/cache/index.js";
 import type { ModelRegistry, PoolSnapshot } from "../src/router/index.js";
+import { Hono } from "hono";
 import { completionTokensFromMetrics, statusRoutes, type StatusBody } from "../src/server/routes/status.js";
+import { auth } from "../src/server/http/middleware/auth.js";
+import type { AppEnv } from "../src/server/http/env.js";
+import { errorBody, toGatewayError } from "../src/errors.js";
 import { createMetrics } from "../src/telemetry/index.js";
 import type { GatewayDeps } from "../src/server/http/deps.js";
 import type { GenerationResult } from "../src/types.js";
@@ -27,14 +31,24 @@ function deps(keys: Array<{ key: string; tenant: string; admin?: boolean }> = []
   return { config, registry, logger: createLogger({ level: "silent" }) };
 }
 
-const get = (app: ReturnType<typeof statusRoutes>, key?: string) =>
+/** The route behind the app's auth middleware, which sets the principal (and its `admin` flag). */
+function withAuth(d: GatewayDeps, options?: Parameters<typeof statusRoutes>[1]): Hono<AppEnv> {
+  const app = new Hono<AppEnv>().use("/v1/*", auth({ keys: d.config.auth.keys })).route("/", statusRoutes(d, options));
+  app.onError((err, c) => {
+    const gw = toGatewayError(err);
+    return c.json(errorBody(gw), gw.status as 401);
+  });
+  return app;
+}
+
+const get = (app: Hono<AppEnv>, key?: string) =>
   app.request("/v1/status", key === undefined ? {} : { headers: { authorization: `Bearer ${key}` } });
 
 describe("GET /v1/status", () => {
   it("reports pools, cache and uptime in open mode", async () => {
     let now = 1_000;
     const cache = new ResponseCache<GenerationResult>({ store: new LruCacheStore({ maxBytes: 1 << 20, ttlMs: 60_000 }) });
-    const app = statusRoutes({ ...deps(), cache }, { now: () => now, completionTokens: () => 42 });
+    const app = withAuth({ ...deps(), cache }, { now: () => now, completionTokens: () => 42 });
     now += 12_345;
     const res = await get(app);
     expect(res.status).toBe(200);
@@ -48,32 +62,32 @@ describe("GET /v1/status", () => {
   });
 
   it("says null (not 0) for what it cannot know: no cache, no token counter", async () => {
-    const body = (await (await get(statusRoutes(deps()))).json()) as StatusBody;
+    const body = (await (await get(withAuth(deps()))).json()) as StatusBody;
     expect(body.cache).toBeNull();
     expect(body.completionTokens).toBeNull();
   });
 
   it("needs an admin key once keys are configured", async () => {
-    const app = statusRoutes(
+    const app = withAuth(
       deps([
         { key: "tenant-key-0001", tenant: "acme" },
         { key: "admin-key-0001", tenant: "ops", admin: true },
       ]),
     );
-    for (const key of [undefined, "wrong-key-0001", "tenant-key-0001"]) {
-      const res = await get(app, key);
-      expect(res.status, `key ${key}`).toBe(403);
-      expect(await res.json()).toMatchObject({ error: { type: "permission_error", code: "admin_required" } });
-    }
+    // No key or a wrong one: auth answers 401 before the route; a tenant's key: the route's 403.
+    for (const key of [undefined, "wrong-key-0001"]) expect((await get(app, key)).status, `key ${key}`).toBe(401);
+    const res = await get(app, "tenant-key-0001");
+    expect(res.status).toBe(403);
+    expect(await res.json()).toMatchObject({ error: { type: "permission_error", code: "admin_required" } });
     expect((await get(app, "admin-key-0001")).status).toBe(200);
   });
 
   it("accepts an admin key configured as its sha256 hash", async () => {
     const { createHash } = await import("node:crypto");
     const hash = createHash("sha256").update("admin-key-0002").digest("hex");
-    const app = statusRoutes(deps([{ key: `sha256:${hash}`, tenant: "ops", admin: true }]));
+    const app = withAuth(deps([{ key: `sha256:${hash}`, tenant: "ops", admin: true }]));
     expect((await get(app, "admin-key-0002")).status).toBe(200);
-    expect((await get(app, `sha256:${hash}`)).status).toBe(403);
+    expect((await get(app, `sha256:${hash}`)).status).toBe(401);
   });
 
   it("reads the completion-token counter of the gateway's metrics, summed over models", async () => {
@@ -83,7 +97,7 @@ describe("GET /v1/status", () => {
     metrics.observeGeneration({ model: "tiny", durationMs: 10, promptTokens: 3, completionTokens: 5, decodeMs: 8 });
     metrics.observeGeneration({ model: "other", durationMs: 10, promptTokens: 3, completionTokens: 7, decodeMs: 8 });
     expect(await read()).toBe(12);
-    const body = (await (await get(statusRoutes(deps(), { completionTokens: read }))).json()) as StatusBody;
+    const body = (await (await get(withAuth(deps(), { completionTokens: read }))).json()) as StatusBody;
     expect(body.completionTokens).toBe(12);
   });
 });

@@ -313,7 +313,7 @@ describe("traces", () => {
       );
       expect(gen.traceparent).toBe(`00-${gen.span.spanContext().traceId}-${gen.span.spanContext().spanId}-01`);
       gen.admitted({ shard: "m#0", queueMs: 3 });
-      gen.chunk();
+      gen.firstChunk();
       gen.end({ text: "reply words", finishReason: "stop", usage: { promptTokens: 3, completionTokens: 2 }, shard: "m#0", timings: { queueMs: 3, ttftMs: 1, decodeMs: 1, cachedPromptTokens: 0 } });
       await traceRetrieval({}, async () => []);
     });

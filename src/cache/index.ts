@@ -13,6 +13,7 @@
  */
 export { canonicalJson, cacheKey, type CacheKeyParts } from "./key.js";
 export { cacheDirective, cacheDirectiveFor, isDeterministic, BYPASS_DIRECTIVE } from "./policy.js";
+export { planCache, type CacheRequest, type CachePlan } from "./plan.js";
 export { LruCacheStore, responseSize, type CacheStore, type LruCacheStoreOptions } from "./store.js";
 export { SingleFlight, AbortError, isAbortError } from "./single-flight.js";
 export {

@@ -19,6 +19,11 @@ export interface ResponseCacheOptions {
    * implementation lives in `src/state`). Absent: only within this process.
    */
   crossReplica?: CrossReplicaFlight;
+  /**
+   * Observer seam (telemetry): called as each {@link ResponseCache.lookup}
+   * starts; the function it returns (if any) is called with the result. Default: none.
+   */
+  onLookup?: () => ((result: CacheLookupResult) => void) | undefined;
 }
 
 /** Monotonic counters since start, for the metrics collector. */
@@ -97,13 +102,15 @@ export class ResponseCache<R extends GeneratedResponse = GeneratedResponse> {
   readonly enabled: boolean;
   private readonly backing: CacheStore;
   private readonly now: () => number;
+  private readonly onLookup: ResponseCacheOptions["onLookup"];
   private readonly flights = new SingleFlight<Generated<R>>();
   private readonly crossReplica: CrossReplicaFlight | undefined;
   private readonly count: CacheCounters = { hit: 0, miss: 0, bypass: 0, coalesced: 0, stored: 0, errors: 0 };
 
-  constructor({ store, enabled = true, now = Date.now, crossReplica }: ResponseCacheOptions) {
+  constructor({ store, enabled = true, now = Date.now, crossReplica, onLookup }: ResponseCacheOptions) {
     this.backing = store;
     this.crossReplica = crossReplica;
+    this.onLookup = onLookup;
     this.enabled = enabled;
     this.now = now;
   }
@@ -114,6 +121,13 @@ export class ResponseCache<R extends GeneratedResponse = GeneratedResponse> {
    * miss too: the cache must never fail a request it could have generated.
    */
   async lookup(key: string, directive: CacheDirective): Promise<{ result: CacheLookupResult; value?: CachedResponse }> {
+    const observed = this.onLookup?.();
+    const found = await this.find(key, directive);
+    observed?.(found.result);
+    return found;
+  }
+
+  private async find(key: string, directive: CacheDirective): Promise<{ result: CacheLookupResult; value?: CachedResponse }> {
     if (!this.enabled || !directive.lookup) {
       this.count.bypass++;
       return { result: "bypass" };

@@ -6,22 +6,13 @@
  */
 import { linkAbort, type AbortLink } from "../util/link-abort.js";
 
-/**
- * Rejection for a waiter whose own signal aborted. `cause` is the signal's
- * reason, so a caller can still tell a client disconnect from its own
- * deadline (e.g. a `TimeoutError` from `AbortSignal.timeout`).
- */
-export class AbortError extends Error {
-  constructor(cause?: unknown) {
-    super("The operation was aborted.", cause === undefined ? undefined : { cause });
-    this.name = "AbortError";
-  }
-}
+import { AbortError } from "../errors.js";
 
-/** True for {@link AbortError} and for DOM-style aborts (`name === "AbortError"`). */
-export function isAbortError(err: unknown): boolean {
-  return err instanceof Error && err.name === "AbortError";
-}
+/**
+ * A waiter whose own signal aborted is rejected with the gateway's one
+ * {@link AbortError} (from `src/errors.ts`); `cause` is the signal's reason.
+ */
+export { AbortError, isAbortError } from "../errors.js";
 
 interface Flight<T> {
   promise: Promise<T>;

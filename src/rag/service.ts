@@ -59,6 +59,17 @@ export interface RagServiceOptions {
   readConsistencyIntervalSeconds?: number;
   /** Object-store settings for `s3://` and similar URIs. */
   storageOptions?: Record<string, string>;
+  /**
+   * Observer seam (telemetry): called as each {@link RagService.search} starts;
+   * the returned handle gets the number of passages or the error. Default: none.
+   */
+  onSearch?: (request: SearchRequest) => SearchObservation | undefined;
+}
+
+/** One search in flight, as {@link RagServiceOptions.onSearch} sees it. */
+export interface SearchObservation {
+  end(info: { passages: number }): void;
+  fail(err: unknown): void;
 }
 
 /**
@@ -221,6 +232,18 @@ export class RagService {
    * ```
    */
   async search(request: SearchRequest): Promise<RetrievedPassage[]> {
+    const observation = this.options.onSearch?.(request);
+    try {
+      const passages = await this.searchStore(request);
+      observation?.end({ passages: passages.length });
+      return passages;
+    } catch (err) {
+      observation?.fail(err);
+      throw err;
+    }
+  }
+
+  private async searchStore(request: SearchRequest): Promise<RetrievedPassage[]> {
     const store = await this.store();
     if (this.options.vectorGate !== false) this.gate ??= new VectorGate(store, this.options.embedder);
     return searchCollection(

@@ -4,7 +4,38 @@
  */
 import type { EventRelay } from "lifecycle-utils";
 import type { GenerationInput, GenerationOptions, SamplingParams } from "../types.js";
-import type { WireDone } from "../engine/protocol.js";
+import type { WireDone, WireError } from "../engine/protocol.js";
+
+/**
+ * Why a backend failed a call. The engine's wire codes (a local shard's
+ * `EngineError`, carried over IPC) plus what the router itself sees:
+ * `crashed` (the process died or the upstream connection broke mid-call),
+ * `load_failed`, `not_ready`, `timeout` (no answer within the call's deadline).
+ * `src/router/backend-errors.ts` maps them to HTTP.
+ */
+export type BackendErrorCode = WireError["code"] | "crashed" | "load_failed" | "not_ready" | "timeout";
+
+/**
+ * The router's "a backend failed" error: both {@link LocalBackend} (from its
+ * shard process) and {@link RemoteBackend} (from the upstream's answer) throw it.
+ *
+ * @example
+ * ```ts
+ * throw new BackendError("invalid_request", "upstream answered 400: unknown model", "model");
+ * ```
+ */
+export class BackendError extends Error {
+  constructor(
+    readonly code: BackendErrorCode,
+    message: string,
+    /** The request field at fault, for client errors. */
+    readonly param?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "BackendError";
+  }
+}
 
 /** `unhealthy`: running but not answering its heartbeat; out of rotation until it recovers or is restarted. */
 export type BackendState = "starting" | "ready" | "unhealthy" | "restarting" | "failed" | "stopped";

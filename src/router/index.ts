@@ -1,6 +1,15 @@
 export { ModelRegistry, type ServedModel, type RegistryLogger, type CreateRegistryOptions } from "./registry.js";
-export { ModelPool, ClientAbortError, isClientFault, type PoolSnapshot, type PoolRequestOptions } from "./model-pool.js";
-export type { Backend, BackendState } from "./backend.js";
+export {
+  ModelPool,
+  type PoolSnapshot,
+  type PoolRequestOptions,
+  type PoolObserver,
+  type PoolRequestObserver,
+  type PoolRequestInfo,
+  type PoolEmbedObserver,
+} from "./model-pool.js";
+export { BackendError, type Backend, type BackendState, type BackendErrorCode, type BackendGenerateOptions } from "./backend.js";
+export { isClientFault, toClientError } from "./backend-errors.js";
 export { LocalBackend } from "./local-backend.js";
 export { RemoteBackend } from "./remote-backend.js";
 export type { BreakerState } from "./breaker.js";

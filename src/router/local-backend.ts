@@ -9,7 +9,13 @@ import { EventRelay } from "lifecycle-utils";
 import { ShardProcess, ShardError, type ShardProcessOptions } from "../engine/shard-process.js";
 import type { ShardSpec, WireDone } from "../engine/protocol.js";
 import type { GenerationInput, SamplingParams } from "../types.js";
-import type { Backend, BackendGenerateOptions, BackendState } from "./backend.js";
+import { BackendError, type Backend, type BackendGenerateOptions, type BackendState } from "./backend.js";
+
+/** The shard process's error, re-raised as the router's {@link BackendError} (same code, message, param). */
+function asBackendError(err: unknown): never {
+  if (err instanceof ShardError) throw new BackendError(err.code, err.message, err.param, { cause: err });
+  throw err;
+}
 
 export interface LocalBackendOptions {
   restartBackoffMs?: number;
@@ -152,20 +158,20 @@ export class LocalBackend implements Backend {
 
   generate(slot: number, input: GenerationInput, params: SamplingParams, opts: BackendGenerateOptions): Promise<WireDone> {
     const proc = this.process;
-    if (!proc || this._state !== "ready") return Promise.reject(new ShardError("not_ready", `Shard ${this.id} is not ready.`));
-    return proc.generate(slot, input, params, opts);
+    if (!proc || this._state !== "ready") return Promise.reject(new BackendError("not_ready", `Shard ${this.id} is not ready.`));
+    return proc.generate(slot, input, params, opts).catch(asBackendError);
   }
 
   embed(texts: string[]): Promise<{ vectors: number[][]; tokens: number }> {
     const proc = this.process;
-    if (!proc || this._state !== "ready") return Promise.reject(new ShardError("not_ready", `Shard ${this.id} is not ready.`));
-    return proc.embed(texts);
+    if (!proc || this._state !== "ready") return Promise.reject(new BackendError("not_ready", `Shard ${this.id} is not ready.`));
+    return proc.embed(texts).catch(asBackendError);
   }
 
   countTokens(input: GenerationInput, signal?: AbortSignal): Promise<number> {
     const proc = this.process;
-    if (!proc || this._state !== "ready") return Promise.reject(new ShardError("not_ready", `Shard ${this.id} is not ready.`));
-    return proc.countTokens(input, signal);
+    if (!proc || this._state !== "ready") return Promise.reject(new BackendError("not_ready", `Shard ${this.id} is not ready.`));
+    return proc.countTokens(input, signal).catch(asBackendError);
   }
 
   whenSlotFree(slot: number): Promise<void> {

@@ -3,15 +3,7 @@
  * slot accounting, slot choice by prefix/session affinity then load, one
  * circuit breaker per backend, and the gateway's one retry loop.
  */
-import { ShardError } from "../engine/shard-process.js";
-import {
-  GatewayError,
-  engineFailure,
-  invalidRequest,
-  overloaded,
-  timeout as timeoutError,
-  unavailable,
-} from "../errors.js";
+import { AbortError, invalidRequest, overloaded, timeout as timeoutError, unavailable } from "../errors.js";
 import type { SwitchyardConfig } from "../config/index.js";
 import type { GenerationInput, GenerationOptions, GenerationResult, SamplingParams } from "../types.js";
 import type { Backend, BackendState } from "./backend.js";
@@ -19,14 +11,9 @@ import { ShardBreaker, type BreakerState } from "./breaker.js";
 import { RetryBudget } from "./retry-budget.js";
 import { commonPrefixLength, prefixChain } from "./affinity.js";
 import { childController, linkAbort } from "../util/link-abort.js";
+import { isClientFault, toClientError } from "./backend-errors.js";
 
-/** Raised when the client went away; nobody will read the response. */
-export class ClientAbortError extends Error {
-  constructor() {
-    super("The client closed the request.");
-    this.name = "AbortError";
-  }
-}
+const clientAborted = () => new AbortError(undefined, "The client closed the request.");
 
 interface SlotState {
   busy: boolean;
@@ -67,8 +54,62 @@ export interface PoolRequestOptions extends GenerationOptions {
   /** Overall deadline for this request in ms (queue + generation). */
   timeoutMs?: number;
   traceparent?: string;
-  /** Called once a slot is granted (queue wait known) and at the first token. */
+  /** The id of the response the client will get (`chatcmpl-…`), for telemetry. */
+  responseId?: string;
+  /** Called once a slot is granted (queue wait known); again on a retry. */
   onAdmitted?: (info: { shard: string; queueMs: number }) => void;
+}
+
+/** What an observer is told about one generation request. */
+export interface PoolRequestInfo {
+  model: string;
+  requestId: string;
+  responseId: string | undefined;
+  input: GenerationInput;
+  params: SamplingParams;
+}
+
+/**
+ * One generation request as the pool reports it, from admission to its end.
+ * Called synchronously from the pool's own code paths: keep them cheap, never throw.
+ */
+export interface PoolRequestObserver {
+  /** W3C traceparent the backend should continue (the observer's span), if any. */
+  readonly traceparent?: string | undefined;
+  /** A slot was granted after `queueMs` in the queue (once per attempt). */
+  admitted(info: { shard: string; queueMs: number }): void;
+  /** The first chunk reached the caller (at most once: nothing is retried after it). */
+  firstChunk(): void;
+  /** The attempt on `shard` failed before its first chunk and the pool retries on another shard. */
+  retry(info: { shard: string; error: unknown }): void;
+  end(result: GenerationResult): void;
+  /** The request failed for good (the error the caller gets, an {@link AbortError} included). */
+  fail(err: unknown): void;
+}
+
+/** One embeddings call as the pool reports it. */
+export interface PoolEmbedObserver {
+  end(info: { tokens: number }): void;
+  fail(err: unknown): void;
+}
+
+/**
+ * Observer seam of a {@link ModelPool} (telemetry hooks in here). Passed in
+ * the pool's options; the pool calls it, nobody replaces the pool's methods.
+ *
+ * @example
+ * ```ts
+ * const observer: PoolObserver = {
+ *   generation: (info) => ({ admitted() {}, firstChunk() {}, retry() {}, end() {}, fail() {} }),
+ * };
+ * new ModelPool({ ...options, observer });
+ * ```
+ */
+export interface PoolObserver {
+  /** A generation request entered the pool; the handle (if any) sees its events. */
+  generation(info: PoolRequestInfo): PoolRequestObserver | undefined;
+  /** An embeddings call was routed to a backend. */
+  embedding?(info: { model: string; texts: number }): PoolEmbedObserver | undefined;
 }
 
 /** Everything a status page or /metrics wants to know about a pool, at one instant. */
@@ -97,38 +138,8 @@ export interface ModelPoolOptions {
   /** Default per-request deadline. */
   requestTimeoutMs: number;
   onBreakerChange?: (shard: string, state: BreakerState) => void;
-}
-
-/** Errors that are the client's own (never trip a breaker, never retried). */
-export function isClientFault(err: unknown): boolean {
-  if (err instanceof ClientAbortError) return true;
-  if (err instanceof GatewayError) return err.isClientError;
-  if (err instanceof ShardError) return ["context_length_exceeded", "invalid_grammar", "invalid_request", "aborted"].includes(err.code);
-  return false;
-}
-
-/** Maps a backend failure to the one error envelope. */
-export function toClientError(err: unknown): Error {
-  if (err instanceof GatewayError || err instanceof ClientAbortError) return err;
-  if (err instanceof ShardError) {
-    switch (err.code) {
-      case "context_length_exceeded":
-        return invalidRequest(err.message, { param: "messages", code: "context_length_exceeded" });
-      case "invalid_grammar":
-        return invalidRequest(err.message, { param: err.param ?? "response_format", code: err.param?.startsWith("tools") ? "invalid_tools" : "invalid_response_format" });
-      case "invalid_request":
-        return invalidRequest(err.message, err.param ? { param: err.param } : {});
-      case "crashed":
-      case "not_ready":
-        return unavailable("The model shard serving this request failed; please retry.", 1000);
-      case "timeout":
-        return timeoutError(err.message);
-      default:
-        return engineFailure(undefined, err); // the shard's own message goes to the log, not to the client
-    }
-  }
-  if (isBreakerTimeoutError(err)) return timeoutError("The model shard did not produce a first token in time; please retry.");
-  return engineFailure(undefined, err);
+  /** Sees every generation and embeddings call (telemetry). Default: none. */
+  observer?: PoolObserver;
 }
 
 /**
@@ -216,13 +227,27 @@ export class ModelPool {
   /**
    * Runs one generation: queue → slot → backend, retrying once on another
    * backend if it fails before the first token. Errors are GatewayErrors (or
-   * ClientAbortError); after the first chunk was delivered they are final.
+   * AbortError); after the first chunk was delivered they are final.
    */
   async generate(input: GenerationInput, params: SamplingParams, opts: PoolRequestOptions): Promise<GenerationResult> {
+    const observer = this.opts.observer?.generation({ model: this.model, requestId: opts.requestId, responseId: opts.responseId, input, params });
+    if (!observer) return this.runAttempts(input, params, opts, undefined);
+    try {
+      const result = await this.runAttempts(input, params, opts, observer);
+      observer.end(result);
+      return result;
+    } catch (err) {
+      observer.fail(err);
+      throw err;
+    }
+  }
+
+  private async runAttempts(input: GenerationInput, params: SamplingParams, opts: PoolRequestOptions, observer: PoolRequestObserver | undefined): Promise<GenerationResult> {
+    const traceparent = opts.traceparent ?? observer?.traceparent;
     const deadlineMs = opts.timeoutMs ?? this.opts.requestTimeoutMs;
     const deadline = AbortSignal.timeout(deadlineMs);
     const signal = opts.signal ? AbortSignal.any([opts.signal, deadline]) : deadline;
-    const abortError = () => (opts.signal?.aborted ? new ClientAbortError() : timeoutError(`Request timed out after ${deadlineMs} ms.`));
+    const abortError = () => (opts.signal?.aborted ? clientAborted() : timeoutError(`Request timed out after ${deadlineMs} ms.`));
     const chain = prefixChain(input);
     const exclude = new Set<string>();
     this.budget.recordRequest();
@@ -238,6 +263,7 @@ export class ModelPool {
         throw err;
       }
       const { member, slot, queueMs } = lease;
+      observer?.admitted({ shard: member.backend.id, queueMs });
       opts.onAdmitted?.({ shard: member.backend.id, queueMs });
       let delivered = false;
       const started = performance.now();
@@ -249,11 +275,12 @@ export class ModelPool {
         const generation = member.backend.generate(slot, input, params, {
           requestId: opts.requestId,
           signal: attemptController.signal,
-          ...(opts.traceparent ? { traceparent: opts.traceparent } : {}),
+          ...(traceparent ? { traceparent } : {}),
           onChunk: (chunk) => {
             if (!delivered) {
               delivered = true;
               firstToken();
+              observer?.firstChunk();
             }
             opts.onChunk?.(chunk);
           },
@@ -285,6 +312,7 @@ export class ModelPool {
         const retryable = !delivered && !isClientFault(err) && attempt < this.opts.retry.attempts && this.members.length > 1;
         if (retryable && this.budget.tryRetry()) {
           exclude.add(member.backend.id);
+          observer?.retry({ shard: member.backend.id, error: err });
           continue;
         }
         if (isBreakerOpenError(err)) throw unavailable(`Shard ${member.backend.id} is out of rotation.`, 1000);
@@ -326,16 +354,21 @@ export class ModelPool {
     const ready = this.members.filter((m) => m.backend.state === "ready" && m.breaker.admits);
     const member = ready.sort((a, b) => busyCount(a) - busyCount(b))[0];
     if (!member) throw unavailable(`No shard of model '${this.model}' is ready.`, this.retryAfterMs());
+    const observer = this.opts.observer?.embedding?.({ model: this.model, texts: texts.length });
     try {
-      return await member.backend.embed(texts, signal);
+      const out = await member.backend.embed(texts, signal);
+      observer?.end({ tokens: out.tokens });
+      return out;
     } catch (err) {
-      throw toClientError(err);
+      const clientError = toClientError(err);
+      observer?.fail(clientError);
+      throw clientError;
     }
   }
 
   private acquire(chain: string[], session: string | undefined, priority: number, exclude: ReadonlySet<string>, signal: AbortSignal): Promise<Lease> {
     const enqueuedAt = performance.now();
-    if (signal.aborted) return Promise.reject(new ClientAbortError());
+    if (signal.aborted) return Promise.reject(clientAborted());
     const candidates = this.members.filter((m) => !exclude.has(m.backend.id));
     const live = candidates.filter((m) => m.backend.state !== "failed" && m.backend.state !== "stopped");
     if (live.length === 0) throw unavailable(`No shard of model '${this.model}' is available.`, this.retryAfterMs());
@@ -365,11 +398,11 @@ export class ModelPool {
       }, this.opts.queue.maxWaitMs);
       if (signal.aborted) {
         clearTimeout(timer);
-        return reject(new ClientAbortError());
+        return reject(clientAborted());
       }
       const link = linkAbort(signal, () => {
         this.remove(waiter);
-        waiter.fail(new ClientAbortError());
+        waiter.fail(clientAborted());
       });
       const cleanup = () => {
         clearTimeout(timer);
@@ -481,11 +514,6 @@ function greater(a: readonly number[], b: readonly number[]): boolean {
     if (a[i]! !== b[i]!) return a[i]! > b[i]!;
   }
   return false;
-}
-
-/** opossum's own timeout (admission through first token took longer than `breaker.timeoutMs`). */
-function isBreakerTimeoutError(err: unknown): boolean {
-  return err instanceof Error && (err as Error & { code?: string }).code === "ETIMEDOUT";
 }
 
 function isBreakerOpenError(err: unknown): boolean {

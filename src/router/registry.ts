@@ -10,7 +10,7 @@ import type { AdapterSpec, ShardSpec } from "../engine/protocol.js";
 import type { Backend } from "./backend.js";
 import { LocalBackend } from "./local-backend.js";
 import { RemoteBackend } from "./remote-backend.js";
-import { ModelPool, type PoolSnapshot } from "./model-pool.js";
+import { ModelPool, type PoolObserver, type PoolSnapshot } from "./model-pool.js";
 import type { BreakerState } from "./breaker.js";
 
 export interface ServedModel {
@@ -37,6 +37,8 @@ export interface CreateRegistryOptions {
   config: SwitchyardConfig;
   logger: RegistryLogger;
   onBreakerChange?: (model: string, shard: string, state: BreakerState) => void;
+  /** Observer of every pool's generations and embeddings (telemetry). Default: none. */
+  observer?: PoolObserver;
   /** Environment for shard processes. */
   shardEnv?: NodeJS.ProcessEnv;
 }
@@ -74,7 +76,7 @@ export class ModelRegistry {
    * registry.resolve("gpt-4o-mini")?.pool.generate(...);
    * ```
    */
-  static async create({ config, logger, onBreakerChange, shardEnv }: CreateRegistryOptions): Promise<ModelRegistry> {
+  static async create({ config, logger, onBreakerChange, observer, shardEnv }: CreateRegistryOptions): Promise<ModelRegistry> {
     const served: ServedModel[] = [];
     const poolFor = (name: string, backends: Backend[]) =>
       new ModelPool({
@@ -84,6 +86,7 @@ export class ModelRegistry {
         breaker: config.breaker,
         retry: config.retry,
         requestTimeoutMs: config.limits.requestTimeoutMs,
+        ...(observer ? { observer } : {}),
         ...(onBreakerChange ? { onBreakerChange: (shard: string, state: BreakerState) => onBreakerChange(name, shard, state) } : {}),
       });
     const resolveOptions = (m: ModelConfig) => ({

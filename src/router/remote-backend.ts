@@ -4,11 +4,10 @@
  * always streams from the upstream so chunks flow through as they arrive.
  */
 import { EventRelay } from "lifecycle-utils";
-import { ShardError } from "../engine/shard-process.js";
 import type { WireDone } from "../engine/protocol.js";
 import type { GeneratedToolCall, GenerationInput, SamplingParams, TokenLogprob } from "../types.js";
 import { logprobEntries, toolCallFragments, upstreamTools, type UpstreamLogprobs, type UpstreamToolCallDelta } from "./upstream-extras.js";
-import type { Backend, BackendGenerateOptions, BackendState } from "./backend.js";
+import { BackendError, type Backend, type BackendGenerateOptions, type BackendState } from "./backend.js";
 import { sseEvents } from "../util/sse-events.js";
 
 export interface RemoteBackendOptions {
@@ -135,14 +134,14 @@ export class RemoteBackend implements Backend {
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
     } catch (err) {
-      if (opts.signal?.aborted) throw new ShardError("aborted", "Generation aborted.");
-      throw new ShardError("engine_error", `upstream ${this.base} failed: ${err instanceof Error ? err.message : String(err)}`);
+      if (opts.signal?.aborted) throw new BackendError("aborted", "Generation aborted.");
+      throw new BackendError("engine_error", `upstream ${this.base} failed: ${err instanceof Error ? err.message : String(err)}`);
     }
     if (!res.ok || !res.body) {
       const text = await res.text().catch(() => "");
       const message = safeErrorMessage(text) ?? `upstream answered ${res.status}`;
       // The upstream's 4xx is the client's fault (bad request for this model); 5xx/429 are the upstream's.
-      throw new ShardError(res.status >= 400 && res.status < 500 && res.status !== 429 ? "invalid_request" : "engine_error", message);
+      throw new BackendError(res.status >= 400 && res.status < 500 && res.status !== 429 ? "invalid_request" : "engine_error", message);
     }
 
     let text = "";
@@ -155,7 +154,7 @@ export class RemoteBackend implements Backend {
       for await (const { data } of sseEvents(res.body)) {
         if (data === "[DONE]") break;
         const chunk = JSON.parse(data) as UpstreamChunk;
-        if (chunk.error) throw new ShardError("engine_error", chunk.error.message ?? "upstream stream error");
+        if (chunk.error) throw new BackendError("engine_error", chunk.error.message ?? "upstream stream error");
         if (chunk.usage) usage = chunk.usage;
         const choice = chunk.choices?.[0];
         if (!choice) continue;
@@ -176,12 +175,12 @@ export class RemoteBackend implements Backend {
         if (choice.finish_reason) finish = choice.finish_reason;
       }
     } catch (err) {
-      if (opts.signal?.aborted) throw new ShardError("aborted", "Generation aborted.");
-      if (err instanceof ShardError) throw err;
-      throw new ShardError("engine_error", `upstream stream failed: ${err instanceof Error ? err.message : String(err)}`);
+      if (opts.signal?.aborted) throw new BackendError("aborted", "Generation aborted.");
+      if (err instanceof BackendError) throw err;
+      throw new BackendError("engine_error", `upstream stream failed: ${err instanceof Error ? err.message : String(err)}`);
     }
-    if (opts.signal?.aborted) throw new ShardError("aborted", "Generation aborted.");
-    if (!finish) throw new ShardError("engine_error", "upstream stream ended without a finish_reason");
+    if (opts.signal?.aborted) throw new BackendError("aborted", "Generation aborted.");
+    if (!finish) throw new BackendError("engine_error", "upstream stream ended without a finish_reason");
     const end = performance.now();
     return {
       text,
@@ -203,9 +202,9 @@ export class RemoteBackend implements Backend {
       body: JSON.stringify({ model: this.opts.model, input: texts, encoding_format: "float" }),
       ...(signal ? { signal } : {}),
     }).catch((err: unknown) => {
-      throw new ShardError("engine_error", `upstream ${this.base} failed: ${err instanceof Error ? err.message : String(err)}`);
+      throw new BackendError("engine_error", `upstream ${this.base} failed: ${err instanceof Error ? err.message : String(err)}`);
     });
-    if (!res.ok) throw new ShardError(res.status < 500 ? "invalid_request" : "engine_error", `upstream embeddings answered ${res.status}`);
+    if (!res.ok) throw new BackendError(res.status < 500 ? "invalid_request" : "engine_error", `upstream embeddings answered ${res.status}`);
     const json = (await res.json()) as { data: Array<{ embedding: number[]; index: number }>; usage?: { prompt_tokens?: number } };
     const vectors = [...json.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
     return { vectors, tokens: json.usage?.prompt_tokens ?? 0 };

@@ -13,8 +13,7 @@ import { LruCacheStore, ResponseCache } from "../cache/index.js";
 import type { GenerationResult } from "../types.js";
 import { listen, type Listener } from "../util/listen.js";
 // --- observability and security ---
-import { createMetrics, instrumentCache, instrumentPool, instrumentRetrieval, serveMetrics, type GatewayMetrics, type MetricsServer } from "../telemetry/index.js";
-import { responseId } from "./generation/producers.js";
+import { cacheLookupObserver, createMetrics, poolObserver, retrievalObserver, serveMetrics, type GatewayMetrics, type MetricsServer } from "../telemetry/index.js";
 
 export interface Gateway {
   /** `http://host:port` actually bound (port 0 → ephemeral). */
@@ -47,18 +46,23 @@ export interface StartGatewayOptions {
  * ```
  */
 export async function startGateway({ config, logger = createLogger({ level: config.telemetry.logLevel }), waitReady = true }: StartGatewayOptions): Promise<Gateway> {
-  const registry = await ModelRegistry.create({ config, logger, shardEnv: { LANCEDB_LOG: "error" } });
-  let draining = false;
+  const metricsSource: { registry?: ModelRegistry } = {};
+  // --- observability: telemetry hooks in through the observer seams of the pool, cache and retrieval ---
   const cache = config.cache.enabled
-    ? new ResponseCache<GenerationResult>({ store: new LruCacheStore({ maxBytes: config.cache.maxBytes, ttlMs: config.cache.ttlMs }) })
+    ? new ResponseCache<GenerationResult>({
+        store: new LruCacheStore({ maxBytes: config.cache.maxBytes, ttlMs: config.cache.ttlMs }),
+        onLookup: cacheLookupObserver(),
+      })
     : undefined;
-  // --- observability and security: metrics registry, pool/cache instrumentation, open-mode warning ---
-  const metrics = createMetrics({ pools: () => registry.snapshot(), ...(cache ? { cache } : {}) });
-  const recordContent = config.telemetry.recordContent;
-  for (const m of registry.models) {
-    instrumentPool(m.pool, { metrics, recordContent, responseId: (op, id) => responseId(op === "chat" ? "chatcmpl" : "cmpl", id) });
-  }
-  if (cache) instrumentCache(cache);
+  const metrics = createMetrics({ pools: () => metricsSource.registry?.snapshot() ?? [], ...(cache ? { cache } : {}) });
+  const registry = await ModelRegistry.create({
+    config,
+    logger,
+    shardEnv: { LANCEDB_LOG: "error" },
+    observer: poolObserver({ metrics, recordContent: config.telemetry.recordContent }),
+  });
+  metricsSource.registry = registry;
+  let draining = false;
   if (config.auth.keys.length === 0) logger.warn({}, "no API keys configured: open local mode, every request runs as tenant 'default'");
   const rag = new RagService({
     uri: config.rag.uri ?? path.join(config.dataDir, "lancedb"),
@@ -67,8 +71,8 @@ export async function startGateway({ config, logger = createLogger({ level: conf
     chunkOverlap: config.rag.chunkOverlap,
     rrfK: config.rag.rrfK,
     scoreFloor: config.rag.scoreFloor,
+    onSearch: retrievalObserver({ metrics }),
   });
-  instrumentRetrieval(rag, { metrics }); // --- observability: `retrieval` spans and latency
   const app = createApp({ config, registry, logger, cache, rag, draining: () => draining }, { metrics, mountMetricsRoute: config.telemetry.metricsPort === 0 });
 
   const started = registry.start();

@@ -1,16 +1,19 @@
 /**
  * Telemetry of one model call — the `chat <model>` span with GenAI attributes,
  * its `queue.wait` child, the `gen_ai.first_token` event, the W3C traceparent
- * for the shard, and the latency/token metrics — plus decorators that apply it
- * to every call of a pool or cache, so the routes need no telemetry code.
+ * for the shard, and the latency/token metrics — plus the observers that the
+ * pool, the response cache and the retrieval service call (their `observer`,
+ * `onLookup` and `onSearch` options), so neither the routes nor those modules
+ * hold telemetry code, and nothing here replaces another module's methods.
  *
  * Prompt and completion text are recorded only with `recordContent: true`
  * (config `telemetry.recordContent`): they may hold personal data.
  */
 import { SpanKind, context, trace, type Attributes, type Span } from "@opentelemetry/api";
-import type { CacheDirective, CacheLookupResult, CachedResponse } from "../cache/index.js";
-import type { GeneratedChunk, GenerationInput, GenerationResult, SamplingParams } from "../types.js";
-import type { ModelPool } from "../router/index.js";
+import type { CacheLookupResult } from "../cache/index.js";
+import type { GenerationInput, SamplingParams } from "../types.js";
+import type { PoolObserver, PoolRequestObserver } from "../router/index.js";
+import type { SearchObservation } from "../rag/index.js";
 import type { GatewayMetrics } from "./metrics.js";
 import {
   ATTR_GEN_AI_INPUT_MESSAGES,
@@ -65,17 +68,14 @@ export interface GenerationSpanInit {
   input?: GenerationInput;
 }
 
-/** One model call in flight. Every method is safe to call in any order and more than once. */
-export interface GenerationHandle {
+/**
+ * One model call in flight: the pool's {@link PoolRequestObserver} plus the span.
+ * Every method is safe to call in any order and more than once.
+ */
+export interface GenerationHandle extends PoolRequestObserver {
   readonly span: Span;
   /** W3C traceparent to send to the shard (`undefined` while tracing is off). */
   readonly traceparent: string | undefined;
-  /** A slot was granted after `queueMs` in the queue. */
-  admitted(info: { shard: string; queueMs: number }): void;
-  /** Pass every generated chunk; the first marks time to first token. */
-  chunk(chunk?: GeneratedChunk): void;
-  end(result: GenerationResult): void;
-  fail(err: unknown): void;
 }
 
 function paramAttributes(p: SamplingParams): Attributes {
@@ -98,8 +98,8 @@ function inputMessages(input: GenerationInput): string {
 
 /**
  * Starts the generation span (a child of the active span: the HTTP request)
- * and its `queue.wait` child. Routes that call the pool themselves can use this
- * directly; {@link instrumentPool} does it for every pool call.
+ * and its `queue.wait` child. {@link poolObserver} starts one for every pool
+ * call; code that calls a backend itself can use this directly.
  *
  * @example
  * ```ts
@@ -108,7 +108,7 @@ function inputMessages(input: GenerationInput): string {
  *   const result = await pool.generate(input, params, {
  *     requestId, traceparent: gen.traceparent,
  *     onAdmitted: (a) => gen.admitted(a),
- *     onChunk: (ch) => { gen.chunk(ch); send(ch); },
+ *     onChunk: (ch) => { gen.firstChunk(); send(ch); },
  *   });
  *   gen.end(result);
  * } catch (err) {
@@ -157,13 +157,14 @@ export function startGeneration(init: GenerationSpanInit, { metrics, recordConte
       if (queue) {
         queue.setAttributes({ [ATTR_SWITCHYARD_SHARD]: shard, [ATTR_SWITCHYARD_QUEUE_MS]: waited });
         endQueue();
-      } else {
-        // Admitted again: the pool retried on another shard.
-        span.addEvent("retry", { [ATTR_SWITCHYARD_SHARD]: shard });
       }
       metrics?.observeQueueWait(init.model, waited);
     },
-    chunk() {
+    retry({ shard, error }) {
+      if (settled) return;
+      span.addEvent("retry", { [ATTR_SWITCHYARD_SHARD]: shard, "error.type": error instanceof Error ? error.name : typeof error });
+    },
+    firstChunk() {
       if (settled || firstTokenMs !== undefined) return;
       firstTokenMs = performance.now() - started;
       span.addEvent(EVENT_GEN_AI_FIRST_TOKEN);
@@ -209,108 +210,108 @@ export function startGeneration(init: GenerationSpanInit, { metrics, recordConte
   };
 }
 
-const instrumented = new WeakSet<object>();
-
-export interface InstrumentPoolOptions extends GenerationTelemetryOptions {
-  /** The OpenAI response id a route will give this request (for `gen_ai.response.id`). */
-  responseId?: (operation: GenAiOperation, requestId: string) => string;
-}
+/** Options of {@link poolObserver}: the metrics to record into and whether content is recorded. */
+export type PoolObserverOptions = GenerationTelemetryOptions;
 
 /**
- * Decorates a pool so every `generate` and `embed` is traced and measured —
- * whichever route (chat, completions, RAG) calls it. Idempotent per pool. Cache
- * hits and coalesced joiners never reach the pool, so they make no generation
- * span and count no tokens: nothing was generated for them.
+ * The pool's observer: every `generate` becomes a `chat <model>` (or
+ * `text_completion <model>`) span with its metrics, every `embed` an
+ * `embeddings <model>` span — whichever route called the pool. Cache hits and
+ * coalesced joiners never reach the pool, so they make no generation span and
+ * count no tokens: nothing was generated for them.
  *
  * @example
  * ```ts
- * for (const m of registry.models) instrumentPool(m.pool, { metrics, recordContent: config.telemetry.recordContent });
+ * const registry = await ModelRegistry.create({ config, logger, observer: poolObserver({ metrics, recordContent }) });
  * ```
  */
-export function instrumentPool(pool: ModelPool, options: InstrumentPoolOptions = {}): void {
-  if (instrumented.has(pool)) return;
-  instrumented.add(pool);
+export function poolObserver(options: PoolObserverOptions = {}): PoolObserver {
   const { metrics } = options;
-  const generate = pool.generate.bind(pool);
-  const embed = pool.embed.bind(pool);
-
-  pool.generate = async (input, params, opts) => {
-    const operation = input.kind === "chat" ? GEN_AI_OPERATION.chat : GEN_AI_OPERATION.textCompletion;
-    const responseId = options.responseId?.(operation, opts.requestId);
-    const gen = startGeneration(
-      { model: pool.model, operation, requestId: opts.requestId, params, input, ...(responseId ? { responseId } : {}) },
-      options,
-    );
-    const traceparent = opts.traceparent ?? gen.traceparent;
-    try {
-      const result = await generate(input, params, {
-        ...opts,
-        ...(traceparent ? { traceparent } : {}),
-        onAdmitted: (info) => {
-          gen.admitted(info);
-          opts.onAdmitted?.(info);
+  return {
+    generation: ({ model, requestId, responseId, input, params }) =>
+      startGeneration(
+        {
+          model,
+          operation: input.kind === "chat" ? GEN_AI_OPERATION.chat : GEN_AI_OPERATION.textCompletion,
+          requestId,
+          params,
+          input,
+          ...(responseId ? { responseId } : {}),
         },
-        onChunk: (chunk) => {
-          gen.chunk(chunk);
-          opts.onChunk?.(chunk);
+        options,
+      ),
+    embedding: ({ model }) => {
+      const started = performance.now();
+      const span = tracer().startSpan(`${GEN_AI_OPERATION.embeddings} ${model}`, {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION.embeddings,
+          [ATTR_GEN_AI_PROVIDER_NAME]: GEN_AI_PROVIDER,
+          [ATTR_GEN_AI_REQUEST_MODEL]: model,
         },
       });
-      gen.end(result);
-      return result;
-    } catch (err) {
-      gen.fail(err);
-      throw err;
-    }
+      return {
+        end: ({ tokens }) => {
+          span.setAttributes({ [ATTR_GEN_AI_RESPONSE_MODEL]: model, [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: tokens });
+          metrics?.observeEmbedding({ model, tokens, durationMs: performance.now() - started });
+          span.end();
+        },
+        fail: (err) => {
+          recordSpanError(span, err);
+          span.end();
+        },
+      };
+    },
   };
-
-  pool.embed = async (texts, signal) => {
-    const started = performance.now();
-    const span = tracer().startSpan(`${GEN_AI_OPERATION.embeddings} ${pool.model}`, {
-      kind: SpanKind.CLIENT,
-      attributes: {
-        [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION.embeddings,
-        [ATTR_GEN_AI_PROVIDER_NAME]: GEN_AI_PROVIDER,
-        [ATTR_GEN_AI_REQUEST_MODEL]: pool.model,
-      },
-    });
-    try {
-      const out = await embed(texts, signal);
-      span.setAttributes({ [ATTR_GEN_AI_RESPONSE_MODEL]: pool.model, [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: out.tokens });
-      metrics?.observeEmbedding({ model: pool.model, tokens: out.tokens, durationMs: performance.now() - started });
-      return out;
-    } catch (err) {
-      recordSpanError(span, err);
-      throw err;
-    } finally {
-      span.end();
-    }
-  };
-}
-
-/** The part of `ResponseCache` the decorator wraps. */
-export interface LookupCache {
-  lookup(key: string, directive: CacheDirective): Promise<{ result: CacheLookupResult; value?: CachedResponse }>;
 }
 
 /**
- * Decorates a response cache so each `lookup` is a `cache.lookup` span with
+ * The response cache's `onLookup`: each lookup is a `cache.lookup` span with
  * its result (`hit`, `miss`, `bypass`). Counts come from the cache itself.
  *
  * @example
  * ```ts
- * if (cache) instrumentCache(cache);
+ * new ResponseCache({ store, onLookup: cacheLookupObserver() });
  * ```
  */
-export function instrumentCache(cache: LookupCache): void {
-  if (instrumented.has(cache)) return;
-  instrumented.add(cache);
-  const lookup = cache.lookup.bind(cache);
-  cache.lookup = (key, directive) =>
-    withSpan(SPAN_CACHE_LOOKUP, {}, async (span) => {
-      const found = await lookup(key, directive);
-      span.setAttribute(ATTR_SWITCHYARD_CACHE_RESULT, found.result);
-      return found;
-    });
+export function cacheLookupObserver(): () => (result: CacheLookupResult) => void {
+  return () => {
+    const span = tracer().startSpan(SPAN_CACHE_LOOKUP);
+    return (result) => {
+      span.setAttribute(ATTR_SWITCHYARD_CACHE_RESULT, result);
+      span.end();
+    };
+  };
+}
+
+/**
+ * The retrieval service's `onSearch`: each search is a `retrieval` span (with
+ * the number of passages, never the query text) and a latency observation.
+ *
+ * @example
+ * ```ts
+ * new RagService({ ...options, onSearch: retrievalObserver({ metrics }) });
+ * ```
+ */
+export function retrievalObserver({ metrics }: { metrics?: GatewayMetrics } = {}): () => SearchObservation {
+  return () => {
+    const started = performance.now();
+    const span = tracer().startSpan(SPAN_RETRIEVAL);
+    const done = () => {
+      metrics?.observeRetrieval(performance.now() - started);
+      span.end();
+    };
+    return {
+      end: ({ passages }) => {
+        span.setAttribute(ATTR_SWITCHYARD_RETRIEVAL_PASSAGES, passages);
+        done();
+      },
+      fail: (err) => {
+        recordSpanError(span, err);
+        done();
+      },
+    };
+  };
 }
 
 /**
@@ -332,36 +333,4 @@ export function traceRetrieval<T>({ metrics, attributes = {} }: { metrics?: Gate
       metrics?.observeRetrieval(performance.now() - started);
     }
   });
-}
-
-/** Anything with a retrieval `search`; `RagService` satisfies it. */
-export interface Searchable<Q, R> {
-  search(request: Q): Promise<R>;
-}
-
-/**
- * Decorates a retrieval service so each `search` is a `retrieval` span (with
- * the number of passages, never the query text) and a latency observation.
- *
- * @example
- * ```ts
- * instrumentRetrieval(rag, { metrics });
- * ```
- */
-export function instrumentRetrieval<Q, R>(service: Searchable<Q, R>, { metrics }: { metrics?: GatewayMetrics } = {}): void {
-  if (instrumented.has(service)) return;
-  instrumented.add(service);
-  const search = service.search.bind(service);
-  service.search = (request) => {
-    const started = performance.now();
-    return withSpan(SPAN_RETRIEVAL, {}, async (span) => {
-      try {
-        const found = await search(request);
-        if (Array.isArray(found)) span.setAttribute(ATTR_SWITCHYARD_RETRIEVAL_PASSAGES, found.length);
-        return found;
-      } finally {
-        metrics?.observeRetrieval(performance.now() - started);
-      }
-    });
-  };
 }

@@ -45,16 +45,14 @@ export {
 } from "./metrics.js";
 export {
   startGeneration,
-  instrumentPool,
-  instrumentCache,
+  poolObserver,
+  cacheLookupObserver,
+  retrievalObserver,
   traceRetrieval,
-  instrumentRetrieval,
-  type Searchable,
   type GenerationHandle,
   type GenerationSpanInit,
   type GenerationTelemetryOptions,
-  type InstrumentPoolOptions,
-  type LookupCache,
+  type PoolObserverOptions,
 } from "./generation.js";
-export { routePattern, statusClass, whenResponseDone, UNMATCHED_ROUTE } from "./http.js";
+export { routePattern, statusClass, UNMATCHED_ROUTE } from "./http.js";
 export { instrumentSharedState, type SharedStateHealthSource } from "./state-metrics.js";

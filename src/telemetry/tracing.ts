@@ -10,9 +10,9 @@
  * Span tree of one generation request:
  * ```
  * POST /v1/chat/completions          (server span, traceRequests)
- * ├── retrieval                      (instrumentRetrieval, grounded chats; first: the cache key holds the collection version)
- * ├── cache.lookup                   (instrumentCache)
- * └── chat <model>                   (instrumentPool: GenAI attributes, event gen_ai.first_token)
+ * ├── retrieval                      (RagService onSearch → retrievalObserver; first: the cache key holds the collection version)
+ * ├── cache.lookup                   (ResponseCache onLookup → cacheLookupObserver)
+ * └── chat <model>                   (ModelPool observer → poolObserver: GenAI attributes, event gen_ai.first_token)
  *     ├── queue.wait                 (until a slot was granted)
  *     └── … spans of the shard, continued from the `traceparent` sent with the request
  * ```
@@ -41,7 +41,8 @@ import {
   ATTR_SWITCHYARD_REQUEST_ID,
   ATTR_URL_PATH,
 } from "./semconv.js";
-import { routePattern, whenResponseDone } from "./http.js";
+import { routePattern } from "./http.js";
+import { whenResponseDone } from "../util/response-done.js";
 
 /** Instrumentation scope name of every span the gateway makes. */
 export const TRACER_NAME = "switchyard";

@@ -4,9 +4,8 @@
  * the real-shard tests cover the real path.
  */
 import { EventRelay } from "lifecycle-utils";
-import { ShardError } from "../../src/engine/shard-process.js";
 import type { WireDone } from "../../src/engine/protocol.js";
-import type { Backend, BackendState } from "../../src/router/index.js";
+import { BackendError, type Backend, type BackendState } from "../../src/router/index.js";
 import type { BackendGenerateOptions } from "../../src/router/backend.js";
 import type { GenerationInput, SamplingParams } from "../../src/types.js";
 
@@ -53,7 +52,7 @@ export class ScriptedBackend implements Backend {
         const timer = setTimeout(resolve, ms);
         opts.signal?.addEventListener("abort", () => {
           clearTimeout(timer);
-          reject(new ShardError("aborted", "aborted"));
+          reject(new BackendError("aborted", "aborted"));
         });
       });
     if (s.kind === "hang") {
@@ -62,13 +61,13 @@ export class ScriptedBackend implements Backend {
     }
     if (s.kind === "fail-before-first-token") {
       await sleep(s.delayMs ?? 0);
-      throw new ShardError(s.code ?? "engine_error", `${this.id} failed`);
+      throw new BackendError(s.code ?? "engine_error", `${this.id} failed`);
     }
     const total = s.kind === "ok" ? s.tokens : s.token + 5;
     let text = "";
     for (let i = 0; i < total; i++) {
       await sleep(s.delayMs ?? 0);
-      if (s.kind === "fail-at-token" && i === s.token) throw new ShardError("crashed", `${this.id} crashed at token ${i}`);
+      if (s.kind === "fail-at-token" && i === s.token) throw new BackendError("crashed", `${this.id} crashed at token ${i}`);
       const piece = `t${i} `;
       text += piece;
       opts.onChunk?.({ text: piece, tokens: 1 });

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../src/errors.js";
-import { chatRequestSchema } from "../../src/server/schemas.js";
+import { chatRequestSchema } from "../../src/server/openai/schemas.js";
 import {
   createResponseSchema,
   MemoryResponseStore,

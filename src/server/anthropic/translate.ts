@@ -8,7 +8,7 @@
  * 400 naming the field; what cannot change its output is listed as ignored.
  */
 import { invalidRequest } from "../../errors.js";
-import type { ChatRequest } from "../schemas.js";
+import type { ChatRequest } from "../openai/schemas.js";
 import type { AnthropicMessageParam, CountTokensRequest, CreateMessageRequest } from "./schemas.js";
 
 type ChatMessageParam = ChatRequest["messages"][number];

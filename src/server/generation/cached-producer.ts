@@ -3,27 +3,18 @@
  * first, so `x-switchyard-cache` is known before a stream starts; a hit replays
  * the stored chunks (a valid SSE stream, chunked by tokens), a miss generates
  * once for all identical concurrent requests and stores the complete answer.
- *
- * What the store keeps is text, finish reason, usage and text chunks; answers
- * that carry more cannot be replayed faithfully, so those requests bypass the
- * cache (`bypass: true`, still counted as a bypass): tool calls (`tools` with
- * `tool_choice` other than `none`) and logprobs (whose entries are also ~20x
- * the text the byte budget counts). `n > 1` bypasses it too (the routes do not
- * call this then). `tool_choice: none` answers are plain text and are cached,
- * with the tools in the key.
+ * Which requests may use the cache, and under which key, is `src/cache`'s
+ * decision (`planCache`); this only executes the plan.
  */
-import { BYPASS_DIRECTIVE, cacheDirectiveFor, cacheKey, type CacheKeyParts, type CachedResponse, type ResponseCache } from "../../cache/index.js";
-import type { GenerationResult, SamplingParams } from "../../types.js";
+import type { CachePlan, CachedResponse, ResponseCache } from "../../cache/index.js";
+import type { GenerationResult } from "../../types.js";
 import type { Producer } from "./respond.js";
 
 export interface CachedProducerOptions {
   cache: ResponseCache<GenerationResult> | undefined;
-  parts: CacheKeyParts;
-  params: SamplingParams;
-  cacheControl: string | undefined;
+  /** From `planCache`; `undefined` = the cache is not consulted. */
+  plan: CachePlan | undefined;
   produce: Producer;
-  /** The answer may hold tool calls or logprobs, which the store cannot keep: neither look up nor store. */
-  bypass?: boolean;
 }
 
 export interface CachedProducer {
@@ -44,14 +35,13 @@ function fromCached(entry: CachedResponse): GenerationResult {
 /**
  * @example
  * ```ts
- * const { cache, produce } = await cachedProducer({ cache: responseCache, parts, params, cacheControl: c.req.header("cache-control"), produce: poolProducer(...) });
+ * const { cache, produce } = await cachedProducer({ cache: responseCache, plan: planCache(request, { input, params }), produce: poolProducer(c, options) });
  * return respond(c, { cache, produce, ... });
  * ```
  */
-export async function cachedProducer({ cache, parts, params, cacheControl, produce, bypass = false }: CachedProducerOptions): Promise<CachedProducer> {
-  if (!cache) return { cache: "bypass", produce };
-  const directive = bypass ? { ...BYPASS_DIRECTIVE } : cacheDirectiveFor(cacheControl, params);
-  const key = cacheKey(parts);
+export async function cachedProducer({ cache, plan, produce }: CachedProducerOptions): Promise<CachedProducer> {
+  if (!cache || !plan) return { cache: "bypass", produce };
+  const { key, directive } = plan;
   const found = await cache.lookup(key, directive);
   if (found.value) {
     const entry = found.value;

@@ -1,19 +1,18 @@
-/** Pieces shared by the chat and completions routes. */
+/** Producers of the generation pipeline: the model pool (one or `n` choices), a shared run, a fixed answer. */
 import type { Context } from "hono";
 import type { GeneratedChunk, GenerationInput, GenerationResult, SamplingParams } from "../../types.js";
 import type { ServedModel } from "../../router/index.js";
 import type { AppEnv } from "../http/env.js";
 import type { Producer } from "./respond.js";
-import type { SwitchyardConfig } from "../../config/index.js";
-import { priorityOf, timeoutOf } from "../openai/params.js";
+import type { Scheduling } from "./scheduling.js";
 
 export interface PoolProducerOptions {
   model: ServedModel;
   input: GenerationInput;
   params: SamplingParams;
-  priority: number;
-  timeoutMs: number;
-  sessionKey: string | undefined;
+  scheduling: Scheduling;
+  /** The id of the response the client gets (telemetry's `gen_ai.response.id`). */
+  responseId: string;
 }
 
 /** A producer that runs on the model's pool and sets the shard header at admission (before the first byte). */
@@ -23,9 +22,10 @@ export function poolProducer(c: Context<AppEnv>, o: PoolProducerOptions): Produc
       requestId: c.get("requestId"),
       signal,
       onChunk,
-      priority: o.priority,
-      timeoutMs: o.timeoutMs,
-      ...(o.sessionKey ? { sessionKey: o.sessionKey } : {}),
+      responseId: o.responseId,
+      priority: o.scheduling.priority,
+      timeoutMs: o.scheduling.timeoutMs,
+      ...(o.scheduling.sessionKey ? { sessionKey: o.scheduling.sessionKey } : {}),
       onAdmitted: ({ shard }) => c.header("x-switchyard-shard", shard),
     });
 }
@@ -83,45 +83,6 @@ export function sharedProducers(produce: Producer, n: number): Producer[] {
     }, signal);
     return run;
   });
-}
-
-/** Scheduling fields of a chat or completion request: priority, deadline, session. */
-export interface SchedulingFields {
-  priority?: number | "interactive" | "batch" | undefined;
-  timeout?: number | undefined;
-  user?: string | undefined;
-}
-
-/**
- * The pool options both generation routes build the same way.
- *
- * @example
- * ```ts
- * const pool = poolOptionsFor(c, req, { model, input, params }, deps.config.limits);
- * ```
- */
-export function poolOptionsFor(
-  c: Context<AppEnv>,
-  req: SchedulingFields,
-  target: Pick<PoolProducerOptions, "model" | "input" | "params">,
-  limits: SwitchyardConfig["limits"],
-): PoolProducerOptions {
-  return {
-    ...target,
-    priority: priorityOf(req.priority, c.req.header("x-switchyard-priority")),
-    timeoutMs: timeoutOf(req.timeout, limits),
-    sessionKey: sessionKeyOf(c, req.user),
-  };
-}
-
-export function responseId(prefix: string, requestId: string): string {
-  return `${prefix}-${requestId.replace(/[^\w]/g, "").slice(0, 32)}`;
-}
-
-export function sessionKeyOf(c: Context<AppEnv>, user: string | undefined): string | undefined {
-  const header = c.req.header("x-session-id");
-  const key = header ?? user;
-  return key ? `${c.get("principal").tenant}:${key}` : undefined;
 }
 
 /** A producer that answers a fixed text without the model (e.g. retrieval found nothing relevant). */

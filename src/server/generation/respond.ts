@@ -1,32 +1,28 @@
 /**
- * Turns a generation into an OpenAI response, streamed or not. A generation is
- * a {@link Producer}: the model pool, or a cache replay — both render the same.
- * With `n > 1` there is one producer per choice; they run at once (each on its
- * own slot, so they batch together on a shard) and their chunks interleave in
- * the stream, each carrying its choice index.
+ * Runs a generation's producers and answers through a wire API's renderer,
+ * streamed or not. A generation is a {@link Producer}: the model pool, or a
+ * cache replay — both render the same. With `n > 1` there is one producer per
+ * choice; they run at once (each on its own slot, so they batch together on a
+ * shard) and their chunks interleave in the stream, each with its choice index.
  */
 import type { Context } from "hono";
-import { GatewayError, toGatewayError } from "../../errors.js";
+import { toGatewayError } from "../../errors.js";
+import type { CacheLookupResult } from "../../cache/index.js";
 import type { Citation, GeneratedChunk, GenerationResult, TokenUsage } from "../../types.js";
 import type { AppEnv } from "../http/env.js";
-import { settleTokens } from "../http/middleware/rate-limit.js";
-import { openAIFinishReason, timingsBlock, type ChoiceBody, type Renderer } from "../openai/openai-format.js";
 import { createSseWriter, SSE_HEADERS } from "../http/sse.js";
-import { ToolCallIds, toolCallDeltas, withIds } from "../openai/tool-calls.js";
+import type { GenerationRenderer, ResponseSummary } from "./renderer.js";
 
-/** Runs a generation, reporting chunks as they come; rejects with GatewayError/ClientAbortError. */
+/** Runs a generation, reporting chunks as they come; rejects with a GatewayError or an AbortError. */
 export type Producer = (onChunk: (chunk: GeneratedChunk) => void, signal: AbortSignal) => Promise<GenerationResult>;
 
 export interface RespondOptions {
   stream: boolean;
-  includeUsage: boolean;
-  renderer: Renderer;
+  renderer: GenerationRenderer;
   /** One producer, or one per choice (`n`). */
   produce: Producer | readonly Producer[];
-  cache: "hit" | "miss" | "bypass";
-  citations?: Citation[];
-  /** Called with the complete result of a successful, non-aborted generation (all choices merged: usage summed). */
-  onComplete?: (result: GenerationResult, chunks: GeneratedChunk[]) => void;
+  cache: CacheLookupResult;
+  citations?: Citation[] | undefined;
 }
 
 /**
@@ -56,23 +52,6 @@ export function mergedUsage(usages: readonly TokenUsage[]): TokenUsage {
   };
 }
 
-/** One result standing for all choices (for timings, the shard header and onComplete): the first choice's, with merged usage. */
-function mergedResult(results: readonly GenerationResult[]): GenerationResult {
-  const first = results[0]!;
-  return results.length === 1 ? first : { ...first, usage: mergedUsage(results.map((r) => r.usage)) };
-}
-
-function choiceBody(index: number, result: GenerationResult): ChoiceBody {
-  const calls = result.toolCalls ?? [];
-  return {
-    index,
-    text: result.text,
-    finishReason: openAIFinishReason(result.finishReason, calls.length),
-    ...(calls.length ? { toolCalls: withIds(calls, new ToolCallIds()) } : {}),
-    ...(result.logprobs ? { logprobs: result.logprobs } : {}),
-  };
-}
-
 interface RunHandlers {
   onChunk: (index: number, chunk: GeneratedChunk) => void;
   /** A choice finished (the others may still run). */
@@ -81,6 +60,13 @@ interface RunHandlers {
 
 /** Runs every producer; the first failure aborts the others and is the one reported. */
 function runAll(producers: readonly Producer[], { onChunk, onResult }: RunHandlers, signal: AbortSignal): Promise<GenerationResult[]> {
+  if (producers.length === 1) {
+    const produce = producers[0]!;
+    return produce((chunk) => onChunk(0, chunk), signal).then((result) => {
+      onResult?.(0, result);
+      return [result];
+    });
+  }
   const siblings = new AbortController();
   const onAbort = () => siblings.abort();
   if (signal.aborted) siblings.abort();
@@ -108,41 +94,47 @@ function runAll(producers: readonly Producer[], { onChunk, onResult }: RunHandle
   });
 }
 
+/**
+ * Answers one request: runs the producers, sets `x-switchyard-cache` and
+ * `x-switchyard-shard`, leaves the real usage in the `usage` context variable
+ * (the rate limiter settles from it) and renders through `opts.renderer`.
+ */
 export async function respond(c: Context<AppEnv>, opts: RespondOptions): Promise<Response> {
   const { renderer } = opts;
   const producers: readonly Producer[] = typeof opts.produce === "function" ? [opts.produce] : opts.produce;
   const abort = clientSignal(c);
-  const chunks: GeneratedChunk[] = [];
   c.header("x-switchyard-cache", opts.cache);
 
-  const extraOf = (result: GenerationResult) => ({
-    switchyard: timingsBlock(result.timings, result.shard, opts.cache),
-    ...(opts.citations ? { citations: opts.citations } : {}),
-  });
-  const finishOk = (results: readonly GenerationResult[]) => {
-    const merged = mergedResult(results);
+  const summarize = (results: readonly GenerationResult[]): ResponseSummary => {
+    const first = results[0]!;
+    const usage = results.length === 1 ? first.usage : mergedUsage(results.map((r) => r.usage));
     c.set("modelMs", Math.max(...results.map((r) => r.timings.ttftMs + r.timings.decodeMs)));
-    // Tokens-per-minute limits reserved an estimate at admission; charge what was really used.
-    settleTokens(c, merged.usage);
-    opts.onComplete?.(merged, chunks);
-    return merged;
+    // Tokens-per-minute limits reserved an estimate at admission; the limiter charges what was really used.
+    c.set("usage", usage);
+    return { usage, result: first, cache: opts.cache, ...(opts.citations ? { citations: opts.citations } : {}) };
   };
 
   if (!opts.stream) {
-    const results = await runAll(producers, { onChunk: (_i, chunk) => chunks.push(chunk) }, abort.signal);
-    const merged = finishOk(results);
-    c.header("x-switchyard-shard", merged.shard);
-    return c.json(renderer.body(results.map((r, i) => choiceBody(i, r)), merged.usage, extraOf(merged)));
+    const results = await runAll(producers, { onChunk: () => undefined }, abort.signal);
+    const summary = summarize(results);
+    c.header("x-switchyard-shard", summary.result.shard);
+    return c.json(renderer.body(results, summary));
   }
 
+  const events = renderer.stream;
   const sse = createSseWriter(() => abort.abort());
+  let opened = false;
   const started = producers.map(() => false);
-  const ids = producers.map(() => new ToolCallIds());
   const startChoice = (index: number) => {
+    if (!opened) {
+      opened = true;
+      const head = events.open();
+      if (head) sse.write(head);
+    }
     if (started[index]) return;
     started[index] = true;
-    const head = renderer.start(index);
-    if (head) sse.send(head);
+    const head = events.start(index);
+    if (head) sse.write(head);
   };
   let firstChunk!: () => void;
   const first = new Promise<void>((resolve) => (firstChunk = resolve));
@@ -150,20 +142,16 @@ export async function respond(c: Context<AppEnv>, opts: RespondOptions): Promise
     producers,
     {
       onChunk: (index, chunk) => {
-        chunks.push(chunk);
         startChoice(index);
         firstChunk();
-        const piece = renderer.delta(index, {
-          text: chunk.text,
-          ...(chunk.logprobs ? { logprobs: chunk.logprobs } : {}),
-          ...(chunk.toolCalls?.length ? { toolCalls: toolCallDeltas(chunk.toolCalls, ids[index]!) } : {}),
-        });
-        if (piece) sse.send(piece);
+        const piece = events.delta(index, chunk);
+        if (piece) sse.write(piece);
       },
-      // Each choice ends with its own finish chunk as soon as it is done.
-      onResult: (index, res) => {
+      // Each choice ends with its own finish event as soon as it is done.
+      onResult: (index, result) => {
         startChoice(index);
-        sse.send(renderer.finish(index, openAIFinishReason(res.finishReason, res.toolCalls?.length ?? 0)));
+        const tail = events.finish(index, result);
+        if (tail) sse.write(tail);
       },
     },
     abort.signal,
@@ -177,15 +165,8 @@ export async function respond(c: Context<AppEnv>, opts: RespondOptions): Promise
   else if (opts.cache === "hit") c.header("x-switchyard-shard", "cache");
 
   void generation.then(
-    (results) => {
-      const merged = finishOk(results);
-      if (opts.includeUsage) sse.send(renderer.usage(merged.usage, extraOf(merged)));
-      sse.done();
-    },
-    (err: unknown) => {
-      if (abort.signal.aborted) return sse.done();
-      sse.fail(err instanceof GatewayError ? err : toGatewayError(err));
-    },
+    (results) => sse.end(events.close(summarize(results))),
+    (err: unknown) => sse.end(abort.signal.aborted ? undefined : events.error(toGatewayError(err))),
   );
   return c.body(sse.stream, 200, SSE_HEADERS);
 }

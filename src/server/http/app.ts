@@ -4,9 +4,8 @@
  */
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
-import { errorBody, notFound, toGatewayError } from "../../errors.js";
+import { errorBody, isAbortError, notFound, toGatewayError } from "../../errors.js";
 import { bodyLimit } from "./middleware/body-limit.js";
-import { ClientAbortError } from "../../router/index.js";
 import type { AppEnv } from "./env.js";
 import type { GatewayDeps } from "./deps.js";
 import { modelsRoutes } from "../routes/models.js";
@@ -18,7 +17,8 @@ import { collectionsRoutes } from "../routes/collections.js";
 import { completionTokensFromMetrics, statusRoutes } from "../routes/status.js";
 import { uiRoutes } from "../../ui/index.js";
 // --- observability and security ---
-import { auth } from "./middleware/auth.js";
+import { ANONYMOUS_PRINCIPAL, auth, hashApiKeys, OPEN_PRINCIPAL } from "./middleware/auth.js";
+import { accessLog } from "./middleware/access-log.js";
 import { rateLimit } from "./middleware/rate-limit.js";
 import { cors } from "./middleware/cors.js";
 import { httpMetrics, metricsRoute, traceRequests, type GatewayMetrics } from "../../telemetry/index.js";
@@ -31,8 +31,6 @@ export interface AppTelemetry {
   mountMetricsRoute?: boolean;
 }
 
-const OPEN_PRINCIPAL = { tenant: "default", keyId: "open" } as const;
-
 /**
  * @example
  * ```ts
@@ -44,32 +42,23 @@ export function createApp(deps: GatewayDeps, telemetry: AppTelemetry = {}): Hono
   const app = new Hono<AppEnv>();
   const { logger, config } = deps;
   const apiLimit = bodyLimit({ maxBytes: config.server.bodyLimitBytes });
+  // Hashed once here; auth and the rate limiter share the records (the plain keys go no further).
+  const keys = hashApiKeys(config.auth.keys);
 
   app.use(requestId({ headerName: "x-request-id" }));
   // --- observability and security: server span, HTTP metrics, CORS (before auth: preflights carry no key) ---
   app.use(traceRequests());
   if (telemetry.metrics) app.use(httpMetrics({ metrics: telemetry.metrics }));
   app.use(cors({ origins: config.server.corsOrigins }));
-  app.use(async function accessLog(c, next) {
-    const started = performance.now();
-    c.set("principal", OPEN_PRINCIPAL);
-    c.set("modelMs", 0);
-    await next();
-    const ms = performance.now() - started;
-    c.header("x-switchyard-overhead-ms", (Math.max(0, ms - c.get("modelMs"))).toFixed(2));
-    logger.info(
-      { requestId: c.get("requestId"), method: c.req.method, path: c.req.path, status: c.res.status, tenant: c.get("principal").tenant, durationMs: Math.round(ms) },
-      "request",
-    );
-  });
+  app.use(accessLog({ logger, defaultPrincipal: keys.length === 0 ? OPEN_PRINCIPAL : ANONYMOUS_PRINCIPAL }));
   // Document uploads have their own, larger limit (collections routes).
   app.use("/v1/*", async function apiBodyLimit(c, next) {
     if (/^\/v1\/collections\/[^/]+\/documents$/.test(c.req.path)) return next();
     return apiLimit(c, next);
   });
   // --- observability and security: API keys, then per-key limits (/healthz, /readyz, /metrics stay outside /v1) ---
-  app.use("/v1/*", auth({ keys: config.auth.keys }));
-  app.use("/v1/*", rateLimit({ keys: config.auth.keys, defaultMaxTokens: config.limits.defaultMaxTokens, maxTokensCap: config.limits.maxTokensCap }));
+  app.use("/v1/*", auth({ records: keys }));
+  app.use("/v1/*", rateLimit({ records: keys, defaultMaxTokens: config.limits.defaultMaxTokens, maxTokensCap: config.limits.maxTokensCap }));
   if (telemetry.metrics && telemetry.mountMetricsRoute !== false) {
     app.route("/", metricsRoute({ metrics: telemetry.metrics, ...(config.telemetry.metricsKey ? { key: config.telemetry.metricsKey } : {}) }));
   }
@@ -86,13 +75,14 @@ export function createApp(deps: GatewayDeps, telemetry: AppTelemetry = {}): Hono
   app.notFound((c) => c.json(errorBody(notFound(`Unknown route: ${c.req.method} ${c.req.path}`, { code: "unknown_url" })), 404));
   app.onError(function onError(err, c) {
     // The client is gone: nobody reads this, but close cleanly (499 as nginx logs it).
-    if (err instanceof ClientAbortError || (err instanceof Error && err.name === "AbortError")) return c.body(null, 499 as 400);
+    if (isAbortError(err)) return c.body(null, 499 as 400);
     const gw = toGatewayError(err);
     // Overload and deadlines are expected under load: one line, no stack. Engine faults get the cause.
     if (gw.status === 503 || gw.status === 504) logger.warn({ requestId: c.get("requestId"), status: gw.status, code: gw.code }, "request refused");
     else if (gw.status >= 500) logger.error({ requestId: c.get("requestId"), code: gw.code, err: gw.cause ?? gw }, "request failed");
     for (const [k, v] of Object.entries(gw.headers)) c.header(k, v);
-    return c.json(errorBody(gw), gw.status as 400);
+    const envelope = c.get("errorEnvelope") ?? errorBody;
+    return c.json(envelope(gw), gw.status as 400);
   });
   return app;
 }

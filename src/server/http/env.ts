@@ -1,11 +1,21 @@
-/** Hono environment of the gateway app: per-request variables set by middleware. */
-import type { Principal } from "../../types.js";
+/**
+ * Hono environment of the gateway app: the per-request variables, each
+ * declared by the middleware or layer that sets it (hono's `TimingVariables`
+ * pattern), read with `c.get(...)` / `c.var`.
+ */
+import type { AuthVariables } from "./middleware/auth.js";
+import type { RateLimitVariables } from "./middleware/rate-limit.js";
+import type { GatewayError } from "../../errors.js";
 
-export interface AppVariables {
+export interface AppVariables extends AuthVariables, RateLimitVariables {
   requestId: string;
-  principal: Principal;
   /** Milliseconds spent inside the model (queue excluded), for the overhead header. */
   modelMs: number;
+  /**
+   * The wire API's error envelope for this request (set by a route or its
+   * middleware, e.g. Anthropic's on `/v1/messages`); absent = OpenAI's.
+   */
+  errorEnvelope: ((err: GatewayError) => object) | undefined;
 }
 
 export interface AppEnv {

@@ -1,19 +1,19 @@
 /**
  * A minimal SSE writer over a web ReadableStream. Unlike a callback-style
  * helper, it lets the handler decide when the response starts: we start it at
- * the first token, so failures before that are ordinary HTTP errors.
+ * the first token, so failures before that are ordinary HTTP errors. It
+ * writes frames already rendered by a wire API's renderer (see
+ * `generation/renderer.ts`), so it knows nothing of any one API's events.
  */
-import type { GatewayError } from "../../errors.js";
-import { errorBody } from "../../errors.js";
 
 const encoder = new TextEncoder();
 
 export interface SseWriter {
   readonly stream: ReadableStream<Uint8Array>;
-  send(data: object): void;
-  /** Ends with an OpenAI error event, then `[DONE]` (never a fabricated finish_reason). */
-  fail(err: GatewayError): void;
-  done(): void;
+  /** Writes ready SSE text (one or more frames). */
+  write(frames: string): void;
+  /** Writes the last frames (if any) and ends the stream. */
+  end(frames?: string): void;
   readonly closed: boolean;
 }
 
@@ -37,34 +37,26 @@ export function createSseWriter(onCancel: () => void): SseWriter {
       onCancel();
     },
   });
-  const write = (payload: string) => {
-    if (closed) return;
+  const write = (frames: string) => {
+    if (closed || frames === "") return;
     try {
-      controller.enqueue(encoder.encode(`data: ${payload}\n\n`));
+      controller.enqueue(encoder.encode(frames));
     } catch {
       closed = true;
     }
   };
-  const close = () => {
-    if (closed) return;
-    closed = true;
-    try {
-      controller.close();
-    } catch {
-      // Already errored or cancelled.
-    }
-  };
   return {
     stream,
-    send: (data) => write(JSON.stringify(data)),
-    fail: (err) => {
-      write(JSON.stringify(errorBody(err)));
-      write("[DONE]");
-      close();
-    },
-    done: () => {
-      write("[DONE]");
-      close();
+    write,
+    end: (frames) => {
+      if (frames) write(frames);
+      if (closed) return;
+      closed = true;
+      try {
+        controller.close();
+      } catch {
+        // Already errored or cancelled.
+      }
     },
     get closed() {
       return closed;

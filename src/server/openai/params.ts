@@ -133,23 +133,3 @@ function grammarOf(format: ChatRequest["response_format"]): OutputGrammar | unde
   }
   return { type: "json_schema", name: format.json_schema.name, schema: format.json_schema.schema };
 }
-
-/** `priority` extension field or `x-switchyard-priority` header → number (higher first). */
-export function priorityOf(value: ChatRequest["priority"], header: string | undefined): number {
-  const v = value ?? header;
-  if (v === undefined) return 0;
-  if (v === "interactive") return 1;
-  if (v === "batch") return -1;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < -10 || n > 10) throw invalidRequest("priority must be an integer from -10 to 10, 'interactive' or 'batch'.", { param: "priority" });
-  return n;
-}
-
-/** Per-request deadline: the `timeout` extension within the configured cap. */
-export function timeoutOf(value: number | undefined, limits: Limits): number {
-  if (value === undefined) return limits.requestTimeoutMs;
-  if (value > limits.maxRequestTimeoutMs) {
-    throw invalidRequest(`timeout may be at most ${limits.maxRequestTimeoutMs} ms.`, { param: "timeout" });
-  }
-  return value;
-}

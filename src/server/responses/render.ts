@@ -11,7 +11,7 @@
  */
 import type { GatewayError } from "../../errors.js";
 import type { GeneratedChunk, GenerationResult, TokenLogprob } from "../../types.js";
-import { newToolCallId } from "../tool-calls.js";
+import { newToolCallId } from "../openai/tool-calls.js";
 import type { CreateResponseRequest } from "./schemas.js";
 import { newItemId, type ConversationItem, type FunctionCallItem, type OutputMessageItem, type OutputTextPart } from "./items.js";
 

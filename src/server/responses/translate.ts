@@ -7,7 +7,7 @@
  * a 400 naming it.
  */
 import { invalidRequest } from "../../errors.js";
-import type { ChatRequest } from "../schemas.js";
+import type { ChatRequest } from "../openai/schemas.js";
 import type { ContentPart, CreateResponseRequest, InputItem } from "./schemas.js";
 import { itemText, newItemId, type ConversationItem } from "./items.js";
 

@@ -1,7 +1,8 @@
 /**
  * `GET /v1/status`: a JSON snapshot of the gateway for the operator console
- * (pools, shards, queue, response cache). Admin only once API keys are
- * configured: the snapshot names shards and load, which tenants need not see.
+ * (pools, shards, queue, response cache). Admin only (`principal.admin`, set
+ * by `auth`; every request is admin in open local mode): the snapshot names
+ * shards and load, which tenants need not see.
  */
 import { Hono } from "hono";
 import { errorBody, forbidden } from "../../errors.js";
@@ -9,7 +10,6 @@ import type { CacheCounters, CacheStoreStats } from "../../cache/index.js";
 import type { PoolSnapshot } from "../../router/index.js";
 import type { AppEnv } from "../http/env.js";
 import type { GatewayDeps } from "../http/deps.js";
-import { hashApiKeys, matchApiKey, presentedKey } from "../http/middleware/auth.js";
 
 /** The body of `GET /v1/status`. */
 export interface StatusBody {
@@ -39,27 +39,20 @@ export interface StatusRouteOptions {
 /**
  * @example
  * ```ts
+ * app.use("/v1/*", auth({ records }));
  * app.route("/", statusRoutes(deps));
  * // curl -H "Authorization: Bearer $ADMIN_KEY" http://127.0.0.1:8080/v1/status
  * ```
  */
 export function statusRoutes(deps: GatewayDeps, options: StatusRouteOptions = {}): Hono<AppEnv> {
-  const { registry, cache, config } = deps;
+  const { registry, cache } = deps;
   const now = options.now ?? Date.now;
   const startedAt = now();
-  // Only hashes are kept; every configured key is compared in constant time.
-  const records = hashApiKeys(config.auth.keys);
-  const admins = records.filter((r) => r.admin);
 
   const app = new Hono<AppEnv>();
   app.get("/v1/status", async (c) => {
-    if (records.length > 0) {
-      const key = presentedKey(c.req);
-      // Match against all keys (not only admins) so timing cannot tell an admin key from a tenant key.
-      const record = key === undefined ? undefined : matchApiKey(records, key);
-      if (!record || !admins.includes(record)) {
-        return c.json(errorBody(forbidden("The status endpoint needs an admin API key.", "admin_required")), 403);
-      }
+    if (!c.get("principal").admin) {
+      return c.json(errorBody(forbidden("The status endpoint needs an admin API key.", "admin_required")), 403);
     }
     const body: StatusBody = {
       models: registry.snapshot(),

@@ -30,13 +30,15 @@ export interface ApiKeyRecord {
   tokensPerMinute?: number;
   concurrentStreams?: number;
   admin: boolean;
+  /** The principal a request with this key runs as (built once, shared by every request). */
+  principal: Principal;
 }
 
 /** The principal of open local mode. */
-export const OPEN_PRINCIPAL: Principal = Object.freeze({ tenant: "default", keyId: "open" });
+export const OPEN_PRINCIPAL: Principal = Object.freeze({ tenant: "default", keyId: "open", admin: true });
 
 /** Who a refused request ran as (for the access log): nobody, allowed no model. */
-export const ANONYMOUS_PRINCIPAL: Principal = Object.freeze({ tenant: "anonymous", keyId: "none", allowedModels: [] });
+export const ANONYMOUS_PRINCIPAL: Principal = Object.freeze({ tenant: "anonymous", keyId: "none", allowedModels: [], admin: false });
 
 const SHA256_PREFIX = "sha256:";
 const KEY_ID_HEX = 12;
@@ -78,8 +80,17 @@ export function hashApiKeys(keys: readonly ApiKeyConfig[]): ApiKeyRecord[] {
       ...(k.tokensPerMinute === undefined ? {} : { tokensPerMinute: k.tokensPerMinute }),
       ...(k.concurrentStreams === undefined ? {} : { concurrentStreams: k.concurrentStreams }),
       admin: k.admin,
+      principal: Object.freeze({ tenant: k.tenant, keyId: hex.slice(0, KEY_ID_HEX), admin: k.admin, ...(k.models ? { allowedModels: k.models } : {}) }),
     };
   });
+}
+
+/**
+ * The hashed records for a middleware's options: `records` when the app
+ * hashed the keys once already, else the hashes of `keys`.
+ */
+export function resolveKeyRecords(keys: readonly ApiKeyConfig[] = [], records?: readonly ApiKeyRecord[]): readonly ApiKeyRecord[] {
+  return records ?? hashApiKeys(keys);
 }
 
 /** The key a request presents: `Authorization: Bearer <key>`, else `x-api-key`. */
@@ -106,9 +117,17 @@ export function matchApiKey(records: readonly ApiKeyRecord[], key: string): ApiK
   return found;
 }
 
+/** Per-request state of authentication, as a typed context variable. */
+export interface AuthVariables {
+  /** Who the request runs as (set for every request; `admin` gates operator endpoints). */
+  principal: Principal;
+}
+
 export interface AuthOptions {
-  /** Config `auth.keys`; empty = open local mode. */
+  /** Config `auth.keys`; empty = open local mode. Ignored when `records` is given. */
   keys?: readonly ApiKeyConfig[];
+  /** The keys already hashed once by the app (`hashApiKeys`), shared with the rate limiter. */
+  records?: readonly ApiKeyRecord[];
 }
 
 /**
@@ -123,8 +142,8 @@ export interface AuthOptions {
  * app.use("/v1/*", auth({ keys: config.auth.keys }));
  * ```
  */
-export function auth({ keys = [] }: AuthOptions = {}): MiddlewareHandler<AppEnv> {
-  const records = hashApiKeys(keys);
+export function auth({ keys = [], records: hashed }: AuthOptions = {}): MiddlewareHandler<AppEnv> {
+  const records = resolveKeyRecords(keys, hashed);
   return async function authMiddleware(c, next) {
     if (records.length === 0) {
       c.set("principal", OPEN_PRINCIPAL);
@@ -138,11 +157,7 @@ export function auth({ keys = [] }: AuthOptions = {}): MiddlewareHandler<AppEnv>
     const record = matchApiKey(records, key);
     // Never echo the key, not even masked: it may be a neighbour's secret pasted by mistake.
     if (!record) throw unauthorized("Incorrect API key provided.");
-    c.set("principal", {
-      tenant: record.tenant,
-      keyId: record.keyId,
-      ...(record.allowedModels ? { allowedModels: record.allowedModels } : {}),
-    });
+    c.set("principal", record.principal);
     return next();
   };
 }

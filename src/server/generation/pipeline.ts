@@ -1,0 +1,52 @@
+/**
+ * The generation pipeline: one function runs every generation request,
+ * whatever wire API it came in on. In order: retrieval (a grounded chat),
+ * the cache plan (after retrieval: the key holds the collection version),
+ * the producers (a fixed "I don't know", `n` pool runs, or the cache around
+ * one pool run), then the answer through the plan's renderer.
+ */
+import type { Context } from "hono";
+import { planCache } from "../../cache/index.js";
+import { invalidRequest } from "../../errors.js";
+import { NO_ANSWER_TEXT } from "../../rag/index.js";
+import type { AppEnv } from "../http/env.js";
+import type { GatewayDeps } from "../http/deps.js";
+import { cachedProducer } from "./cached-producer.js";
+import { ground, type Grounded } from "./grounding.js";
+import type { GenerationPlan } from "./plan.js";
+import { choiceProducers, fixedAnswer, poolProducer, sharedProducers, type PoolProducerOptions } from "./producers.js";
+import { respond, type Producer } from "./respond.js";
+
+/**
+ * @example
+ * ```ts
+ * app.post("/v1/chat/completions", async (c) => runGeneration(c, deps, chatPlan(c, deps, await parseBody(c, chatRequestSchema))));
+ * ```
+ */
+export async function runGeneration(c: Context<AppEnv>, deps: GatewayDeps, plan: GenerationPlan): Promise<Response> {
+  let input = plan.input;
+  let grounded: Grounded | undefined;
+  if (plan.grounding) {
+    if (!deps.rag) throw invalidRequest("Retrieval is not enabled on this server.", { param: "rag" });
+    if (input.kind !== "chat") throw invalidRequest("Retrieval grounds chats only.", { param: "rag" });
+    grounded = await ground(deps.rag, input.messages, plan.grounding);
+    input = { ...input, messages: grounded.messages };
+  }
+  const citations = grounded?.citations;
+  const renderer = plan.renderer({ citations });
+  const pool: PoolProducerOptions = { model: plan.model, input, params: plan.params, scheduling: plan.scheduling, responseId: plan.responseId };
+
+  let cache: "hit" | "miss" | "bypass" = "bypass";
+  let produce: Producer | Producer[];
+  if (grounded?.empty) produce = sharedProducers(fixedAnswer(NO_ANSWER_TEXT), plan.choices);
+  else if (plan.choices > 1) produce = choiceProducers(c, pool, plan.choices);
+  else {
+    const ragVersion = grounded && plan.grounding ? `${plan.grounding.collection}@${grounded.version}` : undefined;
+    ({ cache, produce } = await cachedProducer({
+      cache: deps.cache,
+      plan: planCache(plan.cache, { input, params: plan.params, ragVersion }),
+      produce: poolProducer(c, pool),
+    }));
+  }
+  return respond(c, { stream: plan.stream, renderer, cache, produce, citations });
+}

@@ -1,0 +1,69 @@
+/**
+ * OpenAI's chat and legacy completions as a {@link GenerationRenderer} of the
+ * generation pipeline: the object shapes of `openai-format.ts`, tool-call ids
+ * (one `ToolCallIds` per choice), finish reasons, the `switchyard` timings
+ * block, the usage chunk and `[DONE]`.
+ */
+import { errorBody } from "../../errors.js";
+import type { GenerationResult } from "../../types.js";
+import { sseFrame, type GenerationRenderer, type ResponseSummary } from "../generation/renderer.js";
+import { openAIFinishReason, timingsBlock, type ChoiceBody, type Renderer } from "./openai-format.js";
+import { ToolCallIds, toolCallDeltas, withIds } from "./tool-calls.js";
+
+const DONE = "data: [DONE]\n\n";
+
+export interface OpenAIRendererOptions {
+  /** `stream_options.include_usage`: end the stream with a usage chunk. */
+  includeUsage: boolean;
+}
+
+function choiceBody(index: number, result: GenerationResult): ChoiceBody {
+  const calls = result.toolCalls ?? [];
+  return {
+    index,
+    text: result.text,
+    finishReason: openAIFinishReason(result.finishReason, calls.length),
+    ...(calls.length ? { toolCalls: withIds(calls, new ToolCallIds()) } : {}),
+    ...(result.logprobs ? { logprobs: result.logprobs } : {}),
+  };
+}
+
+function extraOf(summary: ResponseSummary) {
+  return {
+    switchyard: timingsBlock(summary.result.timings, summary.result.shard, summary.cache),
+    ...(summary.citations ? { citations: summary.citations } : {}),
+  };
+}
+
+/**
+ * @example
+ * ```ts
+ * const renderer = openAIRenderer(chatRenderer(meta, { withUsage: true }), { includeUsage: true });
+ * return runGeneration(c, deps, { ...plan, renderer: () => renderer });
+ * ```
+ */
+export function openAIRenderer(format: Renderer, { includeUsage }: OpenAIRendererOptions): GenerationRenderer {
+  const ids: ToolCallIds[] = [];
+  const idsOf = (index: number) => (ids[index] ??= new ToolCallIds());
+  return {
+    body: (choices, summary) => format.body(choices.map((r, i) => choiceBody(i, r)), summary.usage, extraOf(summary)),
+    stream: {
+      open: () => undefined,
+      start: (index) => {
+        const head = format.start(index);
+        return head ? sseFrame(head) : undefined;
+      },
+      delta: (index, chunk) => {
+        const piece = format.delta(index, {
+          text: chunk.text,
+          ...(chunk.logprobs ? { logprobs: chunk.logprobs } : {}),
+          ...(chunk.toolCalls?.length ? { toolCalls: toolCallDeltas(chunk.toolCalls, idsOf(index)) } : {}),
+        });
+        return piece ? sseFrame(piece) : undefined;
+      },
+      finish: (index, result) => sseFrame(format.finish(index, openAIFinishReason(result.finishReason, result.toolCalls?.length ?? 0))),
+      close: (summary) => (includeUsage ? sseFrame(format.usage(summary.usage, extraOf(summary))) : "") + DONE,
+      error: (err) => sseFrame(errorBody(err)) + DONE,
+    },
+  };
+}
