@@ -7,9 +7,9 @@ import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { invalidRequest, unavailable } from "../../errors.js";
 import { type ListOptions, type VectorStoreService } from "../../rag/vector-stores/index.js";
-import type { AppEnv } from "../env.js";
-import { bodyLimit } from "../middleware/body-limit.js";
-import { parseBody } from "../validate.js";
+import type { AppEnv } from "../http/env.js";
+import { bodyLimit } from "../http/middleware/body-limit.js";
+import { parseBody } from "../http/validate.js";
 
 /** Paths whose bodies the uploads limit governs instead of the API body limit. */
 export const FILE_UPLOAD_PATH = /^\/v1\/files$/;
