@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { barChart, COLORS, lineChart } from "../tools/report/index.js";
+import { guardrailsSection } from "./report-guardrails.js";
 import { markdownTable, round } from "./stats.js";
 
 type Json = Record<string, unknown>;
@@ -263,6 +264,10 @@ function main(): void {
     "## Retrieval",
     "",
     retrievalSection(latestEval("bitext"), latestEval("synthetic")),
+    "",
+    "## Privacy guardrails and semantic cache",
+    "",
+    guardrailsSection(latest("pii-eval"), latest("semantic-cache-eval"), latest("guardrails-overhead")),
     "",
     "## Worse than hoped",
     "",

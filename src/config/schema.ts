@@ -250,10 +250,10 @@ export const configSchema = z.object({
           /** Questions kept per scope (tenant × model × system prompt × parameters). */
           maxEntriesPerScope: positiveInt.default(1000),
           /**
-           * `offline` (default): the built-in lexical embedder, measured in BENCHMARKS.md; or the name of a
-           * configured embedding model.
+           * `hashing` (default: the best of the offline embedders on the Bitext paraphrase eval, see
+           * BENCHMARKS.md), `sif`, `sif+hashing`, or the name of a configured embedding model.
            */
-          embedder: z.string().default("offline"),
+          embedder: z.string().default("hashing"),
         })
         .prefault({}),
     })

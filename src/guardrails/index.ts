@@ -27,3 +27,4 @@ export {
   type PiiPolicy,
   type ScannedText,
 } from "./pii-guard.js";
+export { redactGenerationInput, GuardedGeneration, restoreChunk, restoreResult } from "./generation-stage.js";

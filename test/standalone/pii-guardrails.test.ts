@@ -11,6 +11,10 @@ import {
   PiiGuard,
   type PiiEntityType,
   type PiiPolicy,
+  GuardedGeneration,
+  redactGenerationInput,
+  restoreChunk,
+  restoreResult,
 } from "../../src/guardrails/index.js";
 
 const ALL: PiiPolicy = { mode: "redact", entities: PII_ENTITY_TYPES, restore: true };
@@ -193,5 +197,53 @@ describe("stream scanning", () => {
     const s = r.outputStream();
     const out = ["Hi <EM", "AIL_", "1>, done"].map((p) => s.push(p).caller).join("") + s.flush().caller;
     expect(out).toBe("Hi ann@example.com, done");
+  });
+});
+
+describe("generation stage", () => {
+  const timings = { queueMs: 0, ttftMs: 0, decodeMs: 0, cachedPromptTokens: 0 };
+
+  it("redacts message text, tool-call arguments and tool results; tool definitions pass", () => {
+    const r = new PiiGuard({ policy: ALL }).begin();
+    const input = redactGenerationInput(r, {
+      kind: "chat",
+      messages: [
+        { role: "user", content: "email ann@example.com" },
+        { role: "assistant", content: "", toolCalls: [{ id: "c1", type: "function", function: { name: "lookup", arguments: '{"email":"ann@example.com"}' } }] },
+        { role: "tool", content: '{"phone":"+44 20 7946 0958"}', toolCallId: "c1" },
+      ],
+      tools: { tools: [{ name: "lookup", description: "mail ops@example.com", parameters: { type: "object" } }], choice: "auto", parallel: false },
+    });
+    expect(JSON.stringify(input)).not.toContain("ann@example.com");
+    expect(JSON.stringify(input)).not.toContain("7946");
+    expect(input.kind === "chat" && input.messages[1]!.toolCalls![0]!.function.arguments).toBe('{"email":"<EMAIL_1>"}');
+    expect(JSON.stringify(input)).toContain("ops@example.com");
+    expect(redactGenerationInput(r, { kind: "completion", prompt: "ssn 123-45-6789" })).toEqual({ kind: "completion", prompt: "ssn <SSN_1>" });
+  });
+
+  it("scans streamed text and tool-call arguments into stored chunks; restore gives the caller view", () => {
+    const r = new PiiGuard({ policy: ALL }).begin();
+    r.redactInput("I am ann@example.com");
+    const g = new GuardedGeneration(r);
+    const raw = ["Mail <EMAIL_1> or bob@ex", "ample.com"];
+    const stored = raw.map((text) => g.chunk({ text, tokens: 1 }));
+    const call = g.chunk({ text: "", tokens: 1, toolCalls: [{ index: 0, name: "send", arguments: '{"to":"eve@exam' }] });
+    const call2 = g.chunk({ text: "", tokens: 1, toolCalls: [{ index: 0, arguments: 'ple.com"}' }] });
+    const done = g.finish({
+      text: raw.join(""),
+      finishReason: "stop",
+      usage: { promptTokens: 1, completionTokens: 4 },
+      timings,
+      shard: "m#0",
+      toolCalls: [{ name: "send", arguments: '{"to":"eve@example.com"}' }],
+    });
+    const all = [...stored, call, call2, ...(done.tail ? [done.tail] : [])];
+    // Numbered in the order values are found: the tool call's address completes before the text's is flushed.
+    expect(all.map((c) => c.text).join("")).toBe("Mail <EMAIL_1> or <EMAIL_3>");
+    expect(all.flatMap((c) => c.toolCalls ?? []).map((f) => f.arguments).join("")).toBe('{"to":"<EMAIL_2>"}');
+    expect(done.result.text).toBe("Mail <EMAIL_1> or <EMAIL_3>");
+    expect(done.result.toolCalls![0]!.arguments).toBe('{"to":"<EMAIL_2>"}');
+    expect(restoreResult(r, done.result).text).toBe("Mail ann@example.com or <EMAIL_3>");
+    expect(restoreChunk(r, stored[0]!).text).toBe("Mail ann@example.com or ");
   });
 });
