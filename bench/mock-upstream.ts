@@ -36,6 +36,8 @@ export interface MockUpstreamOptions {
 export interface MockUpstream {
   /** `http://127.0.0.1:<port>`, without `/v1`. */
   url: string;
+  /** Generation requests received so far (chat and completions). */
+  generations(): number;
   close(): Promise<void>;
 }
 
@@ -194,6 +196,7 @@ export async function startMockUpstream(opts: MockUpstreamOptions): Promise<Mock
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${host}:${port}`,
+    generations: () => counter.n,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

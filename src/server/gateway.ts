@@ -13,7 +13,8 @@ import { LruCacheStore, ResponseCache } from "../cache/index.js";
 import type { GenerationResult } from "../types.js";
 import { listen, type Listener } from "../util/listen.js";
 // --- observability and security ---
-import { cacheLookupObserver, createMetrics, poolObserver, retrievalObserver, serveMetrics, type GatewayMetrics, type MetricsServer } from "../telemetry/index.js";
+import { connectSharedState } from "./shared-state.js";
+import { cacheLookupObserver, createMetrics, instrumentSharedState, poolObserver, retrievalObserver, serveMetrics, type GatewayMetrics, type MetricsServer } from "../telemetry/index.js";
 
 export interface Gateway {
   /** `http://host:port` actually bound (port 0 → ephemeral). */
@@ -47,14 +48,18 @@ export interface StartGatewayOptions {
  */
 export async function startGateway({ config, logger = createLogger({ level: config.telemetry.logLevel }), waitReady = true }: StartGatewayOptions): Promise<Gateway> {
   const metricsSource: { registry?: ModelRegistry } = {};
+  // Shared state across replicas (config `redis.url`): the cache store, its single-flight, limits, revocations.
+  const shared = await connectSharedState(config, logger);
   // --- observability: telemetry hooks in through the observer seams of the pool, cache and retrieval ---
   const cache = config.cache.enabled
     ? new ResponseCache<GenerationResult>({
-        store: new LruCacheStore({ maxBytes: config.cache.maxBytes, ttlMs: config.cache.ttlMs }),
+        store: shared?.cacheStore ?? new LruCacheStore({ maxBytes: config.cache.maxBytes, ttlMs: config.cache.ttlMs }),
+        ...(shared ? { crossReplica: shared.crossReplica } : {}),
         onLookup: cacheLookupObserver(),
       })
     : undefined;
   const metrics = createMetrics({ pools: () => metricsSource.registry?.snapshot() ?? [], ...(cache ? { cache } : {}) });
+  if (shared) instrumentSharedState(metrics, shared.redis);
   const registry = await ModelRegistry.create({
     config,
     logger,
@@ -73,7 +78,18 @@ export async function startGateway({ config, logger = createLogger({ level: conf
     scoreFloor: config.rag.scoreFloor,
     onSearch: retrievalObserver({ metrics }),
   });
-  const app = createApp({ config, registry, logger, cache, rag, draining: () => draining }, { metrics, mountMetricsRoute: config.telemetry.metricsPort === 0 });
+  const app = createApp(
+    {
+      config,
+      registry,
+      logger,
+      cache,
+      rag,
+      draining: () => draining,
+      ...(shared ? { limiter: shared.limiter, isRevoked: (keyId: string) => shared.revocations.isRevoked(keyId) } : {}),
+    },
+    { metrics, mountMetricsRoute: config.telemetry.metricsPort === 0 },
+  );
 
   const started = registry.start();
   if (waitReady) {
@@ -81,6 +97,7 @@ export async function startGateway({ config, logger = createLogger({ level: conf
       await started;
     } catch (err) {
       await registry.dispose();
+      await shared?.dispose();
       throw err;
     }
   } else {
@@ -91,6 +108,7 @@ export async function startGateway({ config, logger = createLogger({ level: conf
   const abandon = async () => {
     await rag.dispose();
     await registry.dispose();
+    await shared?.dispose();
   };
   let listener: Listener;
   try {
@@ -139,6 +157,7 @@ export async function startGateway({ config, logger = createLogger({ level: conf
       await metricsServer?.close();
       await rag.dispose();
       await registry.dispose();
+      await shared?.dispose();
       logger.info({}, "switchyard stopped");
     })());
   return { url, registry, logger, cache, rag, metrics, metricsUrl: metricsServer?.url, close };

@@ -57,8 +57,11 @@ export function createApp(deps: GatewayDeps, telemetry: AppTelemetry = {}): Hono
     return apiLimit(c, next);
   });
   // --- observability and security: API keys, then per-key limits (/healthz, /readyz, /metrics stay outside /v1) ---
-  app.use("/v1/*", auth({ records: keys }));
-  app.use("/v1/*", rateLimit({ records: keys, defaultMaxTokens: config.limits.defaultMaxTokens, maxTokensCap: config.limits.maxTokensCap }));
+  app.use("/v1/*", auth({ records: keys, ...(deps.isRevoked ? { isRevoked: deps.isRevoked } : {}) }));
+  app.use(
+    "/v1/*",
+    rateLimit({ records: keys, defaultMaxTokens: config.limits.defaultMaxTokens, maxTokensCap: config.limits.maxTokensCap, ...(deps.limiter ? { limiter: deps.limiter } : {}) }),
+  );
   if (telemetry.metrics && telemetry.mountMetricsRoute !== false) {
     app.route("/", metricsRoute({ metrics: telemetry.metrics, ...(config.telemetry.metricsKey ? { key: config.telemetry.metricsKey } : {}) }));
   }

@@ -5,6 +5,7 @@ import type { Logger } from "../../telemetry/logger.js";
 import type { ResponseCache } from "../../cache/index.js";
 import type { GenerationResult } from "../../types.js";
 import type { RagService } from "../../rag/index.js";
+import type { KeyLimiter } from "./rate-limiter.js";
 
 export interface GatewayDeps {
   config: SwitchyardConfig;
@@ -16,4 +17,8 @@ export interface GatewayDeps {
   rag?: RagService;
   /** Set once SIGTERM arrived: readiness answers 503 while in-flight requests drain. */
   draining?: () => boolean;
+  /** Per-key limits shared across replicas (config `redis.url`); absent = in memory, built from `auth.keys`. */
+  limiter?: KeyLimiter;
+  /** Run-time API-key revocations shared across replicas (config `redis.url`). */
+  isRevoked?: (keyId: string) => boolean;
 }

@@ -99,6 +99,19 @@ export interface RateLimiterOptions {
   now?: () => number;
 }
 
+/**
+ * What the middleware needs from a limiter: the in-memory {@link RateLimiter}
+ * or the Redis-backed `SharedRateLimiter` (config `redis.url`).
+ */
+export interface KeyLimiter {
+  /** The key's limits, or `undefined` when it has none (not limited). */
+  limitsOf(keyId: string): KeyLimits | undefined;
+  /** Admits one request or throws a 429 (a shared limiter may also throw 503 when it fails closed). */
+  admit(keyId: string, request?: AdmitRequest): Admission | Promise<Admission>;
+  /** OpenAI's `x-ratelimit-*` headers for the key's current (or last known) state. */
+  headers(keyId: string): Record<string, string>;
+}
+
 const NO_STREAM_RETRY_MS = 1000;
 
 /**
@@ -127,7 +140,7 @@ export function formatResetDuration(ms: number): string {
  * admission.tokens?.settle(212);
  * ```
  */
-export class RateLimiter {
+export class RateLimiter implements KeyLimiter {
   private readonly states = new Map<string, KeyState>();
   private readonly now: () => number;
 

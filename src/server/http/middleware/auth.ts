@@ -128,6 +128,8 @@ export interface AuthOptions {
   keys?: readonly ApiKeyConfig[];
   /** The keys already hashed once by the app (`hashApiKeys`), shared with the rate limiter. */
   records?: readonly ApiKeyRecord[];
+  /** Keys revoked at run time, by key id (the shared revocation list on Redis); their requests get a 401. */
+  isRevoked?: (keyId: string) => boolean;
 }
 
 /**
@@ -142,7 +144,7 @@ export interface AuthOptions {
  * app.use("/v1/*", auth({ keys: config.auth.keys }));
  * ```
  */
-export function auth({ keys = [], records: hashed }: AuthOptions = {}): MiddlewareHandler<AppEnv> {
+export function auth({ keys = [], records: hashed, isRevoked }: AuthOptions = {}): MiddlewareHandler<AppEnv> {
   const records = resolveKeyRecords(keys, hashed);
   return async function authMiddleware(c, next) {
     if (records.length === 0) {
@@ -157,6 +159,7 @@ export function auth({ keys = [], records: hashed }: AuthOptions = {}): Middlewa
     const record = matchApiKey(records, key);
     // Never echo the key, not even masked: it may be a neighbour's secret pasted by mistake.
     if (!record) throw unauthorized("Incorrect API key provided.");
+    if (isRevoked?.(record.keyId)) throw unauthorized("This API key has been revoked.");
     c.set("principal", record.principal);
     return next();
   };

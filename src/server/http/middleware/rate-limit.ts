@@ -15,7 +15,7 @@ import type { TokenUsage } from "../../../types.js";
 import { whenResponseDone } from "../../../util/response-done.js";
 import type { AppEnv } from "../env.js";
 import { resolveKeyRecords, type ApiKeyConfig, type ApiKeyRecord } from "./auth.js";
-import { RateLimiter, estimateRequestTokens, type Admission } from "../rate-limiter.js";
+import { RateLimiter, estimateRequestTokens, type Admission, type KeyLimiter } from "../rate-limiter.js";
 
 /**
  * Per-request state of the limits, as typed context variables:
@@ -44,8 +44,8 @@ export interface RateLimitOptions {
   maxTokensCap?: number;
   /** The "minute". Default 60 000. */
   windowMs?: number;
-  /** Use this limiter instead of building one from `keys` (share it, inspect it in tests). */
-  limiter?: RateLimiter;
+  /** Use this limiter instead of building one from `keys` (the shared one on Redis, or one to inspect in tests). */
+  limiter?: KeyLimiter;
   /**
    * POST paths whose JSON body is read at admission to reserve tokens and spot
    * streams. Only endpoints under the general body limit: reading a body here
@@ -76,7 +76,7 @@ export function rateLimit({
   limiter,
   estimatePaths = TOKEN_PATHS,
 }: RateLimitOptions = {}): MiddlewareHandler<AppEnv> {
-  const limits = limiter ?? new RateLimiter({ keys: resolveKeyRecords(keys, records), windowMs });
+  const limits: KeyLimiter = limiter ?? new RateLimiter({ keys: resolveKeyRecords(keys, records), windowMs });
   const peek = new Set(estimatePaths);
   return async function rateLimitMiddleware(c, next) {
     const keyId = c.get("principal").keyId;
@@ -87,7 +87,7 @@ export function rateLimit({
       // Hono caches the text: the route's own parse reads the same string (and the body limit still applies).
       request = estimateRequestTokens(await c.req.text(), { defaultMaxTokens, maxTokensCap });
     }
-    const admission = limits.admit(keyId, request);
+    const admission = await limits.admit(keyId, request);
     c.set("admission", admission);
     try {
       await next();

@@ -1,0 +1,73 @@
+/**
+ * The composition of the shared state (config `redis.url`): one Redis
+ * connection and the pieces the gateway plugs in — the cache store and its
+ * cross-replica single-flight, the shared limiter, revocations. Absent
+ * `redis.url`, nothing here is built and every piece stays in memory.
+ */
+import type { SwitchyardConfig } from "../config/index.js";
+import { RedisCacheStore, RedisConnection, RedisFlight, RedisLimitStore, Revocations } from "../state/index.js";
+import type { Logger } from "../telemetry/logger.js";
+import { hashApiKeys } from "./http/middleware/auth.js";
+import { SharedRateLimiter } from "./http/shared-rate-limiter.js";
+
+export interface SharedState {
+  redis: RedisConnection;
+  cacheStore: RedisCacheStore;
+  crossReplica: RedisFlight;
+  limiter: SharedRateLimiter;
+  revocations: Revocations;
+  /** Stops the timers and closes the connection (after the server has drained). Idempotent. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * Connects (never throws for an unreachable Redis: the gateway starts on the
+ * outage policies and catches up once Redis answers).
+ *
+ * @example
+ * ```ts
+ * const shared = config.redis.url ? await connectSharedState(config, logger) : undefined;
+ * ```
+ */
+export async function connectSharedState(config: SwitchyardConfig, logger: Logger): Promise<SharedState | undefined> {
+  const r = config.redis;
+  if (!r.url) return undefined;
+  const redis = new RedisConnection({
+    url: r.url,
+    ...(r.username === undefined ? {} : { username: r.username }),
+    ...(r.password === undefined ? {} : { password: r.password }),
+    tls: r.tls,
+    ...(r.tlsCaFile === undefined ? {} : { tlsCaFile: r.tlsCaFile }),
+    keyPrefix: r.keyPrefix,
+    commandTimeoutMs: r.commandTimeoutMs,
+    connectTimeoutMs: r.connectTimeoutMs,
+    reconnectMinMs: r.reconnectMinMs,
+    reconnectMaxMs: r.reconnectMaxMs,
+    onStatus: (status, err) => {
+      if (status === "up") logger.info({}, "shared state: Redis connected");
+      else logger.warn({ err: err?.message }, "shared state: Redis unreachable; every piece runs on its outage policy until it is back");
+    },
+  });
+  await redis.connect();
+  const cacheStore = new RedisCacheStore({ redis, maxBytes: config.cache.maxBytes, ttlMs: config.cache.ttlMs });
+  const crossReplica = new RedisFlight({ redis, store: cacheStore, waitMs: r.flightWaitMs });
+  const limitStore = new RedisLimitStore({ redis, leaseTtlMs: r.streamLeaseTtlMs });
+  const limiter = new SharedRateLimiter({ store: limitStore, redis, keys: hashApiKeys(config.auth.keys), replicas: r.replicas, onOutage: r.limitsOnOutage, logger });
+  const revocations = new Revocations({ redis, refreshMs: r.refreshMs });
+  await revocations.start();
+  let disposed = false;
+  return {
+    redis,
+    cacheStore,
+    crossReplica,
+    limiter,
+    revocations,
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      revocations.dispose();
+      limitStore.dispose();
+      await redis.dispose();
+    },
+  };
+}
