@@ -44,7 +44,7 @@ async function gateway(): Promise<Gateway> {
         ],
       },
       // A deadline that a loaded 2-core CI machine meets (production default: 50 ms).
-      redis: { replicas: 2, commandTimeoutMs: 300, reconnectMaxMs: 200 },
+      redis: { replicas: 2, commandTimeoutMs: 800, reconnectMaxMs: 200 },
     },
   });
   const gw = await startGateway({ config, logger: createLogger({ level: "silent" }) });
