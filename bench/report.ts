@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from "node:path";
 import { barChart, COLORS, lineChart } from "../tools/report/index.js";
 import { guardrailsSection } from "./report-guardrails.js";
+import { scaleOutSection } from "./report-scale-out.js";
 import { markdownTable, round } from "./stats.js";
 
 type Json = Record<string, unknown>;
@@ -260,6 +261,10 @@ function main(): void {
     "## Gateway overhead against a mock upstream",
     "",
     overheadSection(latest("overhead")),
+    "",
+    "## Scale-out on Redis",
+    "",
+    scaleOutSection(latest("scale-out")),
     "",
     "## Retrieval",
     "",
