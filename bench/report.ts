@@ -9,6 +9,7 @@ import { barChart, COLORS, lineChart } from "../tools/report/index.js";
 import { guardrailsSection } from "./report-guardrails.js";
 import { scaleOutSection } from "./report-scale-out.js";
 import { markdownTable, round } from "./stats.js";
+import { loraSection, quantizeSection } from "./lifecycle-sections.js";
 
 type Json = Record<string, unknown>;
 
@@ -273,6 +274,14 @@ function main(): void {
     "## Privacy guardrails and semantic cache",
     "",
     guardrailsSection(latest("pii-eval"), latest("semantic-cache-eval"), latest("guardrails-overhead")),
+    "",
+    "## LoRA aliases: dedicated shards vs one context per adapter set",
+    "",
+    loraSection(latest("lora")),
+    "",
+    "## Quantization: perplexity vs F32 on a real model",
+    "",
+    quantizeSection(latest("quantize")),
     "",
     "## Worse than hoped",
     "",

@@ -5,7 +5,7 @@
  * download them ready-made.
  */
 import { randomUUID } from "node:crypto";
-import { open, rename, rm } from "node:fs/promises";
+import { mkdir, open, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { GgmlType, ggufPadding, serializeGgufHeader, type GgmlTypeId, type GgufMetadataValue, type GgufTensorInfo } from "../engine/tiny-model/gguf-writer.js";
 import { GGML_BLOCK } from "../engine/tiny-model/gguf-writer.js";
@@ -99,6 +99,7 @@ export async function quantizeGguf({ input, output, type, onProgress }: Quantize
 
   const header = serializeGgufHeader(metadata, plan);
   const dir = path.dirname(path.resolve(output));
+  await mkdir(dir, { recursive: true });
   const temp = path.join(dir, `.${path.basename(output)}.${randomUUID()}.tmp`);
   const result: QuantizeResult = { converted: 0, kept: 0, requantized: 0, inputBytes: 0, outputBytes: 0 };
   const reader = await open(input, "r");
