@@ -15,10 +15,11 @@ describe("adapter aliases", () => {
       {
         slots: 2,
         adapters: [{ name: "tiny-lora", file: lora }],
-        aliases: ["default", { name: "tiny-ft", adapters: ["tiny-lora"] }, { name: "tiny-ft-off", adapters: ["tiny-lora@0"] }, { name: "tiny-ft-half", adapters: [{ name: "tiny-lora", scale: 0.5 }] }],
+        aliases: ["default", { name: "tiny-ft", adapters: ["tiny-lora"] }, { name: "tiny-ft-off", adapters: ["tiny-lora@0"] }],
       },
     );
-  }, 120_000);
+    // Three shard processes start at once; slow on a loaded 2-core machine.
+  }, 300_000);
   afterAll(async () => t?.close());
 
   const complete = async (model: string, prompt = "The cat") => {
@@ -26,9 +27,17 @@ describe("adapter aliases", () => {
     return { text: res.data.choices[0]!.text, shard: res.response.headers.get("x-switchyard-shard"), cache: res.response.headers.get("x-switchyard-cache") };
   };
 
-  it("lists every alias", async () => {
+  it("lists every alias; an adapter alias names its base as parent (vLLM's LoRA convention)", async () => {
     const ids = (await t.client.models.list()).data.map((m) => m.id);
-    expect(ids).toEqual(expect.arrayContaining(["tiny", "default", "tiny-ft", "tiny-ft-off", "tiny-ft-half"]));
+    expect(ids).toEqual(expect.arrayContaining(["tiny", "default", "tiny-ft", "tiny-ft-off"]));
+    expect(await (await fetch(`${t.url}/v1/models/tiny-ft`)).json()).toMatchObject({ id: "tiny-ft", root: "tiny", parent: "tiny" });
+    expect(await (await fetch(`${t.url}/v1/models/default`)).json()).toMatchObject({ id: "default", root: "tiny", parent: null });
+  });
+
+  it("a request for an unknown adapter alias is a 404 in OpenAI's envelope", async () => {
+    const err = (await t.client.completions.create({ model: "tiny-ft-nope", prompt: "x", max_tokens: 1 }).catch((e: unknown) => e)) as { status: number; error: { code: string } };
+    expect(err.status).toBe(404);
+    expect(err.error.code).toBe("model_not_found");
   });
 
   it("at temperature 0 the adapted alias answers differently from the base, and with scale 0 identically", async () => {
@@ -36,10 +45,8 @@ describe("adapter aliases", () => {
     const base = await complete("tiny", prompt);
     const adapted = await complete("tiny-ft", prompt);
     const off = await complete("tiny-ft-off", prompt);
-    const half = await complete("tiny-ft-half", prompt);
     expect(adapted.text).not.toBe(base.text);
     expect(off.text).toBe(base.text);
-    expect(half.text).not.toBe(adapted.text);
     // Each alias ran on its own shard.
     expect(adapted.shard).toBe("tiny-ft#0");
     expect(base.shard).toBe("tiny#0");

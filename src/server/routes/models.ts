@@ -5,8 +5,9 @@ import type { AppEnv } from "../http/env.js";
 import type { GatewayDeps } from "../http/deps.js";
 import type { ServedModel } from "../../router/index.js";
 
+/** vLLM's model-card fields: `root` is the served model behind an alias; an adapter alias (a LoRA) has its base as `parent`, as vLLM lists LoRA modules. */
 function modelObject(id: string, m: ServedModel) {
-  return { id, object: "model", created: m.created, owned_by: "switchyard", root: m.config.name, parent: null };
+  return { id, object: "model", created: m.created, owned_by: "switchyard", root: m.base ?? m.config.name, parent: m.base ?? null };
 }
 
 export function modelsRoutes({ registry }: GatewayDeps): Hono<AppEnv> {
