@@ -10,10 +10,9 @@
  * The mock and the gateway each run in their own process (this file, with
  * --role), so the load generator does not share their event loop; on a small
  * machine they still share the CPU, so the table reports the rate actually
- * achieved and how late the generator started requests. The gateway streams
- * from its upstream whatever the client asked (so chunks flow through), so the
- * mock streams `tokens` chunks to it: part of the measured overhead is parsing
- * them. Results: results/overhead.json (+ a timestamped copy) and a markdown
+ * achieved and how late the generator started requests. The gateway asks its
+ * upstream for `stream: false` when the client does (this bench's requests are
+ * non-streamed), over keep-alive undici connections. Results: results/overhead.json (+ a timestamped copy) and a markdown
  * table on stdout.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -74,7 +73,8 @@ async function serveRole(role: string): Promise<void> {
         // Every request is unique anyway; no cache lookups in the measurement.
         cache: { enabled: false },
         queue: { maxDepth: 100_000, maxWaitMs: 60_000 },
-        models: [{ name: "mock", upstream: `${values.upstream}/v1`, slots: 1024, shards: 1 }],
+        // The default config: a remote shard's capacity is its `maxConcurrency` (default 256), not `slots`.
+        models: [{ name: "mock", upstream: `${values.upstream}/v1`, shards: 1 }],
       },
     });
     const gw = await startGateway({ config, logger: createLogger({ level: "warn" }) });

@@ -64,6 +64,14 @@ export const modelSchema = z
     /** Model name to send upstream; defaults to `name`. */
     upstreamModel: z.string().optional(),
     upstreamApiKey: z.string().optional(),
+    /**
+     * Upstream models only: concurrent requests per remote shard (its capacity
+     * in the pool; `slots` is for local shards). High by default: the upstream
+     * batches, and the queue's admission and the breaker protect it.
+     */
+    maxConcurrency: positiveInt.default(256),
+    /** Upstream models only: keep-alive connections per remote shard (undici Pool); more requests wait for one. */
+    maxConnections: positiveInt.default(64),
     shards: positiveInt.default(1),
     slots: positiveInt.default(4),
     /** Tokens of context per slot. */

@@ -42,6 +42,12 @@ export type BackendState = "starting" | "ready" | "unhealthy" | "restarting" | "
 
 export interface BackendGenerateOptions extends GenerationOptions {
   requestId: string;
+  /**
+   * False when the client takes the answer whole: a remote upstream is then
+   * asked for `stream: false` (one chunk with the whole text, at the end).
+   * Local shards ignore it. Default true.
+   */
+  stream?: boolean;
   traceparent?: string;
 }
 

@@ -56,6 +56,8 @@ export interface PoolRequestOptions extends GenerationOptions {
   traceparent?: string;
   /** The id of the response the client will get (`chatcmpl-…`), for telemetry. */
   responseId?: string;
+  /** False when the client takes the answer whole (see `BackendGenerateOptions.stream`). Default true. */
+  stream?: boolean;
   /** Called once a slot is granted (queue wait known); again on a retry. */
   onAdmitted?: (info: { shard: string; queueMs: number }) => void;
 }
@@ -276,6 +278,7 @@ export class ModelPool {
           requestId: opts.requestId,
           signal: attemptController.signal,
           ...(traceparent ? { traceparent } : {}),
+          ...(opts.stream === false ? { stream: false } : {}),
           onChunk: (chunk) => {
             if (!delivered) {
               delivered = true;

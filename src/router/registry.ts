@@ -106,7 +106,8 @@ export class ModelRegistry {
               id: `${m.name}@${new URL(m.upstream!).host}${m.shards > 1 ? `#${i}` : ""}`,
               baseUrl: m.upstream!,
               model: m.upstreamModel ?? m.name,
-              capacity: m.slots,
+              capacity: m.maxConcurrency,
+              maxConnections: m.maxConnections,
               ...(m.upstreamApiKey ? { apiKey: m.upstreamApiKey } : {}),
             }),
         );

@@ -1,9 +1,13 @@
 /**
  * A remote shard: any OpenAI-compatible upstream (llama-server, vLLM, another
- * Switchyard) behind the same router, breaker, retry and metrics. Generation
- * always streams from the upstream so chunks flow through as they arrive.
+ * Switchyard) behind the same router, breaker, retry and metrics. A streamed
+ * request streams from the upstream so chunks flow through as they arrive; a
+ * non-streamed one asks for `stream: false` (half the work on both sides).
+ * Requests go through one undici `Pool` per backend: keep-alive connections,
+ * bounded in number, bodies always read to the end so sockets are reused.
  */
 import { EventRelay } from "lifecycle-utils";
+import { Pool, type Dispatcher } from "undici";
 import type { WireDone } from "../engine/protocol.js";
 import type { GeneratedToolCall, GenerationInput, SamplingParams, TokenLogprob } from "../types.js";
 import { logprobEntries, toolCallFragments, upstreamTools, type UpstreamLogprobs, type UpstreamToolCallDelta } from "./upstream-extras.js";
@@ -16,11 +20,24 @@ export interface RemoteBackendOptions {
   baseUrl: string;
   /** Model name sent upstream. */
   model: string;
-  /** Concurrent requests sent to this upstream. */
+  /** Concurrent requests sent to this upstream (the pool's slots for it; config `maxConcurrency`). */
   capacity: number;
+  /** Keep-alive connections to the upstream; requests beyond them wait in undici's queue. Default 64. */
+  maxConnections?: number;
   apiKey?: string;
   /** How often an unreachable upstream is probed again. Default 2 s. */
   probeIntervalMs?: number;
+}
+
+/** A non-streamed upstream answer (chat or legacy completions). */
+interface UpstreamCompletion {
+  choices?: Array<{
+    message?: { content?: string | null; tool_calls?: Array<{ function?: { name?: string; arguments?: string } }> | null };
+    text?: string;
+    logprobs?: UpstreamLogprobs | null;
+    finish_reason?: string | null;
+  }>;
+  usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
 }
 
 interface UpstreamChunk {
@@ -42,9 +59,17 @@ export class RemoteBackend implements Backend {
   readonly onStateChange = new EventRelay<BackendState>();
   private probeTimer: NodeJS.Timeout | undefined;
   private readonly base: string;
+  /** The base URL's path (`/v1`), prefixed to every request path. */
+  private readonly basePath: string;
+  private readonly dispatcher: Pool;
+  private readonly staticHeaders: Record<string, string>;
 
   constructor(private readonly opts: RemoteBackendOptions) {
     this.base = opts.baseUrl.replace(/\/+$/, "");
+    const url = new URL(this.base);
+    this.basePath = url.pathname.replace(/\/+$/, "");
+    this.dispatcher = new Pool(url.origin, { connections: opts.maxConnections ?? 64, keepAliveTimeout: 30_000 });
+    this.staticHeaders = { "content-type": "application/json", ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}) };
   }
 
   get id(): string {
@@ -69,8 +94,23 @@ export class RemoteBackend implements Backend {
     this.onStateChange.dispatchEvent(state);
   }
 
-  private headers(): Record<string, string> {
-    return { "content-type": "application/json", ...(this.opts.apiKey ? { authorization: `Bearer ${this.opts.apiKey}` } : {}) };
+  /** One request on the pool; transport failures become `BackendError`s (`aborted` when `signal` fired). */
+  private async send(method: "GET" | "POST", path: string, body: string | undefined, headers: Record<string, string>, signal?: AbortSignal): Promise<Dispatcher.ResponseData> {
+    try {
+      return await this.dispatcher.request({ method, path: `${this.basePath}/${path}`, headers, ...(body === undefined ? {} : { body }), ...(signal ? { signal } : {}) });
+    } catch (err) {
+      if (signal?.aborted) throw new BackendError("aborted", "Generation aborted.");
+      throw new BackendError("engine_error", `upstream ${this.base} failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /** Throws the upstream's error answer as a `BackendError` (after reading its body). */
+  private async assertOk(res: Dispatcher.ResponseData, what: string): Promise<void> {
+    if (res.statusCode < 400) return;
+    const text = await res.body.text().catch(() => "");
+    const message = safeErrorMessage(text) ?? `upstream ${what} answered ${res.statusCode}`;
+    // The upstream's 4xx is the client's fault (bad request for this model); 5xx/429 are the upstream's.
+    throw new BackendError(res.statusCode >= 400 && res.statusCode < 500 && res.statusCode !== 429 ? "invalid_request" : "engine_error", message);
   }
 
   /** Probes `GET /models`; an unreachable upstream is probed again in the background instead of failing the gateway. */
@@ -81,9 +121,9 @@ export class RemoteBackend implements Backend {
 
   private async probe(): Promise<void> {
     try {
-      const res = await fetch(`${this.base}/models`, { headers: this.headers(), signal: AbortSignal.timeout(5000) });
-      await res.body?.cancel();
-      if (!res.ok) throw new Error(`GET /models answered ${res.status}`);
+      const res = await this.send("GET", "models", undefined, this.staticHeaders, AbortSignal.timeout(5000));
+      await res.body.dump();
+      if (res.statusCode >= 400) throw new Error(`GET /models answered ${res.statusCode}`);
       this._lastError = undefined;
       this.setState("ready");
     } catch (err) {
@@ -95,10 +135,11 @@ export class RemoteBackend implements Backend {
   }
 
   async generate(_slot: number, input: GenerationInput, params: SamplingParams, opts: BackendGenerateOptions): Promise<WireDone> {
+    const stream = opts.stream !== false;
     const body: Record<string, unknown> = {
       model: this.opts.model,
-      stream: true,
-      stream_options: { include_usage: true },
+      stream,
+      ...(stream ? { stream_options: { include_usage: true } } : {}),
       max_tokens: params.maxTokens,
       temperature: params.temperature,
       top_p: params.topP,
@@ -125,24 +166,10 @@ export class RemoteBackend implements Backend {
     }
 
     const started = performance.now();
-    let res: Response;
-    try {
-      res = await fetch(`${this.base}/${endpoint}`, {
-        method: "POST",
-        headers: { ...this.headers(), "x-request-id": opts.requestId, ...(opts.traceparent ? { traceparent: opts.traceparent } : {}) },
-        body: JSON.stringify(body),
-        ...(opts.signal ? { signal: opts.signal } : {}),
-      });
-    } catch (err) {
-      if (opts.signal?.aborted) throw new BackendError("aborted", "Generation aborted.");
-      throw new BackendError("engine_error", `upstream ${this.base} failed: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    if (!res.ok || !res.body) {
-      const text = await res.text().catch(() => "");
-      const message = safeErrorMessage(text) ?? `upstream answered ${res.status}`;
-      // The upstream's 4xx is the client's fault (bad request for this model); 5xx/429 are the upstream's.
-      throw new BackendError(res.status >= 400 && res.status < 500 && res.status !== 429 ? "invalid_request" : "engine_error", message);
-    }
+    const headers = { ...this.staticHeaders, "x-request-id": opts.requestId, ...(opts.traceparent ? { traceparent: opts.traceparent } : {}) };
+    const res = await this.send("POST", endpoint, JSON.stringify(body), headers, opts.signal);
+    await this.assertOk(res, endpoint);
+    if (!stream) return this.answerOf(res, params, opts, started);
 
     let text = "";
     let finish: string | null | undefined;
@@ -195,17 +222,39 @@ export class RemoteBackend implements Backend {
     };
   }
 
+  /** A non-streamed answer: read whole, mapped like a stream (one chunk for the cache, usage, tool calls, logprobs). */
+  private async answerOf(res: Dispatcher.ResponseData, params: SamplingParams, opts: BackendGenerateOptions, started: number): Promise<WireDone> {
+    let answer: UpstreamCompletion;
+    try {
+      answer = (await res.body.json()) as UpstreamCompletion;
+    } catch (err) {
+      if (opts.signal?.aborted) throw new BackendError("aborted", "Generation aborted.");
+      throw new BackendError("engine_error", `upstream answer unreadable: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const choice = answer.choices?.[0];
+    if (!choice?.finish_reason) throw new BackendError("engine_error", "upstream answer without a finish_reason");
+    const text = choice.message?.content ?? choice.text ?? "";
+    const logprobs = logprobEntries(choice.logprobs, 0);
+    const toolCalls = (choice.message?.tool_calls ?? []).map((c) => ({ name: c.function?.name ?? "", arguments: c.function?.arguments ?? "" }));
+    const usage = { promptTokens: answer.usage?.prompt_tokens ?? 0, completionTokens: answer.usage?.completion_tokens ?? 0 };
+    // One chunk holding the whole text: what the response cache stores and replays.
+    if (text) opts.onChunk?.({ text, tokens: Math.max(1, usage.completionTokens), ...(logprobs.length ? { logprobs } : {}) });
+    return {
+      text,
+      finishReason: choice.finish_reason === "length" ? "length" : "stop",
+      usage,
+      cachedPromptTokens: 0,
+      ttftMs: performance.now() - started,
+      decodeMs: 0,
+      ...(toolCalls.length ? { toolCalls } : {}),
+      ...(params.logprobs !== undefined ? { logprobs } : {}),
+    };
+  }
+
   async embed(texts: string[], signal?: AbortSignal): Promise<{ vectors: number[][]; tokens: number }> {
-    const res = await fetch(`${this.base}/embeddings`, {
-      method: "POST",
-      headers: this.headers(),
-      body: JSON.stringify({ model: this.opts.model, input: texts, encoding_format: "float" }),
-      ...(signal ? { signal } : {}),
-    }).catch((err: unknown) => {
-      throw new BackendError("engine_error", `upstream ${this.base} failed: ${err instanceof Error ? err.message : String(err)}`);
-    });
-    if (!res.ok) throw new BackendError(res.status < 500 ? "invalid_request" : "engine_error", `upstream embeddings answered ${res.status}`);
-    const json = (await res.json()) as { data: Array<{ embedding: number[]; index: number }>; usage?: { prompt_tokens?: number } };
+    const res = await this.send("POST", "embeddings", JSON.stringify({ model: this.opts.model, input: texts, encoding_format: "float" }), this.staticHeaders, signal);
+    await this.assertOk(res, "embeddings");
+    const json = (await res.body.json()) as { data: Array<{ embedding: number[]; index: number }>; usage?: { prompt_tokens?: number } };
     const vectors = [...json.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
     return { vectors, tokens: json.usage?.prompt_tokens ?? 0 };
   }
@@ -213,6 +262,7 @@ export class RemoteBackend implements Backend {
   async dispose(): Promise<void> {
     if (this.probeTimer) clearTimeout(this.probeTimer);
     this.setState("stopped");
+    if (!this.dispatcher.closed && !this.dispatcher.destroyed) await this.dispatcher.destroy();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -17,7 +17,7 @@ export interface TimedEvent {
  * for await (const { data, at } of sseEvents(res.body!)) if (data === "[DONE]") break;
  * ```
  */
-export async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<TimedEvent> {
+export async function* sseEvents(body: AsyncIterable<Uint8Array>): AsyncGenerator<TimedEvent> {
   const decoder = new TextDecoder();
   let buffer = "";
   for await (const bytes of body) {

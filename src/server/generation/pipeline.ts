@@ -34,7 +34,7 @@ export async function runGeneration(c: Context<AppEnv>, deps: GatewayDeps, plan:
   }
   const citations = grounded?.citations;
   const renderer = plan.renderer({ citations });
-  const pool: PoolProducerOptions = { model: plan.model, input, params: plan.params, scheduling: plan.scheduling, responseId: plan.responseId };
+  const pool: PoolProducerOptions = { model: plan.model, input, params: plan.params, scheduling: plan.scheduling, responseId: plan.responseId, stream: plan.stream };
 
   let cache: "hit" | "miss" | "bypass" = "bypass";
   let produce: Producer | Producer[];

@@ -13,6 +13,8 @@ export interface PoolProducerOptions {
   scheduling: Scheduling;
   /** The id of the response the client gets (telemetry's `gen_ai.response.id`). */
   responseId: string;
+  /** The client streams: remote upstreams stream too (else they answer whole). */
+  stream: boolean;
 }
 
 /** A producer that runs on the model's pool and sets the shard header at admission (before the first byte). */
@@ -23,6 +25,7 @@ export function poolProducer(c: Context<AppEnv>, o: PoolProducerOptions): Produc
       signal,
       onChunk,
       responseId: o.responseId,
+      ...(o.stream ? {} : { stream: false }),
       priority: o.scheduling.priority,
       timeoutMs: o.scheduling.timeoutMs,
       ...(o.scheduling.sessionKey ? { sessionKey: o.scheduling.sessionKey } : {}),
