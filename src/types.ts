@@ -152,6 +152,8 @@ export interface GenerationResult {
   toolCalls?: GeneratedToolCall[];
   /** Per-token log probabilities of `text`, when asked for. */
   logprobs?: TokenLogprob[];
+  /** The `stop` string that ended the generation (not part of `text`), when one did and the backend says which. */
+  stopSequence?: string;
 }
 
 /** Callbacks and cancellation for one generation. */

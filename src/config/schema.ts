@@ -282,6 +282,17 @@ export const configSchema = z.object({
         .prefault({}),
     })
     .prefault({}),
+  /** OpenAI Responses API: stored responses (`store: true`, the default) for retrieve, input_items and previous_response_id. */
+  responses: z
+    .object({
+      /** Stored responses kept per tenant; the least recently used go first. */
+      maxStoredPerTenant: positiveInt.default(1000),
+      /** Bytes (serialized JSON) kept per tenant. */
+      maxStoredBytesPerTenant: positiveInt.default(64 * 1024 * 1024),
+      /** Lifetime of a stored response (ms); 0 = until evicted. */
+      storeTtlMs: z.number().int().min(0).default(24 * 60 * 60_000),
+    })
+    .prefault({}),
   /**
    * Shared state across gateway replicas. Without `url` every piece of state
    * stays in this process (the embedded default).

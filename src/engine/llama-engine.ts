@@ -281,7 +281,7 @@ export class LlamaEngine {
       const grammar = run.params.grammar ? await this.grammarFor(run.params.grammar) : undefined;
       const res = await run.slot.chat.generateResponse(history, { ...common, ...stop, contextShift, ...(grammar ? { grammar } : {}) });
       this.throwIfAborted(run, res.metadata.stopReason);
-      return { text: res.response, finishReason: finishOf(res.metadata.stopReason) };
+      return { text: res.response, finishReason: finishOf(res.metadata.stopReason), ...stopSequenceOf(res.metadata) };
     }
     await this.checkToolSchemas(tools);
     const calls = new AutoCallCollector((fragments) => {
@@ -299,7 +299,7 @@ export class LlamaEngine {
     });
     this.throwIfAborted(run, res.metadata.stopReason);
     const toolCalls = calls.finish(res.functionCalls ?? []);
-    return { text: res.response, finishReason: finishOf(res.metadata.stopReason), ...(toolCalls.length ? { toolCalls } : {}) };
+    return { text: res.response, finishReason: finishOf(res.metadata.stopReason), ...(toolCalls.length ? { toolCalls } : {}), ...stopSequenceOf(res.metadata) };
   }
 
   /**
@@ -343,7 +343,7 @@ export class LlamaEngine {
       disableContextShift: true,
     });
     this.throwIfAborted(run, res.metadata.stopReason);
-    return { text: res.response, finishReason: finishOf(res.metadata.stopReason) };
+    return { text: res.response, finishReason: finishOf(res.metadata.stopReason), ...stopSequenceOf(res.metadata) };
   }
 
   /** Our own decoding loop, which reads the raw distribution at every step. */
@@ -512,6 +512,16 @@ interface Run {
   firstTokenAt: number;
   /** The sequence's output-token meter before the run (usage = the difference). */
   outputBefore: number;
+}
+
+/**
+ * The `stop` string that ended a generation: node-llama-cpp reports the matched custom trigger
+ * (strings and tokens; a `stop` entry is always a string).
+ */
+function stopSequenceOf(metadata: { stopReason: string; customStopTrigger?: readonly unknown[] }): { stopSequence?: string } {
+  if (metadata.stopReason !== "customStopTrigger" || !metadata.customStopTrigger) return {};
+  const text = metadata.customStopTrigger.filter((p): p is string => typeof p === "string").join("");
+  return text ? { stopSequence: text } : {};
 }
 
 function finishOf(stopReason: string): "stop" | "length" {

@@ -74,6 +74,8 @@ export interface WireDone {
   toolCalls?: GeneratedToolCall[];
   /** Per-token log probabilities of `text`, when the request asked for them. */
   logprobs?: TokenLogprob[];
+  /** The `stop` string that ended the generation, when one did. */
+  stopSequence?: string;
 }
 
 /** Error codes a shard reports; `client` ones are the caller's fault and never count against the shard. */

@@ -308,6 +308,7 @@ export class ModelPool {
           timings: { queueMs, ttftMs: done.ttftMs, decodeMs: done.decodeMs, cachedPromptTokens: done.cachedPromptTokens },
           ...(done.toolCalls ? { toolCalls: done.toolCalls } : {}),
           ...(done.logprobs ? { logprobs: done.logprobs } : {}),
+          ...(done.stopSequence === undefined ? {} : { stopSequence: done.stopSequence }),
         };
       } catch (err) {
         member.slots[slot]!.chain = [];

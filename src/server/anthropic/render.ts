@@ -70,17 +70,17 @@ function parseInput(args: string): Record<string, unknown> {
 }
 
 /**
- * The stop reason a client sees; `stopSequence` is the matched stop sequence when the engine reports one.
+ * The stop reason a client sees (`stop_sequence` when the backend reports which stop string matched).
  *
  * @example
  * ```ts
  * stopReasonOf({ finishReason: "stop", toolCalls: [call] }); // "tool_use"
  * ```
  */
-export function stopReasonOf(result: Pick<GenerationResult, "finishReason" | "toolCalls">, stopSequence?: string): StopReason {
+export function stopReasonOf(result: Pick<GenerationResult, "finishReason" | "toolCalls" | "stopSequence">): StopReason {
   if (result.finishReason === "length") return "max_tokens";
   if (result.toolCalls?.length) return "tool_use";
-  return stopSequence ? "stop_sequence" : "end_turn";
+  return result.stopSequence ? "stop_sequence" : "end_turn";
 }
 
 interface OpenBlock {
@@ -166,7 +166,7 @@ export class AnthropicRenderer {
   }
 
   /** Closes every block with the final result (blocks the stream never opened are opened first) and ends the message. */
-  finish(result: GenerationResult, stopSequence?: string): { events: AnthropicEvent[]; message: AnthropicMessage } {
+  finish(result: GenerationResult): { events: AnthropicEvent[]; message: AnthropicMessage } {
     const events: AnthropicEvent[] = [];
     const calls = result.toolCalls ?? [];
     if (result.text && !this.text) this.textDelta(result.text, events);
@@ -180,15 +180,16 @@ export class AnthropicRenderer {
       if (open.block.type === "tool_use") open.block = { ...open.block, name: c.name, input: parseInput(c.arguments) };
       this.close(open, events);
     });
-    const stopReason = stopReasonOf(result, stopSequence);
+    const stopReason = stopReasonOf(result);
+    const stopSequence = stopReason === "stop_sequence" ? (result.stopSequence ?? null) : null;
     const usage = usageOf(result.usage.promptTokens, result.usage.completionTokens);
     events.push({
       type: "message_delta",
-      delta: { stop_reason: stopReason, stop_sequence: stopSequence ?? null },
+      delta: { stop_reason: stopReason, stop_sequence: stopSequence },
       usage: { input_tokens: usage.input_tokens, output_tokens: usage.output_tokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
     });
     events.push({ type: "message_stop" });
-    return { events, message: this.message(this.blocks.map((b) => b.block), stopReason, usage, stopSequence ?? null) };
+    return { events, message: this.message(this.blocks.map((b) => b.block), stopReason, usage, stopSequence) };
   }
 
   /** A failure after the stream started: Anthropic's `error` event. */
