@@ -334,6 +334,20 @@ export class ModelPool {
   }
 
   /** 400 `context_length_exceeded` before queueing, counted by a ready local shard (no slot needed). */
+  /**
+   * The exact prompt size of `input` as a ready local shard's tokenizer and chat template give it
+   * (the `usage.prompt_tokens` the same request would report). 503 when no shard can count now.
+   */
+  async countTokens(input: GenerationInput, signal?: AbortSignal): Promise<number> {
+    const member = this.members.find((m) => m.backend.state === "ready" && m.backend.countTokens);
+    if (!member) throw unavailable(`No shard of model '${this.model}' can count tokens right now.`, this.retryAfterMs());
+    try {
+      return await member.backend.countTokens!(input, signal);
+    } catch (err) {
+      throw toClientError(err);
+    }
+  }
+
   private async rejectIfTooLong(input: GenerationInput, signal: AbortSignal, abortError: () => Error): Promise<void> {
     const member = this.members.find((m) => m.backend.state === "ready" && m.backend.countTokens && m.backend.contextSize !== undefined);
     if (!member) return;

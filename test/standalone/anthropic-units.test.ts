@@ -173,7 +173,7 @@ describe("Anthropic: rendering against the published shapes", () => {
 
   it("max_tokens and stop_sequence stop reasons; an empty answer has no blocks", () => {
     expect(renderer().finish(result({ finishReason: "length" })).message.stop_reason).toBe("max_tokens");
-    const stopped = renderer().finish(result(), "END").message;
+    const stopped = renderer().finish(result({ stopSequence: "END" })).message;
     expect(stopped).toMatchObject({ stop_reason: "stop_sequence", stop_sequence: "END" });
     const r = renderer();
     const empty = [...r.start(4), ...r.finish(result({ text: "" })).events];

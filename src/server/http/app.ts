@@ -14,6 +14,8 @@ import { chatRoutes } from "../routes/chat.js";
 import { completionsRoutes } from "../routes/completions.js";
 import { embeddingsRoutes } from "../routes/embeddings.js";
 import { collectionsRoutes } from "../routes/collections.js";
+import { responsesRoutes } from "../routes/responses.js";
+import { anthropicErrors, messagesRoutes } from "../routes/messages.js";
 import { completionTokensFromMetrics, statusRoutes } from "../routes/status.js";
 import { uiRoutes } from "../../ui/index.js";
 // --- observability and security ---
@@ -51,6 +53,9 @@ export function createApp(deps: GatewayDeps, telemetry: AppTelemetry = {}): Hono
   if (telemetry.metrics) app.use(httpMetrics({ metrics: telemetry.metrics }));
   app.use(cors({ origins: config.server.corsOrigins }));
   app.use(accessLog({ logger, defaultPrincipal: keys.length === 0 ? OPEN_PRINCIPAL : ANONYMOUS_PRINCIPAL }));
+  // Anthropic's envelope for every error of its API, auth and limits included (so before them).
+  app.use("/v1/messages", anthropicErrors());
+  app.use("/v1/messages/*", anthropicErrors());
   // Document uploads have their own, larger limit (collections routes).
   app.use("/v1/*", async function apiBodyLimit(c, next) {
     if (/^\/v1\/collections\/[^/]+\/documents$/.test(c.req.path)) return next();
@@ -72,10 +77,15 @@ export function createApp(deps: GatewayDeps, telemetry: AppTelemetry = {}): Hono
   app.route("/", completionsRoutes(deps));
   app.route("/", embeddingsRoutes(deps));
   app.route("/", collectionsRoutes(deps));
+  app.route("/", responsesRoutes(deps));
+  app.route("/", messagesRoutes(deps));
   app.route("/", statusRoutes(deps, telemetry.metrics ? { completionTokens: completionTokensFromMetrics(telemetry.metrics) } : {}));
   app.route("/", uiRoutes());
 
-  app.notFound((c) => c.json(errorBody(notFound(`Unknown route: ${c.req.method} ${c.req.path}`, { code: "unknown_url" })), 404));
+  app.notFound(function unknownRoute(c) {
+    const err = notFound(`Unknown route: ${c.req.method} ${c.req.path}`, { code: "unknown_url" });
+    return c.json(c.get("errorEnvelope")?.body(err) ?? errorBody(err), 404);
+  });
   app.onError(function onError(err, c) {
     // The client is gone: nobody reads this, but close cleanly (499 as nginx logs it).
     if (isAbortError(err)) return c.body(null, 499 as 400);
@@ -84,8 +94,8 @@ export function createApp(deps: GatewayDeps, telemetry: AppTelemetry = {}): Hono
     if (gw.status === 503 || gw.status === 504) logger.warn({ requestId: c.get("requestId"), status: gw.status, code: gw.code }, "request refused");
     else if (gw.status >= 500) logger.error({ requestId: c.get("requestId"), code: gw.code, err: gw.cause ?? gw }, "request failed");
     for (const [k, v] of Object.entries(gw.headers)) c.header(k, v);
-    const envelope = c.get("errorEnvelope") ?? errorBody;
-    return c.json(envelope(gw), gw.status as 400);
+    const envelope = c.get("errorEnvelope");
+    return c.json(envelope ? envelope.body(gw) : errorBody(gw), (envelope?.status?.(gw) ?? gw.status) as 400);
   });
   return app;
 }

@@ -6,6 +6,7 @@ import type { ResponseCache } from "../../cache/index.js";
 import type { GenerationResult } from "../../types.js";
 import type { RagService } from "../../rag/index.js";
 import type { KeyLimiter } from "./rate-limiter.js";
+import type { ResponseStore } from "../responses/index.js";
 
 export interface GatewayDeps {
   config: SwitchyardConfig;
@@ -15,6 +16,8 @@ export interface GatewayDeps {
   cache?: ResponseCache<GenerationResult>;
   /** Retrieval; absent = collection endpoints answer 503. */
   rag?: RagService;
+  /** Stored Responses-API responses; absent = an in-memory store from config `responses` (created by the app). */
+  responses?: ResponseStore;
   /** Set once SIGTERM arrived: readiness answers 503 while in-flight requests drain. */
   draining?: () => boolean;
   /** Per-key limits shared across replicas (config `redis.url`); absent = in memory, built from `auth.keys`. */

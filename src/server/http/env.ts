@@ -15,7 +15,13 @@ export interface AppVariables extends AuthVariables, RateLimitVariables {
    * The wire API's error envelope for this request (set by a route or its
    * middleware, e.g. Anthropic's on `/v1/messages`); absent = OpenAI's.
    */
-  errorEnvelope: ((err: GatewayError) => object) | undefined;
+  errorEnvelope: ErrorEnvelope | undefined;
+}
+
+/** How a wire API shows an error: its body, and its status code where that differs from ours (Anthropic's 529). */
+export interface ErrorEnvelope {
+  body(err: GatewayError): object;
+  status?(err: GatewayError): number;
 }
 
 export interface AppEnv {

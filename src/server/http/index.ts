@@ -5,7 +5,8 @@
  * siblings), generation in `../generation`.
  */
 export { createApp, type AppTelemetry } from "./app.js";
-export type { AppEnv, AppVariables } from "./env.js";
+export type { AppEnv, AppVariables, ErrorEnvelope } from "./env.js";
+export { reportIgnoredParams, IGNORED_PARAMS_HEADER } from "./ignored-params.js";
 export type { GatewayDeps } from "./deps.js";
 export { parseBody } from "./validate.js";
 export { createSseWriter, SSE_HEADERS, type SseWriter } from "./sse.js";

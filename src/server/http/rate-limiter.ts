@@ -260,7 +260,10 @@ const CHARS_PER_TOKEN = 4;
  * `max_tokens`, else the default). Invalid bodies are estimated by size; the
  * route refuses them and the reservation is refunded.
  */
-export function estimateRequestTokens(text: string, { defaultMaxTokens = 256, maxTokensCap = Infinity } = {}): { tokens: number; stream: boolean } {
+export function estimateRequestTokens(
+  text: string,
+  { defaultMaxTokens = 256, maxTokensCap = Infinity, generates: generatesOpt }: { defaultMaxTokens?: number; maxTokensCap?: number; generates?: boolean } = {},
+): { tokens: number; stream: boolean } {
   const prompt = Math.ceil(text.length / CHARS_PER_TOKEN);
   let body: unknown;
   try {
@@ -270,8 +273,9 @@ export function estimateRequestTokens(text: string, { defaultMaxTokens = 256, ma
   }
   if (typeof body !== "object" || body === null || Array.isArray(body)) return { tokens: prompt, stream: false };
   const b = body as Record<string, unknown>;
-  const generates = "messages" in b || "prompt" in b;
-  const requested = [b.max_completion_tokens, b.max_tokens].find((v): v is number => Number.isInteger(v) && (v as number) > 0);
+  // Unless the caller knows the endpoint: chat/Messages bodies have `messages`, completions `prompt`.
+  const generates = generatesOpt ?? ("messages" in b || "prompt" in b);
+  const requested = [b.max_completion_tokens, b.max_tokens, b.max_output_tokens].find((v): v is number => Number.isInteger(v) && (v as number) > 0);
   const completion = generates ? Math.min(maxTokensCap, requested ?? defaultMaxTokens) : 0;
   return { tokens: prompt + completion, stream: b.stream === true };
 }

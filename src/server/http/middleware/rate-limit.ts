@@ -55,7 +55,7 @@ export interface RateLimitOptions {
 }
 
 /** The OpenAI endpoints that spend tokens. */
-export const TOKEN_PATHS: readonly string[] = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings"];
+export const TOKEN_PATHS: readonly string[] = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses", "/v1/messages"];
 
 /**
  * Enforces the principal's limits (mount after `auth`). Unlimited keys and
@@ -85,7 +85,7 @@ export function rateLimit({
     let request: { tokens: number; stream: boolean } = { tokens: 0, stream: false };
     if (c.req.method === "POST" && peek.has(c.req.path) && (keyLimits.tokensPerMinute !== undefined || keyLimits.concurrentStreams !== undefined)) {
       // Hono caches the text: the route's own parse reads the same string (and the body limit still applies).
-      request = estimateRequestTokens(await c.req.text(), { defaultMaxTokens, maxTokensCap });
+      request = estimateRequestTokens(await c.req.text(), { defaultMaxTokens, maxTokensCap, generates: c.req.path !== "/v1/embeddings" });
     }
     const admission = await limits.admit(keyId, request);
     c.set("admission", admission);
