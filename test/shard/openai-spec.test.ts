@@ -6,6 +6,11 @@
  * the spec does not declare) are listed per endpoint, separately from errors.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import OpenAI from "openai";
+import { z } from "zod";
+import { zodResponseFormat } from "openai/helpers/zod";
+import { ChatOpenAI } from "@langchain/openai";
+import { HumanMessage, ToolMessage, type BaseMessage } from "@langchain/core/messages";
 import { readSse, startTestGateway, type TestGateway } from "../helpers/gateway.js";
 import { openAISpec, type SpecCheck } from "../helpers/openai-spec.js";
 
@@ -144,6 +149,74 @@ describe("OpenAI spec: completions and embeddings", () => {
     const res = await call("POST", "/v1/embeddings", { ...body, encoding_format: "base64" });
     expect(res.status).toBe(200);
     expect(conforms(ref, await res.json())).toEqual([]);
+  });
+});
+
+describe("OpenAI spec: request fields", () => {
+  const base = { model: "tiny", messages: user("Hello there"), max_tokens: 4, temperature: 0 };
+
+  it("accepts the fields that cannot change a local model's output and lists them in x-switchyard-ignored-params", async () => {
+    const ignored = {
+      store: true,
+      metadata: { app: "x" },
+      service_tier: "auto",
+      safety_identifier: "user-1",
+      prompt_cache_key: "conversation-1",
+      prompt_cache_retention: "24h",
+      prediction: { type: "content", content: "Hello" },
+      verbosity: "low",
+      reasoning_effort: "low",
+    };
+    const res = await call("POST", "/v1/chat/completions", { ...base, ...ignored });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-switchyard-ignored-params")?.split(",").sort()).toEqual(Object.keys(ignored).sort());
+    conforms(openAISpec().responseRef("POST", "/chat/completions", 200, "application/json"), await res.json());
+    const plain = await call("POST", "/v1/chat/completions", base);
+    expect(plain.headers.get("x-switchyard-ignored-params")).toBeNull();
+  });
+
+  it("refuses fields whose output cannot be honoured with a 400 naming them", async () => {
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ audio: { voice: "alloy", format: "mp3" } }, "audio"],
+      [{ modalities: ["text", "audio"] }, "modalities"],
+      [{ web_search_options: {} }, "web_search_options"],
+      [{ functions: [{ name: "f", parameters: {} }] }, "functions"],
+      [{ messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "http://x/y.png" } }] }] }, "messages[0].content[0]"],
+      [{ nonsense: 1 }, "nonsense"],
+    ];
+    for (const [patch, param] of cases) {
+      const res = await call("POST", "/v1/chat/completions", { ...base, ...patch });
+      expect(res.status, param).toBe(400);
+      const body = (await res.json()) as { error: { param: string } };
+      expect(body.error.param).toBe(param);
+      conforms(openAISpec().componentRef("ErrorResponse"), body);
+    }
+    const ok = await call("POST", "/v1/chat/completions", { ...base, modalities: ["text"] });
+    expect(ok.status).toBe(200);
+  });
+
+  it("chat.completions.parse with zodResponseFormat", async () => {
+    const client = new OpenAI({ baseURL: `${t.url}/v1`, apiKey: "x", maxRetries: 0 });
+    const Mood = z.object({ mood: z.enum(["happy", "sad"]), sure: z.boolean() });
+    const res = await client.chat.completions.parse({ model: "tiny", messages: user("Mood?"), response_format: zodResponseFormat(Mood, "mood"), max_tokens: 40, temperature: 0 });
+    expect(res.choices[0]!.message.parsed).toMatchObject({ mood: expect.stringMatching(/happy|sad/), sure: expect.any(Boolean) });
+  });
+
+  it("a LangChain agent-style tool loop: tool messages carry `name` (as @langchain/openai sends them)", async () => {
+    const llm = new ChatOpenAI({ model: "tiny", configuration: { baseURL: `${t.url}/v1` }, apiKey: "x", temperature: 0, maxTokens: 120 });
+    const bound = llm.bindTools([weatherTool], { tool_choice: "get_weather" });
+    const history: BaseMessage[] = [new HumanMessage("Weather in Paris?")];
+    const ai = await bound.invoke(history);
+    expect(ai.tool_calls).toHaveLength(1);
+    history.push(ai, new ToolMessage({ content: "18C and sunny", tool_call_id: ai.tool_calls![0]!.id!, name: "get_weather" }));
+    const answer = await llm.bindTools([weatherTool]).invoke(history, { tool_choice: "none" } as object);
+    expect(typeof answer.content).toBe("string");
+    // The raw request LangChain built does carry the tool message's name.
+    const res = await call("POST", "/v1/chat/completions", {
+      ...base,
+      messages: [...user("Weather?"), { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: "{}" } }] }, { role: "tool", tool_call_id: "call_1", name: "get_weather", content: "18C" }],
+    });
+    expect(res.status).toBe(200);
   });
 });
 

@@ -4,7 +4,7 @@
  * renderer over the generation pipeline.
  */
 export { chatRequestSchema, completionRequestSchema, embeddingRequestSchema, chatMessageSchema, type ChatRequest, type CompletionRequest, type EmbeddingRequest } from "./schemas.js";
-export { toChatMessages, chatParams, completionParams, completionInput } from "./params.js";
+export { toChatMessages, chatParams, completionParams, completionInput, ignoredChatParams } from "./params.js";
 export {
   chatRenderer,
   completionRenderer,

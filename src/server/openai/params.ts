@@ -10,9 +10,22 @@ import type { ChatRequest, CompletionRequest } from "./schemas.js";
 type Limits = SwitchyardConfig["limits"];
 type CommonRequest = ChatRequest | CompletionRequest;
 
-function flatten(content: string | Array<{ type: "text"; text: string }> | null | undefined): string {
+type ContentPart = { type: "text"; text: string } | { type: "refusal"; refusal: string } | { type: "image_url" | "input_audio" | "file" };
+
+/** Message content as text: text and refusal parts joined; images, audio and files refused by name. */
+function flatten(content: string | readonly ContentPart[] | null | undefined, param: string): string {
   if (content == null) return "";
-  return typeof content === "string" ? content : content.map((p) => p.text).join("");
+  if (typeof content === "string") return content;
+  return content
+    .map((p, j) => {
+      if (p.type === "text" && "text" in p) return p.text;
+      if (p.type === "refusal" && "refusal" in p) return p.refusal;
+      throw invalidRequest(`Content parts of type '${p.type}' are not supported by this server (text-only models).`, {
+        param: `${param}[${j}]`,
+        code: "unsupported_parameter",
+      });
+    })
+    .join("");
 }
 
 export function toChatMessages(req: ChatRequest, limits: Limits): ChatMessage[] {
@@ -20,19 +33,23 @@ export function toChatMessages(req: ChatRequest, limits: Limits): ChatMessage[] 
     throw invalidRequest(`Too many messages: ${req.messages.length} > ${limits.maxMessages}.`, { param: "messages", code: "too_many_messages" });
   }
   return req.messages.map((m, i): ChatMessage => {
+    const param = `messages[${i}].content`;
     switch (m.role) {
       case "assistant":
+        if (m.audio != null) unsupported(`messages[${i}].audio`, "Audio replies");
+        if (m.function_call != null) unsupported(`messages[${i}].function_call`, "The deprecated function_call (use tool_calls)");
         m.tool_calls?.forEach((call, j) => checkArguments(call.function.arguments, `messages[${i}].tool_calls[${j}].function.arguments`));
         return {
           role: "assistant",
-          content: flatten(m.content),
+          // A refusal the assistant gave earlier is what it said.
+          content: flatten(m.content, param) || (m.refusal ?? ""),
           ...(m.name ? { name: m.name } : {}),
           ...(m.tool_calls?.length ? { toolCalls: m.tool_calls } : {}),
         };
       case "tool":
-        return { role: "tool", content: flatten(m.content), toolCallId: m.tool_call_id };
+        return { role: "tool", content: flatten(m.content, param), toolCallId: m.tool_call_id, ...(m.name ? { name: m.name } : {}) };
       default:
-        return { role: m.role, content: flatten(m.content), ...(m.name ? { name: m.name } : {}) };
+        return { role: m.role, content: flatten(m.content, param), ...(m.name ? { name: m.name } : {}) };
     }
   });
 }
@@ -89,9 +106,40 @@ function commonParams(req: CommonRequest, maxTokens: number | null | undefined, 
   };
 }
 
+/** Chat fields of OpenAI's spec that cannot change a local model's output: accepted, then reported. */
+const IGNORED_CHAT_PARAMS = [
+  "metadata",
+  "store",
+  "service_tier",
+  "safety_identifier",
+  "prompt_cache_key",
+  "prompt_cache_retention",
+  "prompt_cache_options",
+  "prediction",
+  "verbosity",
+  "reasoning_effort",
+  "moderation",
+] as const;
+
+/**
+ * The ignored fields a chat request set (for `x-switchyard-ignored-params`).
+ *
+ * @example
+ * ```ts
+ * ignoredChatParams({ ...req, prompt_cache_key: "k", store: false }); // ["store", "prompt_cache_key"]
+ * ```
+ */
+export function ignoredChatParams(req: ChatRequest): string[] {
+  return IGNORED_CHAT_PARAMS.filter((name) => req[name] != null);
+}
+
 /** Chat sampling params; tools are read by {@link toolsRequestOf} (tool-params.ts). */
 export function chatParams(req: ChatRequest, limits: Limits): SamplingParams {
-  if (req.store) unsupported("store", "store: true");
+  if (req.audio != null) unsupported("audio", "Audio output");
+  if (req.modalities?.includes("audio")) unsupported("modalities", "Audio output");
+  if (req.web_search_options != null) unsupported("web_search_options", "Web search");
+  if (req.functions !== undefined) unsupported("functions", "The deprecated functions (use tools)");
+  if (req.function_call !== undefined) unsupported("function_call", "The deprecated function_call (use tool_choice)");
   if (req.top_logprobs != null && !req.logprobs) {
     throw invalidRequest("top_logprobs requires logprobs to be true.", { param: "top_logprobs" });
   }

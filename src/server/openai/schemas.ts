@@ -7,6 +7,11 @@ import { z } from "zod";
 
 const textPart = z.strictObject({ type: z.literal("text"), text: z.string() });
 const content = z.union([z.string(), z.array(textPart)]);
+const refusalPart = z.strictObject({ type: z.literal("refusal"), refusal: z.string() });
+/** Images, audio and files (user messages): accepted by the schema so params.ts refuses them by name (text-only models). */
+const mediaPart = z.looseObject({ type: z.enum(["image_url", "input_audio", "file"]) });
+const userContent = z.union([z.string(), z.array(z.discriminatedUnion("type", [textPart, mediaPart]))]);
+const assistantContent = z.union([z.string(), z.array(z.discriminatedUnion("type", [textPart, refusalPart]))]);
 
 const toolCall = z.strictObject({
   id: z.string(),
@@ -17,15 +22,20 @@ const toolCall = z.strictObject({
 export const chatMessageSchema = z.discriminatedUnion("role", [
   z.strictObject({ role: z.literal("system"), content, name: z.string().optional() }),
   z.strictObject({ role: z.literal("developer"), content, name: z.string().optional() }),
-  z.strictObject({ role: z.literal("user"), content, name: z.string().optional() }),
+  z.strictObject({ role: z.literal("user"), content: userContent, name: z.string().optional() }),
   z.strictObject({
     role: z.literal("assistant"),
-    content: content.nullable().optional(),
+    content: assistantContent.nullable().optional(),
     name: z.string().optional(),
     refusal: z.string().nullable().optional(),
     tool_calls: z.array(toolCall).optional(),
+    /** Audio replies and the deprecated `function_call`: refused by name in params.ts. */
+    audio: z.unknown().optional(),
+    function_call: z.unknown().optional(),
   }),
-  z.strictObject({ role: z.literal("tool"), content, tool_call_id: z.string() }),
+  // `name` is not in OpenAI's current spec, but @langchain/openai always sends it on tool results
+  // (LangGraph's ToolNode sets it), so refusing it breaks every standard agent loop.
+  z.strictObject({ role: z.literal("tool"), content, tool_call_id: z.string(), name: z.string().optional() }),
 ]);
 
 /** OpenAI's rule for function names. */
@@ -102,10 +112,27 @@ export const chatRequestSchema = z.strictObject({
   tools: z.array(functionTool).max(128).nullable().optional(),
   tool_choice: toolChoice.nullable().optional(),
   parallel_tool_calls: z.boolean().nullable().optional(),
-  /** Stored completions metadata: accepted and ignored (we store nothing). */
+  /**
+   * Fields of OpenAI's spec that cannot change a local model's output: accepted, listed in
+   * `x-switchyard-ignored-params` (see `ignoredChatParams`). Nothing is stored.
+   */
   metadata: z.record(z.string(), z.string()).nullable().optional(),
   store: z.boolean().nullable().optional(),
   service_tier: z.string().nullable().optional(),
+  safety_identifier: z.string().max(64).nullable().optional(),
+  prompt_cache_key: z.string().nullable().optional(),
+  prompt_cache_retention: z.enum(["in_memory", "24h"]).nullable().optional(),
+  prompt_cache_options: z.record(z.string(), z.unknown()).nullable().optional(),
+  prediction: z.looseObject({ type: z.literal("content") }).nullable().optional(),
+  verbosity: z.enum(["low", "medium", "high"]).nullable().optional(),
+  reasoning_effort: z.enum(["none", "minimal", "low", "medium", "high", "xhigh"]).nullable().optional(),
+  moderation: z.unknown().optional(),
+  /** Fields whose output cannot be honoured here: refused by name in params.ts. */
+  modalities: z.array(z.enum(["text", "audio"])).nullable().optional(),
+  audio: z.unknown().optional(),
+  web_search_options: z.unknown().optional(),
+  functions: z.array(z.unknown()).optional(),
+  function_call: z.unknown().optional(),
   /** Extension: ground the answer in a collection. */
   rag: z
     .strictObject({

@@ -9,13 +9,17 @@ import type { GatewayDeps } from "../http/deps.js";
 import { parseBody } from "../http/validate.js";
 import { chatRequestSchema } from "../openai/schemas.js";
 import { chatPlan } from "../openai/plans.js";
+import { ignoredChatParams } from "../openai/params.js";
+import { reportIgnoredParams } from "../http/ignored-params.js";
 import { runGeneration } from "../generation/index.js";
 
 export function chatRoutes(deps: GatewayDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.post("/v1/chat/completions", async function chatCompletions(c) {
     const req = await parseBody(c, chatRequestSchema);
-    return runGeneration(c, deps, chatPlan(c, deps, req));
+    const plan = chatPlan(c, deps, req);
+    reportIgnoredParams(c, deps.logger, ignoredChatParams(req));
+    return runGeneration(c, deps, plan);
   });
   return app;
 }
