@@ -15,7 +15,7 @@
  * - faq (answers + known questions): the same, each answer indexed with the
  *   intent's other (training) questions as `questions`.
  * Plus, when present, the BEIR-format sets given with --beir (comma list) and
- * the bundled synthetic BEIR set (test/rag/fixtures/bitext-beir). For every
+ * the bundled synthetic BEIR set (test/fixtures/rag/bitext-beir). For every
  * embedder and every search variant (vector, fulltext, hybrid with the
  * default fusion and the fusions it was chosen from) it reports hit@1, hit@5,
  * MRR@10, nDCG@10, recall@10, search p50/p95 and ingestion chunks/s.
@@ -70,7 +70,7 @@ const DEFAULT_BITEXT = resolve(
   PROJECT_ROOT,
   "../shared/data/bitext-customer-support/Bitext_Sample_Customer_Support_Training_Dataset.csv",
 );
-const BUNDLED_BEIR = join(PROJECT_ROOT, "test/rag/fixtures/bitext-beir");
+const BUNDLED_BEIR = join(PROJECT_ROOT, "test/fixtures/rag/bitext-beir");
 const WORD_VECTOR_CACHE = join(tmpdir(), "switchyard-embeddings");
 const TENANT = "eval";
 const COLLECTION = "eval";

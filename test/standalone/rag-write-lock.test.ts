@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RagDocument } from "../../src/rag/index.js";
-import { tempRag, type TempRag } from "../rag/helpers.js";
+import { tempRag, type TempRag } from "../helpers/rag.js";
 
 const docs = (): RagDocument[] => [
   { id: "refunds.md", title: "Refunds", text: "We refund orders within 30 days." },

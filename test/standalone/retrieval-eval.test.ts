@@ -1,5 +1,5 @@
 /**
- * Retrieval quality on the bundled Bitext sample (test/rag/fixtures, CDLA-Sharing):
+ * Retrieval quality on the bundled Bitext sample (test/fixtures/rag, CDLA-Sharing):
  * hybrid search is never below its best part, with the offline default
  * embedder and with an embedder whose vectors are noise (the quality gate
  * drops it); the support-FAQ task (answers + known questions) meets its goal.
@@ -21,7 +21,7 @@ import { createOfflineEmbedder, type Embedder, RagService } from "../../src/rag/
 import { fnv1a32 } from "../../src/rag/text.js";
 import { seededRandom } from "../../src/util/seeded-random.js";
 
-const FIXTURES = join(import.meta.dirname, "../rag/fixtures");
+const FIXTURES = join(import.meta.dirname, "../fixtures/rag");
 const TARGET = { tenant: "t", collection: "eval" };
 const PARTS: EvalVariant[] = [
   { name: "vector", mode: "vector" },

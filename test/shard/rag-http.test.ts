@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import OpenAI from "openai";
-import { readSse, startTestGateway, type TestGateway } from "./helpers/gateway.js";
+import { readSse, startTestGateway, type TestGateway } from "../helpers/gateway.js";
 
 const KB = [
   { id: "refunds", title: "Refund policy", source: "kb/refunds.md", text: "Refunds are issued within 14 days of purchase. To request a refund, open the order page and press Request refund. Refunds go back to the original payment method." },

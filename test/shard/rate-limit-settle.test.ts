@@ -1,7 +1,7 @@
 /** Tokens-per-minute limits charge real usage, not the admission estimate (real gateway, real shards). */
 import { afterAll, beforeAll, expect, it } from "vitest";
 import OpenAI from "openai";
-import { startTestGateway, type TestGateway } from "./helpers/gateway.js";
+import { startTestGateway, type TestGateway } from "../helpers/gateway.js";
 
 const KEY = "sk-settle-0000000000001";
 let t: TestGateway;

@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import OpenAI from "openai";
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { tracing } from "@opentelemetry/sdk-node";
-import { loadConfig } from "../src/config/index.js";
-import { startGateway, type Gateway } from "../src/server/index.js";
+import { loadConfig } from "../../src/config/index.js";
+import { startGateway, type Gateway } from "../../src/server/index.js";
 import {
   createLogger,
   createMetrics,
@@ -23,9 +23,9 @@ import {
   traceRetrieval,
   withSpan,
   EVENT_GEN_AI_FIRST_TOKEN,
-} from "../src/telemetry/index.js";
-import type { PoolSnapshot } from "../src/router/index.js";
-import { readSse, tinyModelPath } from "./helpers/gateway.js";
+} from "../../src/telemetry/index.js";
+import type { PoolSnapshot } from "../../src/router/index.js";
+import { readSse, tinyModelPath } from "../helpers/gateway.js";
 
 const KEY = "sk-telemetry-5c4b3a2918f7e6d5";
 const SECRET_PROMPT = "my passport number is X1234567 and my cat is Whiskerfloof";

@@ -8,8 +8,8 @@ import {
   retrievalQuery,
 } from "../../src/rag/index.js";
 import type { ChatMessage, RetrievedPassage } from "../../src/types.js";
-import { SUPPORT_DOCS } from "./fixtures/support-kb.js";
-import { tempRag, type TempRag } from "./helpers.js";
+import { SUPPORT_DOCS } from "../fixtures/rag/support-kb.js";
+import { tempRag, type TempRag } from "../helpers/rag.js";
 
 const passage = (over: Partial<RetrievedPassage>): RetrievedPassage => ({
   index: 1,

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import OpenAI from "openai";
-import { readSse, startTestGateway, tinyModelPath, type TestGateway } from "./helpers/gateway.js";
-import type { LocalBackend } from "../src/router/index.js";
+import { readSse, startTestGateway, tinyModelPath, type TestGateway } from "../helpers/gateway.js";
+import type { LocalBackend } from "../../src/router/index.js";
 
 const user = (content: string) => [{ role: "user" as const, content }];
 

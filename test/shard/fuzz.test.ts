@@ -13,7 +13,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { startTestGateway, type TestGateway } from "./helpers/gateway.js";
+import { startTestGateway, type TestGateway } from "../helpers/gateway.js";
 
 let t: TestGateway;
 beforeAll(async () => {

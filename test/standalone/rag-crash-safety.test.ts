@@ -4,15 +4,15 @@ import { fileURLToPath } from "node:url";
 import * as lancedb from "@lancedb/lancedb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HashingEmbedder, RagService } from "../../src/rag/index.js";
-import { CHUNKS_PER_VERSION, CRASH_SERVICE_OPTIONS, crashDocs } from "./fixtures/crash-docs.js";
-import { tempRag, type TempRag } from "./helpers.js";
+import { CHUNKS_PER_VERSION, CRASH_SERVICE_OPTIONS, crashDocs } from "../fixtures/rag/crash-docs.js";
+import { tempRag, type TempRag } from "../helpers/rag.js";
 
 /**
  * SIGKILLs a child process in the middle of an ingestion, then re-opens the
  * collection: it must be readable, every document the child reported as
  * committed must be complete, and no document may be half old, half new.
  */
-const CHILD = fileURLToPath(new URL("./fixtures/ingest-child.ts", import.meta.url));
+const CHILD = fileURLToPath(new URL("../fixtures/rag/ingest-child.ts", import.meta.url));
 const COUNT = 160;
 const KILL_AFTER = 40;
 

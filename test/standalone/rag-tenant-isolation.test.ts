@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SwitchyardRetriever } from "../../src/rag/index.js";
-import { SUPPORT_DOCS } from "./fixtures/support-kb.js";
-import { tempRag, type TempRag } from "./helpers.js";
+import { SUPPORT_DOCS } from "../fixtures/rag/support-kb.js";
+import { tempRag, type TempRag } from "../helpers/rag.js";
 
 /**
  * Two tenants hold the same documents in the same collection (one LanceDB

@@ -3,18 +3,18 @@
  * the admin-key rule the console relies on.
  */
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../src/config/index.js";
-import { LruCacheStore, ResponseCache } from "../src/cache/index.js";
-import type { ModelRegistry, PoolSnapshot } from "../src/router/index.js";
+import { loadConfig } from "../../src/config/index.js";
+import { LruCacheStore, ResponseCache } from "../../src/cache/index.js";
+import type { ModelRegistry, PoolSnapshot } from "../../src/router/index.js";
 import { Hono } from "hono";
-import { completionTokensFromMetrics, statusRoutes, type StatusBody } from "../src/server/routes/status.js";
-import { auth } from "../src/server/http/middleware/auth.js";
-import type { AppEnv } from "../src/server/http/env.js";
-import { errorBody, toGatewayError } from "../src/errors.js";
-import { createMetrics } from "../src/telemetry/index.js";
-import type { GatewayDeps } from "../src/server/http/deps.js";
-import type { GenerationResult } from "../src/types.js";
-import { createLogger } from "../src/telemetry/logger.js";
+import { completionTokensFromMetrics, statusRoutes, type StatusBody } from "../../src/server/routes/status.js";
+import { auth } from "../../src/server/http/middleware/auth.js";
+import type { AppEnv } from "../../src/server/http/env.js";
+import { errorBody, toGatewayError } from "../../src/errors.js";
+import { createMetrics } from "../../src/telemetry/index.js";
+import type { GatewayDeps } from "../../src/server/http/deps.js";
+import type { GenerationResult } from "../../src/types.js";
+import { createLogger } from "../../src/telemetry/logger.js";
 
 const SNAPSHOT: PoolSnapshot = {
   model: "tiny",

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { GatewayError } from "../../src/errors.js";
 import { HashingEmbedder, type RagDocument, RagService } from "../../src/rag/index.js";
-import { SUPPORT_DOCS } from "./fixtures/support-kb.js";
-import { tempRag, type TempRag } from "./helpers.js";
+import { SUPPORT_DOCS } from "../fixtures/rag/support-kb.js";
+import { tempRag, type TempRag } from "../helpers/rag.js";
 
 const T = "acme";
 const C = "kb";

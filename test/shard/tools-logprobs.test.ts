@@ -9,7 +9,7 @@ import type OpenAI from "openai";
 import { ChatOpenAI } from "@langchain/openai";
 import type { AIMessageChunk } from "@langchain/core/messages";
 import { getLlama, ChatMLChatWrapper, LlamaLogLevel, type ChatHistoryItem } from "node-llama-cpp";
-import { readSse, startTestGateway, tinyModelPath, type TestGateway } from "./helpers/gateway.js";
+import { readSse, startTestGateway, tinyModelPath, type TestGateway } from "../helpers/gateway.js";
 
 let t: TestGateway;
 beforeAll(async () => {

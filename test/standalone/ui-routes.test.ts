@@ -1,6 +1,6 @@
 /** The UI's static routes on their own (no browser): headers, caching, and what is never served. */
 import { describe, expect, it } from "vitest";
-import { uiRoutes } from "../src/ui/index.js";
+import { uiRoutes } from "../../src/ui/index.js";
 
 describe("UI routes", () => {
   const app = uiRoutes();

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SearchMode } from "../../src/rag/index.js";
 import { hitAt, mean, reciprocalRank } from "../../src/rag/eval-metrics.js";
-import { SUPPORT_DOCS, SUPPORT_QUERIES } from "./fixtures/support-kb.js";
-import { tempRag, type TempRag } from "./helpers.js";
+import { SUPPORT_DOCS, SUPPORT_QUERIES } from "../fixtures/rag/support-kb.js";
+import { tempRag, type TempRag } from "../helpers/rag.js";
 
 describe("retrieval quality on a 30-document support fixture", { timeout: 60_000 }, () => {
   let t: TempRag;

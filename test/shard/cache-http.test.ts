@@ -1,6 +1,6 @@
 /** The response cache on the real path: real gateway, real shards, real socket. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readSse, startTestGateway, type TestGateway } from "./helpers/gateway.js";
+import { readSse, startTestGateway, type TestGateway } from "../helpers/gateway.js";
 
 let t: TestGateway;
 beforeAll(async () => {

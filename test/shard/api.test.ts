@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import OpenAI from "openai";
 import { getLlama, ChatMLChatWrapper, LlamaLogLevel } from "node-llama-cpp";
-import { readSse, startTestGateway, tinyModelPath, type TestGateway } from "./helpers/gateway.js";
+import { readSse, startTestGateway, tinyModelPath, type TestGateway } from "../helpers/gateway.js";
 
 let t: TestGateway;
 beforeAll(async () => {

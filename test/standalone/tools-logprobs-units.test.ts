@@ -5,18 +5,18 @@
  * and the OpenAI renderings.
  */
 import { describe, expect, it } from "vitest";
-import { ForcedCallStream } from "../src/engine/forced-call-stream.js";
-import { AutoCallCollector } from "../src/engine/auto-calls.js";
-import { TokenTextStream } from "../src/engine/token-text-stream.js";
-import { TokenSampler, type Candidate } from "../src/engine/sampler.js";
-import { forcedCallSchema } from "../src/engine/tools.js";
-import { toChatHistory } from "../src/engine/chat-history.js";
-import { toolParametersSchema } from "../src/server/openai/tool-schema.js";
-import { ToolCallIds, toolCallDeltas } from "../src/server/openai/tool-calls.js";
-import { chatRenderer, completionRenderer } from "../src/server/openai/openai-format.js";
-import { mergedUsage } from "../src/server/generation/respond.js";
-import { GatewayError } from "../src/errors.js";
-import type { ToolCallFragment, TokenLogprob } from "../src/types.js";
+import { ForcedCallStream } from "../../src/engine/forced-call-stream.js";
+import { AutoCallCollector } from "../../src/engine/auto-calls.js";
+import { TokenTextStream } from "../../src/engine/token-text-stream.js";
+import { TokenSampler, type Candidate } from "../../src/engine/sampler.js";
+import { forcedCallSchema } from "../../src/engine/tools.js";
+import { toChatHistory } from "../../src/engine/chat-history.js";
+import { toolParametersSchema } from "../../src/server/openai/tool-schema.js";
+import { ToolCallIds, toolCallDeltas } from "../../src/server/openai/tool-calls.js";
+import { chatRenderer, completionRenderer } from "../../src/server/openai/openai-format.js";
+import { mergedUsage } from "../../src/server/generation/respond.js";
+import { GatewayError } from "../../src/errors.js";
+import type { ToolCallFragment, TokenLogprob } from "../../src/types.js";
 
 /** Feeds text in pieces of `size` characters and collects the fragments. */
 function feed(text: string, size: number): { fragments: ToolCallFragment[]; stream: ForcedCallStream } {

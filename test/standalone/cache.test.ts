@@ -15,8 +15,8 @@ import {
   type CachedResponse,
   type CacheKeyParts,
   type GeneratedResponse,
-} from "../src/cache/index.js";
-import type { GeneratedChunk } from "../src/types.js";
+} from "../../src/cache/index.js";
+import type { GeneratedChunk } from "../../src/types.js";
 
 const baseParts: CacheKeyParts = {
   tenant: "acme",

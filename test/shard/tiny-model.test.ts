@@ -14,7 +14,7 @@ import {
   type LlamaModel,
 } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureTinyModel, writeTinyModel } from "../src/engine/tiny-model/index.js";
+import { ensureTinyModel, writeTinyModel } from "../../src/engine/tiny-model/index.js";
 
 // This machine has 2 cores; one decode thread is measured to be much faster than two
 // here (the ggml threadpool competes with Node's own threads), and never leave it unset.

@@ -14,16 +14,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import OpenAI from "openai";
 import { Hono } from "hono";
 import { serve, type ServerType } from "@hono/node-server";
-import { loadConfig } from "../src/config/index.js";
-import { startGateway, type Gateway } from "../src/server/index.js";
-import { createLogger } from "../src/telemetry/logger.js";
-import { auth, hashApiKeys, OPEN_PRINCIPAL } from "../src/server/http/middleware/auth.js";
-import { rateLimit } from "../src/server/http/middleware/rate-limit.js";
-import { RateLimiter, formatResetDuration, estimateRequestTokens } from "../src/server/http/rate-limiter.js";
-import { cors } from "../src/server/http/middleware/cors.js";
-import { errorBody, toGatewayError } from "../src/errors.js";
-import type { AppEnv } from "../src/server/http/env.js";
-import { tinyModelPath } from "./helpers/gateway.js";
+import { loadConfig } from "../../src/config/index.js";
+import { startGateway, type Gateway } from "../../src/server/index.js";
+import { createLogger } from "../../src/telemetry/logger.js";
+import { auth, hashApiKeys, OPEN_PRINCIPAL } from "../../src/server/http/middleware/auth.js";
+import { rateLimit } from "../../src/server/http/middleware/rate-limit.js";
+import { RateLimiter, formatResetDuration, estimateRequestTokens } from "../../src/server/http/rate-limiter.js";
+import { cors } from "../../src/server/http/middleware/cors.js";
+import { errorBody, toGatewayError } from "../../src/errors.js";
+import type { AppEnv } from "../../src/server/http/env.js";
+import { tinyModelPath } from "../helpers/gateway.js";
 
 const KEYS = {
   alpha: "sk-alpha-4f6b2c9e1d7a3058",

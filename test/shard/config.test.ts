@@ -4,9 +4,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, threadsPerShard } from "../src/config/index.js";
-import { startGateway } from "../src/server/index.js";
-import { createLogger } from "../src/telemetry/logger.js";
+import { ConfigError, loadConfig, threadsPerShard } from "../../src/config/index.js";
+import { startGateway } from "../../src/server/index.js";
+import { createLogger } from "../../src/telemetry/logger.js";
 
 const base = { models: [{ name: "m", aliases: ["default"], file: "a.gguf" }, { name: "other", file: "b.gguf" }] };
 

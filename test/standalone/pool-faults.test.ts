@@ -5,10 +5,10 @@
  * in pool-real.test.ts.
  */
 import { describe, expect, it } from "vitest";
-import { ModelPool } from "../src/router/index.js";
-import { GatewayError } from "../src/errors.js";
-import { configSchema } from "../src/config/index.js";
-import { ScriptedBackend } from "./helpers/scripted-backend.js";
+import { ModelPool } from "../../src/router/index.js";
+import { GatewayError } from "../../src/errors.js";
+import { configSchema } from "../../src/config/index.js";
+import { ScriptedBackend } from "../helpers/scripted-backend.js";
 
 const defaults = configSchema.parse({ models: [{ name: "m", file: "x" }] });
 const params = { maxTokens: 5, temperature: 0, topP: 1, topK: 0, stop: [], presencePenalty: 0, frequencyPenalty: 0 };
