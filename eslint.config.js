@@ -22,6 +22,16 @@ export default tseslint.config(
     },
   },
   {
+    // Type-aware rules (the typescript-eslint project service reads tsconfig.json).
+    files: ["**/*.ts"],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/no-misused-promises": "error",
+      "@typescript-eslint/no-unnecessary-type-assertion": "error",
+    },
+  },
+  {
     files: ["src/config/**", "src/cli.ts", "src/engine/shard-process.ts", "test/**", "bench/**", "loadtest/**", "vitest.config.ts"],
     rules: { "no-restricted-syntax": ["error", { selector: "ExportDefaultDeclaration", message: "No default exports." }] },
   },

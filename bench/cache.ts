@@ -19,7 +19,7 @@ const streamBody = JSON.stringify({ ...JSON.parse(body), stream: true, stream_op
 async function startServer(mode: "bare" | "gateway"): Promise<{ url: string; child: ChildProcess }> {
   const script = fileURLToPath(new URL(`./bench-server${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url));
   const child = spawn(process.execPath, [...(script.endsWith(".ts") ? ["--import", "tsx"] : []), script, mode], { stdio: ["ignore", "pipe", "inherit"] });
-  const [line] = (await once(child.stdout!, "data")) as [Buffer];
+  const [line] = (await once(child.stdout, "data")) as [Buffer];
   return { url: line.toString().trim(), child };
 }
 

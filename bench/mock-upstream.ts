@@ -92,7 +92,7 @@ function parse(kind: Kind, body: unknown): Parsed | { message: string; param: st
   } else {
     const prompt = body.prompt;
     if (typeof prompt === "string") promptTokens = words(prompt);
-    else if (Array.isArray(prompt) && prompt.every((p) => typeof p === "string")) promptTokens = prompt.reduce<number>((n, p) => n + words(p as string), 0);
+    else if (Array.isArray(prompt) && prompt.every((p) => typeof p === "string")) promptTokens = prompt.reduce<number>((n, p) => n + words(p), 0);
     else return { message: "prompt must be a string or an array of strings.", param: "prompt" };
   }
   const max = body.max_completion_tokens ?? body.max_tokens;

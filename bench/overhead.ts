@@ -109,7 +109,7 @@ async function spawnRole(role: string, extra: string[] = []): Promise<Role> {
   const self = fileURLToPath(import.meta.url);
   const passthrough = ["--ttft-ms", String(values["ttft-ms"]), "--tokens", String(values.tokens), "--tps", String(values.tps)];
   const child = spawn(process.execPath, [...process.execArgv, self, "--role", role, ...passthrough, ...extra], { stdio: ["pipe", "pipe", "inherit"] });
-  const lines = createInterface({ input: child.stdout! });
+  const lines = createInterface({ input: child.stdout });
   const cpuWaiters: Array<(ms: number) => void> = [];
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${role} did not start within 60 s`)), 60_000);
@@ -130,7 +130,7 @@ async function spawnRole(role: string, extra: string[] = []): Promise<Role> {
   const cpuMs = () =>
     new Promise<number>((resolve) => {
       cpuWaiters.push(resolve);
-      child.stdin!.write("cpu\n");
+      child.stdin.write("cpu\n");
     });
   return { url, child, cpuMs };
 }

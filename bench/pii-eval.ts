@@ -68,7 +68,7 @@ interface BitextRow {
 }
 
 function loadBitext(path: string): BitextRow[] {
-  return parseCsv(readFileSync(path, "utf8"), { columns: true, skip_empty_lines: true }) as BitextRow[];
+  return parseCsv<BitextRow>(readFileSync(path, "utf8"), { columns: true, skip_empty_lines: true });
 }
 
 /** Every detection on Bitext is a false positive: the data has no real personal values. */

@@ -35,7 +35,7 @@ function latestEval(dataset: string): Json | undefined {
     .reverse();
   for (const f of files) {
     const data = JSON.parse(readFileSync(path.join(dir, f), "utf8")) as { report?: { dataset?: string } };
-    if (data.report?.dataset === dataset) return data as Json;
+    if (data.report?.dataset === dataset) return data;
   }
   return undefined;
 }

@@ -82,7 +82,7 @@ export interface BitextRow {
 
 /** Reads the Bitext CSV (columns instruction, intent, category, response). */
 export async function readBitext(path: string): Promise<BitextRow[]> {
-  const rows = parseCsv(await readFile(path), { columns: true, bom: true, skip_empty_lines: true }) as Record<string, string>[];
+  const rows = parseCsv<Record<string, string>>(await readFile(path), { columns: true, bom: true, skip_empty_lines: true });
   return rows.map((r) => ({ instruction: r.instruction ?? "", intent: r.intent ?? "", category: r.category ?? "", response: r.response ?? "" }));
 }
 

@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     console.log(`Bitext data not found at ${values.data}; nothing to evaluate.`);
     return;
   }
-  const rows = parseCsv(readFileSync(values.data, "utf8"), { columns: true, skip_empty_lines: true }) as Row[];
+  const rows = parseCsv<Row>(readFileSync(values.data, "utf8"), { columns: true, skip_empty_lines: true });
   const random = seededRandom(Number(values.seed));
   const shuffled = rows.map((r) => ({ r, k: random() })).sort((a, b) => a.k - b.k).map((x) => x.r);
   const perIntent = new Map<string, number>();

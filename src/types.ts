@@ -99,19 +99,6 @@ export type GenerationInput =
   | { kind: "chat"; messages: ChatMessage[]; tools?: ToolsRequest }
   | { kind: "completion"; prompt: string };
 
-export interface GenerationRequest {
-  /** Gateway request id, for logs and tracing. */
-  requestId: string;
-  /** Resolved model name (not the alias the client used). */
-  model: string;
-  input: GenerationInput;
-  params: SamplingParams;
-  /** Session key for slot affinity (`user` or `x-session-id`). */
-  sessionKey?: string;
-  /** W3C traceparent to continue the trace inside the shard. */
-  traceparent?: string;
-}
-
 export type FinishReason = "stop" | "length";
 
 export interface TokenUsage {

@@ -9,7 +9,7 @@ import { z } from "zod";
 import type { LoadSpec, Scenario } from "../scenarios/types.js";
 import { parseDuration } from "./duration.js";
 
-export type { Scenario, LoadSpec };
+export type { Scenario };
 
 /** Where the scenario files live. */
 export const SCENARIOS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../scenarios");

@@ -284,7 +284,7 @@ export class ShardProcess extends EventEmitter<{
       let end!: () => void;
       const ended = new Promise<void>((r) => (end = r));
       const p: Pending = {
-        resolve: resolve as (v: never) => void,
+        resolve: resolve,
         reject,
         answered: false,
         ended,

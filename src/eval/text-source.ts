@@ -58,7 +58,7 @@ export async function loadEvalText(file: string): Promise<string> {
       records.push(text);
     }
   } else if (ext === ".csv") {
-    const rows = parseCsv(content, { columns: true, skip_empty_lines: true, bom: true }) as Array<Record<string, string>>;
+    const rows = parseCsv<Record<string, string>>(content, { columns: true, skip_empty_lines: true, bom: true });
     records = rows.map((row) => row.text ?? Object.values(row).join(" "));
   } else {
     records = [content];

@@ -203,11 +203,6 @@ export class ModelPool {
     return this.members.some((m) => m.backend.state === "ready");
   }
 
-  /** Context size per slot of the first ready backend. */
-  get contextSize(): number | undefined {
-    return this.members.find((m) => m.backend.contextSize !== undefined)?.backend.contextSize;
-  }
-
   snapshot(): PoolSnapshot {
     return {
       model: this.model,

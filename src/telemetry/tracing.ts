@@ -13,9 +13,11 @@
  * ├── retrieval                      (RagService onSearch → retrievalObserver; first: the cache key holds the collection version)
  * ├── cache.lookup                   (ResponseCache onLookup → cacheLookupObserver)
  * └── chat <model>                   (ModelPool observer → poolObserver: GenAI attributes, event gen_ai.first_token)
- *     ├── queue.wait                 (until a slot was granted)
- *     └── … spans of the shard, continued from the `traceparent` sent with the request
+ *     └── queue.wait                 (until a slot was granted)
  * ```
+ * The shard process records no spans of its own: the `traceparent` travels with each
+ * IPC request, but the worker does not start a tracer, so the engine's time is the
+ * rest of `chat <model>` after `queue.wait`.
  */
 import {
   ROOT_CONTEXT,
@@ -182,7 +184,7 @@ export function withSpan<T>(name: string, attributes: Attributes, fn: (span: Spa
 
 /**
  * The W3C `traceparent` of `span` (or of the active span), for a process that
- * continues the trace: shard requests carry it in `GenerationRequest.traceparent`.
+ * continues the trace: the pool sends it with each shard request (`PoolRequestOptions.traceparent`).
  * `undefined` when tracing is off or nothing is being traced.
  *
  * @example

@@ -143,7 +143,7 @@ describeWithChromium("support chat page", () => {
     expect(await settled(lastAnswer(page))).toBe("done");
 
     // Nothing wider than the screen: no sideways scrolling on a phone.
-    const overflow = (await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")) as number;
+    const overflow = await page.evaluate<number>("document.documentElement.scrollWidth - document.documentElement.clientWidth");
     expect(overflow).toBeLessThanOrEqual(0);
     for (const id of ["#model", "#prompt", "#send"]) expect(await page.locator(id).isVisible()).toBe(true);
 

@@ -100,7 +100,7 @@ describeWithChromium("operator console", () => {
     const watch = watchConsole(page, expectedErrors());
     await page.goto(`${t.url}/console`);
     await page.locator('tr[data-shard="tiny#0"]').waitFor({ state: "visible", timeout: 15_000 });
-    const overflow = (await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")) as number;
+    const overflow = await page.evaluate<number>("document.documentElement.scrollWidth - document.documentElement.clientWidth");
     expect(overflow).toBeLessThanOrEqual(0);
     await page.screenshot({ path: artifactPath("console-phone.png"), fullPage: true });
     expect(watch.errors).toEqual([]);

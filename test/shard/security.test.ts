@@ -242,7 +242,7 @@ describe("rate limit middleware, deterministic", () => {
     app.use("/v1/*", rateLimit({ keys, estimatePaths: ["/v1/stream"] }));
     // A stream that stays open until the test releases it.
     app.post("/v1/stream", async (c) => {
-      const body = (await c.req.json()) as { stream?: boolean };
+      const body = await c.req.json<{ stream?: boolean }>();
       if (!body.stream) return c.json({ ok: true });
       const encoder = new TextEncoder();
       const stream = new ReadableStream<Uint8Array>({

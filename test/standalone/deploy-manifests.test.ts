@@ -153,7 +153,7 @@ function checkReferences(all: Manifest[], where: string): void {
         expect(KNOWN_ENV.has(e.name) || e.name === "SWITCHYARD_CONFIG", `${where} ${w.metadata.name}: env ${e.name} is read by src/config`).toBe(true);
         const ref = e.valueFrom?.secretKeyRef;
         if (ref) {
-          const secret = named("Secret", ref.name) as (Manifest & { stringData?: Record<string, string> }) | undefined;
+          const secret = named("Secret", ref.name);
           expect(secret?.stringData?.[ref.key], `${where}: Secret ${ref.name} has ${ref.key}`).toBeDefined();
         }
       }

@@ -117,7 +117,7 @@ describe("filters and SQL quoting", () => {
       "source = 'a''b' AND array_has(metadata_kv, 'lang=en') AND array_has(metadata_kv, 'year=2024') AND array_has(metadata_kv, 'ok=true')",
     );
     expect(() => filterPredicate({ "a b": "x" })).toThrow(GatewayError);
-    expect(() => filterPredicate({ a: { nested: 1 } } as never)).toThrow(GatewayError);
+    expect(() => filterPredicate({ a: { nested: 1 } })).toThrow(GatewayError);
   });
 
   it("stores scalar and array metadata as filterable entries", () => {

@@ -7,7 +7,7 @@ import { loadConfig } from "../../src/config/index.js";
 import { LruCacheStore, ResponseCache } from "../../src/cache/index.js";
 import type { ModelRegistry, PoolSnapshot } from "../../src/router/index.js";
 import { Hono } from "hono";
-import { completionTokensFromMetrics, statusRoutes, type StatusBody } from "../../src/server/routes/status.js";
+import { statusRoutes, type StatusBody } from "../../src/server/routes/status.js";
 import { auth } from "../../src/server/http/middleware/auth.js";
 import type { AppEnv } from "../../src/server/http/env.js";
 import { errorBody, toGatewayError } from "../../src/errors.js";
@@ -92,7 +92,7 @@ describe("GET /v1/status", () => {
 
   it("reads the completion-token counter of the gateway's metrics, summed over models", async () => {
     const metrics = createMetrics({ defaultMetrics: false });
-    const read = completionTokensFromMetrics(metrics);
+    const read = () => metrics.completionTokensTotal();
     expect(await read()).toBe(0);
     metrics.observeGeneration({ model: "tiny", durationMs: 10, promptTokens: 3, completionTokens: 5, decodeMs: 8 });
     metrics.observeGeneration({ model: "other", durationMs: 10, promptTokens: 3, completionTokens: 7, decodeMs: 8 });

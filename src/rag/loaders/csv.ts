@@ -38,12 +38,12 @@ export interface CsvOptions {
 export function csvDocuments(content: string, options: CsvOptions = {}): RagDocument[] {
   let records: Record<string, string>[];
   try {
-    records = parse(content, {
+    records = parse<Record<string, string>>(content, {
       columns: true,
       bom: true,
       skip_empty_lines: true,
       delimiter: options.delimiter ?? ",",
-    }) as Record<string, string>[];
+    });
   } catch (err) {
     throw invalidRequest(`Malformed CSV: ${err instanceof Error ? err.message : String(err)}`, { param: "csv" });
   }

@@ -16,7 +16,7 @@ import { embeddingsRoutes } from "../routes/embeddings.js";
 import { collectionsRoutes } from "../routes/collections.js";
 import { responsesRoutes } from "../routes/responses.js";
 import { anthropicErrors, messagesRoutes } from "../routes/messages.js";
-import { completionTokensFromMetrics, statusRoutes } from "../routes/status.js";
+import { statusRoutes } from "../routes/status.js";
 import { uiRoutes } from "../../ui/index.js";
 // --- observability and security ---
 import { ANONYMOUS_PRINCIPAL, auth, hashApiKeys, OPEN_PRINCIPAL } from "./middleware/auth.js";
@@ -79,7 +79,7 @@ export function createApp(deps: GatewayDeps, telemetry: AppTelemetry = {}): Hono
   app.route("/", collectionsRoutes(deps));
   app.route("/", responsesRoutes(deps));
   app.route("/", messagesRoutes(deps));
-  app.route("/", statusRoutes(deps, telemetry.metrics ? { completionTokens: completionTokensFromMetrics(telemetry.metrics) } : {}));
+  app.route("/", statusRoutes(deps, telemetry.metrics ? { completionTokens: () => telemetry.metrics!.completionTokensTotal() } : {}));
   app.route("/", uiRoutes());
 
   app.notFound(function unknownRoute(c) {

@@ -165,4 +165,3 @@ export const embeddingRequestSchema = z.strictObject({
 
 export type ChatRequest = z.infer<typeof chatRequestSchema>;
 export type CompletionRequest = z.infer<typeof completionRequestSchema>;
-export type EmbeddingRequest = z.infer<typeof embeddingRequestSchema>;

@@ -58,7 +58,7 @@ export function toConversationItems(input: CreateResponseRequest["input"]): Conv
   return input.map((item: InputItem, i): ConversationItem => {
     const param = `input[${i}]`;
     if (!("type" in item) || item.type === undefined || item.type === "message") {
-      const m = item as Extract<InputItem, { role: string }>;
+      const m = item;
       const text = partsText(m.content, `${param}.content`);
       if (m.role === "assistant") {
         return { id: m.id ?? newItemId("msg"), type: "message", role: "assistant", status: "completed", content: [{ type: "output_text", text, annotations: [], logprobs: [] }] };

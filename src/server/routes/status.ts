@@ -29,7 +29,7 @@ export interface StatusBody {
 export interface StatusRouteOptions {
   /**
    * Monotonic count of completion tokens since start, e.g.
-   * {@link completionTokensFromMetrics}; `null` when it cannot be read.
+   * `GatewayMetrics.completionTokensTotal`, so the console's tokens/s cannot drift from `/metrics`.
    */
   completionTokens?: () => number | null | Promise<number | null>;
   /** Clock in ms, injectable for tests. */
@@ -64,33 +64,4 @@ export function statusRoutes(deps: GatewayDeps, options: StatusRouteOptions = {}
     return c.json(body);
   });
   return app;
-}
-
-/** The part of the gateway's metrics (prom-client's registry) that {@link completionTokensFromMetrics} reads. */
-export interface MetricsRegistryLike {
-  registry: {
-    getSingleMetric(name: string): { get(): Promise<{ values: ReadonlyArray<{ value: number }> }> } | undefined;
-  };
-}
-
-/** The counter the telemetry module increments for every completed generation. */
-const COMPLETION_TOKENS_METRIC = "switchyard_completion_tokens_total";
-
-/**
- * Reads the completion-token counter (summed over models) from the
- * gateway's metrics, so the console can show tokens/s without a second
- * counter that could drift from `/metrics`.
- *
- * @example
- * ```ts
- * app.route("/", statusRoutes(deps, { completionTokens: completionTokensFromMetrics(metrics) }));
- * ```
- */
-export function completionTokensFromMetrics(metrics: MetricsRegistryLike): () => Promise<number | null> {
-  return async () => {
-    const metric = metrics.registry.getSingleMetric(COMPLETION_TOKENS_METRIC);
-    if (!metric) return null;
-    const { values } = await metric.get();
-    return values.reduce((sum, v) => sum + v.value, 0);
-  };
 }
