@@ -3,7 +3,7 @@
  * shapes, tool-call ids and deltas, and the chat/completions plans and
  * renderer over the generation pipeline.
  */
-export { chatRequestSchema, completionRequestSchema, embeddingRequestSchema, chatMessageSchema, type ChatRequest, type CompletionRequest, type EmbeddingRequest } from "./schemas.js";
+export { chatRequestSchema, completionRequestSchema, embeddingRequestSchema, chatMessageSchema, type ChatRequest, type CompletionRequest } from "./schemas.js";
 export { toChatMessages, chatParams, completionParams, completionInput, ignoredChatParams } from "./params.js";
 export {
   chatRenderer,
