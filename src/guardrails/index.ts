@@ -28,3 +28,5 @@ export {
   type ScannedText,
 } from "./pii-guard.js";
 export { redactGenerationInput, GuardedGeneration, restoreChunk, restoreResult } from "./generation-stage.js";
+export { Guardrails, type GuardrailsOptions } from "./guardrails.js";
+export { toGuardrailError } from "./guardrail-errors.js";

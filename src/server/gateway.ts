@@ -14,7 +14,8 @@ import type { GenerationResult } from "../types.js";
 import { listen, type Listener } from "../util/listen.js";
 // --- observability and security ---
 import { connectSharedState } from "./shared-state.js";
-import { cacheLookupObserver, createMetrics, instrumentSharedState, poolObserver, retrievalObserver, serveMetrics, type GatewayMetrics, type MetricsServer } from "../telemetry/index.js";
+import { Guardrails } from "../guardrails/index.js";
+import { cacheLookupObserver, createMetrics, instrumentSharedState, piiObserver, poolObserver, retrievalObserver, serveMetrics, type GatewayMetrics, type MetricsServer } from "../telemetry/index.js";
 
 export interface Gateway {
   /** `http://host:port` actually bound (port 0 → ephemeral). */
@@ -78,6 +79,7 @@ export async function startGateway({ config, logger = createLogger({ level: conf
     scoreFloor: config.rag.scoreFloor,
     onSearch: retrievalObserver({ metrics }),
   });
+  const guardrails = new Guardrails({ config, observer: piiObserver(metrics.registry) });
   const app = createApp(
     {
       config,
@@ -85,6 +87,7 @@ export async function startGateway({ config, logger = createLogger({ level: conf
       logger,
       cache,
       rag,
+      guardrails,
       draining: () => draining,
       ...(shared ? { limiter: shared.limiter, isRevoked: (keyId: string) => shared.revocations.isRevoked(keyId) } : {}),
     },

@@ -56,3 +56,4 @@ export {
 } from "./generation.js";
 export { routePattern, statusClass, UNMATCHED_ROUTE } from "./http.js";
 export { instrumentSharedState, type SharedStateHealthSource } from "./state-metrics.js";
+export { piiObserver } from "./pii-metrics.js";

@@ -16,6 +16,7 @@ import { ground, type Grounded } from "./grounding.js";
 import type { GenerationPlan } from "./plan.js";
 import { choiceProducers, fixedAnswer, poolProducer, sharedProducers, type PoolProducerOptions } from "./producers.js";
 import { respond, type Producer } from "./respond.js";
+import { guardInput, restoredProducer, scannedProducer } from "./guardrails-stage.js";
 
 /**
  * @example
@@ -24,7 +25,9 @@ import { respond, type Producer } from "./respond.js";
  * ```
  */
 export async function runGeneration(c: Context<AppEnv>, deps: GatewayDeps, plan: GenerationPlan): Promise<Response> {
-  let input = plan.input;
+  // Guardrails first: retrieval, the cache key, the pool and telemetry only ever see the redacted input.
+  const guarded = guardInput(c, deps, plan);
+  let input = guarded?.input ?? plan.input;
   let grounded: Grounded | undefined;
   if (plan.grounding) {
     if (!deps.rag) throw invalidRequest("Retrieval is not enabled on this server.", { param: "rag" });
@@ -35,18 +38,22 @@ export async function runGeneration(c: Context<AppEnv>, deps: GatewayDeps, plan:
   const citations = grounded?.citations;
   const renderer = plan.renderer({ citations });
   const pool: PoolProducerOptions = { model: plan.model, input, params: plan.params, scheduling: plan.scheduling, responseId: plan.responseId, stream: plan.stream };
+  // Output is scanned inside the cache (it stores redacted answers) and restored for this caller outside it.
+  const scanned = (p: Producer): Producer => (guarded ? scannedProducer(guarded.redaction, p) : p);
+  const restored = (p: Producer): Producer => (guarded ? restoredProducer(guarded.redaction, p) : p);
 
   let cache: "hit" | "miss" | "bypass" = "bypass";
   let produce: Producer | Producer[];
   if (grounded?.empty) produce = sharedProducers(fixedAnswer(NO_ANSWER_TEXT), plan.choices);
-  else if (plan.choices > 1) produce = choiceProducers(c, pool, plan.choices);
+  else if (plan.choices > 1) produce = choiceProducers(c, pool, plan.choices).map((p) => restored(scanned(p)));
   else {
     const ragVersion = grounded && plan.grounding ? `${plan.grounding.collection}@${grounded.version}` : undefined;
     ({ cache, produce } = await cachedProducer({
       cache: deps.cache,
       plan: planCache(plan.cache, { input, params: plan.params, ragVersion }),
-      produce: poolProducer(c, pool),
+      produce: scanned(poolProducer(c, pool)),
     }));
+    produce = restored(produce);
   }
   return respond(c, { stream: plan.stream, renderer, cache, produce, citations });
 }

@@ -25,6 +25,8 @@ export interface GenerationPlan {
   grounding?: GroundingRequest | undefined;
   /** The request as the cache sees it; key fields and bypass rules are `src/cache`'s (`planCache`). */
   cache: CacheRequest;
+  /** The bot the request addressed (its guardrails and cache settings apply); absent = none. */
+  bot?: string | undefined;
   /** Builds the wire API's renderer once retrieval ran (a grounded answer has citations). */
   renderer: (context: RenderContext) => GenerationRenderer;
 }

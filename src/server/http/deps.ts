@@ -7,6 +7,7 @@ import type { GenerationResult } from "../../types.js";
 import type { RagService } from "../../rag/index.js";
 import type { KeyLimiter } from "./rate-limiter.js";
 import type { ResponseStore } from "../responses/index.js";
+import type { Guardrails } from "../../guardrails/index.js";
 
 export interface GatewayDeps {
   config: SwitchyardConfig;
@@ -14,6 +15,8 @@ export interface GatewayDeps {
   logger: Logger;
   /** Response cache; absent = every request bypasses. */
   cache?: ResponseCache<GenerationResult>;
+  /** PII guardrails; absent = no request is scanned. */
+  guardrails?: Guardrails;
   /** Retrieval; absent = collection endpoints answer 503. */
   rag?: RagService;
   /** Stored Responses-API responses; absent = an in-memory store from config `responses` (created by the app). */

@@ -42,6 +42,7 @@ export function chatPlan(c: Context<AppEnv>, deps: GatewayDeps, req: ChatRequest
     stream,
     responseId: id,
     scheduling: schedulingOf(c, req, limits),
+    bot: bot?.name,
     grounding: rag && {
       tenant,
       collection: rag.collection,
@@ -96,6 +97,7 @@ export function completionPlan(c: Context<AppEnv>, deps: GatewayDeps, req: Compl
     stream,
     responseId: id,
     scheduling: schedulingOf(c, req, limits),
+    bot: deps.registry.bot(req.model)?.name,
     cache: {
       tenant: c.get("principal").tenant,
       endpoint: "completion",

@@ -1,0 +1,103 @@
+/**
+ * The guardrails as a pipeline stage. Input is redacted before retrieval, the
+ * cache and the pool see it; each generation's output is scanned *inside* the
+ * cache (so the cache, like the logs, only ever holds stored forms), and the
+ * caller's view is restored *outside* it (fresh answers and replays alike).
+ */
+import type { Context } from "hono";
+import { GuardedGeneration, redactGenerationInput, restoreChunk, restoreResult, toGuardrailError, type PiiRedaction } from "../../guardrails/index.js";
+import { invalidRequest } from "../../errors.js";
+import type { SwitchyardConfig } from "../../config/index.js";
+import type { GenerationInput } from "../../types.js";
+import type { AppEnv } from "../http/env.js";
+import type { GatewayDeps } from "../http/deps.js";
+import { hashApiKeys } from "../http/middleware/auth.js";
+import type { GenerationPlan } from "./plan.js";
+import type { Producer } from "./respond.js";
+
+type KeyConfig = SwitchyardConfig["auth"]["keys"][number];
+
+const keyConfigs = new WeakMap<SwitchyardConfig, Map<string, KeyConfig>>();
+
+/** The configured key a request authenticated with (by its key id), if any. */
+function keyConfigOf(config: SwitchyardConfig, keyId: string): KeyConfig | undefined {
+  let byId = keyConfigs.get(config);
+  if (!byId) {
+    const records = hashApiKeys(config.auth.keys);
+    byId = new Map(records.map((r, i) => [r.keyId, config.auth.keys[i]!]));
+    keyConfigs.set(config, byId);
+  }
+  return byId.get(keyId);
+}
+
+export interface GuardedRequest {
+  /** The input with the caller's personal data replaced by placeholders. */
+  input: GenerationInput;
+  redaction: PiiRedaction;
+}
+
+/**
+ * Redacts the plan's input under the request's policy (server, key, bot);
+ * `undefined` when the policy is off. Throws the gateway's 400 (block mode,
+ * or logprobs, whose token texts would spell the values out) or 503
+ * (detection failed: fail closed).
+ */
+export function guardInput(c: Context<AppEnv>, deps: GatewayDeps, plan: GenerationPlan): GuardedRequest | undefined {
+  if (!deps.guardrails) return undefined;
+  const key = keyConfigOf(deps.config, c.get("principal").keyId);
+  const bot = plan.bot === undefined ? undefined : deps.registry.bot(plan.bot);
+  const redaction = deps.guardrails.begin(key, bot);
+  if (!redaction) return undefined;
+  if (plan.params.logprobs !== undefined) {
+    throw invalidRequest("logprobs are not available while personal-data redaction is on for this key.", { param: "logprobs", code: "pii_logprobs_unsupported" });
+  }
+  try {
+    return { input: redactGenerationInput(redaction, plan.input), redaction };
+  } catch (err) {
+    throw toGuardrailError(err);
+  }
+}
+
+/** Scans a producer's output into stored form (goes inside the cache). A scan failure aborts the generation: 503. */
+export function scannedProducer(redaction: PiiRedaction, produce: Producer): Producer {
+  return async (onChunk, signal) => {
+    const guarded = new GuardedGeneration(redaction);
+    const inner = new AbortController();
+    const onAbort = () => inner.abort(signal.reason);
+    if (signal.aborted) inner.abort(signal.reason);
+    else signal.addEventListener("abort", onAbort, { once: true });
+    let failure: unknown;
+    try {
+      const result = await produce((chunk) => {
+        if (failure !== undefined) return;
+        let scanned;
+        try {
+          scanned = guarded.chunk(chunk);
+        } catch (err) {
+          failure = err;
+          inner.abort(err);
+          return;
+        }
+        onChunk(scanned);
+      }, inner.signal).catch((err: unknown) => {
+        throw failure === undefined ? err : toGuardrailError(failure);
+      });
+      if (failure !== undefined) throw toGuardrailError(failure);
+      let done;
+      try {
+        done = guarded.finish(result);
+      } catch (err) {
+        throw toGuardrailError(err);
+      }
+      if (done.tail) onChunk(done.tail);
+      return done.result;
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
+  };
+}
+
+/** The caller's view of a producer's stored output (goes outside the cache). */
+export function restoredProducer(redaction: PiiRedaction, produce: Producer): Producer {
+  return async (onChunk, signal) => restoreResult(redaction, await produce((chunk) => onChunk(restoreChunk(redaction, chunk)), signal));
+}

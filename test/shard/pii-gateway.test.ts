@@ -1,0 +1,247 @@
+/**
+ * PII guardrails end to end: a real gateway in front of (1) a capturing
+ * OpenAI-compatible upstream that records exactly what reaches the shard and
+ * answers with a scripted text (echoing the prompt and adding a value of its
+ * own, streamed in 3-character chunks so values split across chunks), and
+ * (2) real shard processes on the tiny model.
+ */
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Writable } from "node:stream";
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config/index.js";
+import { startGateway, type Gateway } from "../../src/server/index.js";
+import { createLogger } from "../../src/telemetry/logger.js";
+import { startTestGateway, type TestGateway } from "../helpers/gateway.js";
+
+interface Capture {
+  url: string;
+  bodies: string[];
+  server: Server;
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  let body = "";
+  for await (const chunk of req) body += String(chunk);
+  return body;
+}
+
+/** Answers `Echo: <last user message>. Reach eve@corp.example soon.`; records every request body. */
+async function startCapture(): Promise<Capture> {
+  const bodies: string[] = [];
+  const server = createServer((req, res) => {
+    void readBody(req).then((raw) => {
+      if (req.method !== "POST" || !req.url?.endsWith("/chat/completions")) {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ object: "list", data: [{ id: "cap", object: "model", created: 1, owned_by: "test" }] }));
+        return;
+      }
+      bodies.push(raw);
+      const body = JSON.parse(raw) as { messages: Array<{ role: string; content: string }>; stream?: boolean };
+      const last = body.messages.filter((m) => m.role === "user").at(-1)?.content ?? "";
+      const text = `Echo: ${last}. Reach eve@corp.example soon.`;
+      const base = { id: "x", object: "chat.completion", created: 1, model: "cap" };
+      if (!body.stream) {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ ...base, choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" }], usage: { prompt_tokens: 5, completion_tokens: 9, total_tokens: 14 } }));
+        return;
+      }
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      for (let i = 0; i < text.length; i += 3) {
+        res.write(`data: ${JSON.stringify({ ...base, object: "chat.completion.chunk", choices: [{ index: 0, delta: { content: text.slice(i, i + 3) }, finish_reason: null }] })}\n\n`);
+      }
+      res.write(`data: ${JSON.stringify({ ...base, object: "chat.completion.chunk", choices: [{ index: 0, delta: {}, finish_reason: "stop" }], usage: { prompt_tokens: 5, completion_tokens: 9, total_tokens: 14 } })}\n\n`);
+      res.end("data: [DONE]\n\n");
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, bodies, server };
+}
+
+const KEYS = {
+  redact: "key-redact-aaaa",
+  block: "key-block-bbbbb",
+  plain: "key-plain-ccccc",
+};
+
+describe("PII guardrails through the gateway (capturing upstream)", () => {
+  let capture: Capture;
+  let gateway: Gateway;
+  const logLines: string[] = [];
+  const client = (key: string) => new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: key, maxRetries: 0 });
+
+  beforeAll(async () => {
+    capture = await startCapture();
+    const config = loadConfig({
+      env: {},
+      raw: {
+        server: { port: 0, host: "127.0.0.1" },
+        telemetry: { logLevel: "debug" },
+        models: [{ name: "cap", upstream: capture.url, slots: 4 }],
+        auth: {
+          keys: [
+            { key: KEYS.redact, tenant: "acme", guardrails: { pii: { mode: "redact", restore: true } } },
+            { key: KEYS.block, tenant: "acme", guardrails: { pii: { mode: "block" } } },
+            { key: KEYS.plain, tenant: "acme" },
+          ],
+        },
+      },
+    });
+    const destination = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        logLines.push(chunk.toString());
+        done();
+      },
+    });
+    gateway = await startGateway({ config, logger: createLogger({ level: "debug", destination }) });
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    await new Promise((resolve) => capture?.server.close(resolve));
+  });
+
+  const ask = (content: string) => [{ role: "user" as const, content }];
+
+  it("the upstream never sees the caller's values; the caller gets them back; the model's own values stay redacted", async () => {
+    const before = capture.bodies.length;
+    const res = await client(KEYS.redact).chat.completions.create({ model: "cap", temperature: 0, messages: ask("I am ann@example.com, card 4111 1111 1111 1111") });
+    const sent = capture.bodies.slice(before).join("\n");
+    expect(sent).not.toContain("ann@example.com");
+    expect(sent).not.toContain("4111");
+    expect(sent).toContain("I am <EMAIL_1>, card <CREDIT_CARD_1>");
+    expect(res.choices[0]!.message.content).toBe("Echo: I am ann@example.com, card 4111 1111 1111 1111. Reach <EMAIL_2> soon.");
+  });
+
+  it("streams restore and redact values split across chunks, holding back only small windows", async () => {
+    const before = capture.bodies.length;
+    const stream = await client(KEYS.redact).chat.completions.create({ model: "cap", temperature: 0.7, stream: true, messages: ask("call +44 20 7946 0958 or mail bo@example.org") });
+    let text = "";
+    let pieces = 0;
+    for await (const chunk of stream) {
+      const delta = chunk.choices[0]?.delta.content ?? "";
+      if (delta) pieces++;
+      text += delta;
+    }
+    expect(capture.bodies.slice(before).join("\n")).not.toMatch(/7946|bo@example/);
+    expect(text).toBe("Echo: call +44 20 7946 0958 or mail bo@example.org. Reach <EMAIL_2> soon.");
+    expect(text).not.toContain("eve@");
+    expect(pieces).toBeGreaterThan(3); // still a stream, not one buffered answer
+  });
+
+  it("a cached answer is stored redacted: another caller with another address hits it and gets their own back", async () => {
+    const first = await client(KEYS.redact).chat.completions.create({ model: "cap", temperature: 0, messages: ask("Where is my parcel? I am zed@example.net") });
+    expect(first.choices[0]!.message.content).toContain("zed@example.net");
+    const before = capture.bodies.length;
+    const raw = await fetch(`${gateway.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${KEYS.redact}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "cap", temperature: 0, messages: ask("Where is my parcel? I am amy@example.net") }),
+    });
+    expect(raw.headers.get("x-switchyard-cache")).toBe("hit");
+    expect(capture.bodies.length).toBe(before);
+    const body = (await raw.json()) as { choices: Array<{ message: { content: string } }> };
+    expect(body.choices[0]!.message.content).toBe("Echo: Where is my parcel? I am amy@example.net. Reach <EMAIL_2> soon.");
+    expect(body.choices[0]!.message.content).not.toContain("zed@");
+  });
+
+  it("block mode answers 400 naming the type, and nothing reaches the upstream", async () => {
+    const before = capture.bodies.length;
+    const err = await client(KEYS.block)
+      .chat.completions.create({ model: "cap", messages: ask("my SSN is 123-45-6789") })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    const e = err as InstanceType<typeof OpenAI.BadRequestError>;
+    expect(e.status).toBe(400);
+    expect(e.code).toBe("pii_detected");
+    expect(e.message).toContain("ssn");
+    expect(e.message).not.toContain("6789");
+    expect(capture.bodies.length).toBe(before);
+    // A request without personal data passes in block mode.
+    await expect(client(KEYS.block).chat.completions.create({ model: "cap", messages: ask("hello there") })).resolves.toBeDefined();
+  });
+
+  it("keys without a policy pass values through; logprobs are refused while redaction is on", async () => {
+    const before = capture.bodies.length;
+    await client(KEYS.plain).chat.completions.create({ model: "cap", messages: ask("I am ann@example.com") });
+    expect(capture.bodies.slice(before).join("")).toContain("ann@example.com");
+    const err = await client(KEYS.redact)
+      .chat.completions.create({ model: "cap", logprobs: true, messages: ask("hi") })
+      .catch((e: unknown) => e);
+    expect((err as { status?: number }).status).toBe(400);
+  });
+
+  it("metrics count redactions by type, and no log line or metric holds a caller's value", async () => {
+    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    expect(metrics).toMatch(/switchyard_pii_redactions_total\{type="email",direction="input"\} [1-9]/);
+    expect(metrics).toMatch(/switchyard_pii_redactions_total\{type="email",direction="output"\} [1-9]/);
+    expect(metrics).toMatch(/switchyard_pii_blocked_total\{type="ssn"\} 1/);
+    const logs = logLines.join("");
+    expect(logs.length).toBeGreaterThan(0);
+    for (const value of ["ann@example.com", "4111 1111", "7946 0958", "zed@example.net", "123-45-6789", "eve@corp.example"]) {
+      expect(metrics).not.toContain(value);
+      expect(logs).not.toContain(value);
+    }
+  });
+});
+
+describe("PII guardrails fail closed", () => {
+  let capture: Capture;
+  let gateway: Gateway;
+  beforeAll(async () => {
+    capture = await startCapture();
+    const config = loadConfig({
+      env: {},
+      raw: {
+        server: { port: 0, host: "127.0.0.1" },
+        telemetry: { logLevel: "silent" },
+        models: [{ name: "cap", upstream: capture.url }],
+        // A 1 ms detection budget that a long prompt full of numbers cannot meet: the injected fault.
+        guardrails: { pii: { mode: "redact", timeoutMs: 1 } },
+      },
+    });
+    gateway = await startGateway({ config, logger: createLogger({ level: "silent" }) });
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    await new Promise((resolve) => capture?.server.close(resolve));
+  });
+
+  it("a detection that runs out of its budget answers 503 and sends nothing upstream", async () => {
+    const prompt = Array.from({ length: 4000 }, (_, i) => `call (415) 555-${String(1000 + (i % 9000))} or ann${i}@example.com`).join("; ");
+    const res = await fetch(`${gateway.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "cap", messages: [{ role: "user", content: prompt }] }),
+    });
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("guardrail_unavailable");
+    expect(body.error.message).not.toContain("ann0@");
+    expect(capture.bodies.length).toBe(0);
+  });
+});
+
+describe("PII guardrails on real shard processes", () => {
+  let t: TestGateway;
+  beforeAll(async () => {
+    t = await startTestGateway({ cache: { enabled: false }, guardrails: { pii: { mode: "redact", entities: ["email", "phone"] } } });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it("answers streamed and not, with the redacted prompt counted by the shard", async () => {
+    const plain = await t.client.chat.completions.create({ model: "tiny", max_tokens: 8, temperature: 0, messages: [{ role: "user", content: "hello" }] });
+    const redacted = await t.client.chat.completions.create({ model: "tiny", max_tokens: 8, temperature: 0, messages: [{ role: "user", content: "ann@example.com" }] });
+    // The shard tokenised "<EMAIL_1>", not the address: same prompt length as the placeholder text itself.
+    const placeholder = await t.client.chat.completions.create({ model: "tiny", max_tokens: 8, temperature: 0, messages: [{ role: "user", content: "<EMAIL_1>" }] });
+    expect(redacted.usage!.prompt_tokens).toBe(placeholder.usage!.prompt_tokens);
+    expect(redacted.choices[0]!.message.content).toBe(placeholder.choices[0]!.message.content);
+    expect(plain.usage!.prompt_tokens).toBeGreaterThan(0);
+    const stream = await t.client.chat.completions.create({ model: "tiny", max_tokens: 8, temperature: 0, stream: true, messages: [{ role: "user", content: "ann@example.com" }] });
+    let text = "";
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+    expect(text).toBe(redacted.choices[0]!.message.content);
+  });
+});
