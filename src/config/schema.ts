@@ -342,6 +342,11 @@ export const configSchema = z.object({
        * Never the generated tiny model; a chat model only when named here (with a warning).
        */
       embeddingModel: z.string().optional(),
+      /**
+       * Where the offline embedder keeps its word vectors converted from the npm package (40 MB, derived
+       * data, shared by every data directory); default `<os tmpdir>/switchyard-embeddings`.
+       */
+      embeddingCacheDir: z.string().optional(),
       /** The embedder without a model file: SIF word vectors + hashing n-grams (default), one of them alone. */
       offlineEmbedder: z.enum(["sif+hashing", "sif", "hashing"]).default("sif+hashing"),
       /** Hybrid search fusion (requests may override it): `convex` normalised-score combination or weighted `rrf`. */

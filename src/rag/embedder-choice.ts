@@ -26,7 +26,7 @@ export interface ChooseEmbedderOptions {
   resolve(name: string): EmbeddingModelHandle | undefined;
   /** Config `rag.offlineEmbedder`. Default `sif+hashing`. */
   offlineKind?: OfflineEmbedderKind;
-  /** Config: `<dataDir>/embeddings`. */
+  /** Config `rag.embeddingCacheDir`. */
   cacheDir: string;
   warn(fields: Record<string, unknown>, msg: string): void;
 }
@@ -52,7 +52,7 @@ function configError(message: string): Error {
  * const { embedder, warm } = chooseEmbedder({
  *   embeddingModel: config.rag.embeddingModel,
  *   resolve: (name) => registry.resolve(name) && { file, identity, tiny, embed },
- *   cacheDir: join(config.dataDir, "embeddings"),
+ *   cacheDir: embeddingCacheDir(config),
  *   warn: (f, m) => logger.warn(f, m),
  * });
  * void warm();

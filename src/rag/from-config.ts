@@ -2,10 +2,11 @@
  * Builds the RagService the gateway and the CLI use from the config, with the
  * embedder chosen by {@link chooseEmbedder}.
  */
+import os from "node:os";
 import path from "node:path";
 import type { SwitchyardConfig } from "../config/index.js";
 import { type ChosenEmbedder, chooseEmbedder, type EmbeddingModelHandle } from "./embedder-choice.js";
-import { RagService } from "./service.js";
+import { RagService, type RagServiceOptions } from "./service.js";
 
 export interface RagFromConfigOptions {
   /** Looks up a configured model by name (the registry). */
@@ -13,11 +14,13 @@ export interface RagFromConfigOptions {
   warn(fields: Record<string, unknown>, msg: string): void;
   /** Called when a background index build fails. */
   onBackgroundError?: (err: unknown, collection: string) => void;
+  /** Observer of every search (telemetry), see RagServiceOptions.onSearch. */
+  onSearch?: RagServiceOptions["onSearch"];
 }
 
-/** The word-vector cache directory for a config: `<dataDir>/embeddings`. */
+/** The word-vector cache directory: `rag.embeddingCacheDir`, default `<os tmpdir>/switchyard-embeddings`. */
 export function embeddingCacheDir(config: SwitchyardConfig): string {
-  return path.join(config.dataDir, "embeddings");
+  return config.rag.embeddingCacheDir ?? path.join(os.tmpdir(), "switchyard-embeddings");
 }
 
 /**
@@ -51,6 +54,7 @@ export function ragServiceFromConfig(config: SwitchyardConfig, options: RagFromC
     collectionFusion,
     vectorIndex: config.rag.vectorIndex,
     ...(options.onBackgroundError === undefined ? {} : { onBackgroundError: options.onBackgroundError }),
+    ...(options.onSearch === undefined ? {} : { onSearch: options.onSearch }),
   });
   return { rag, chosen };
 }

@@ -16,7 +16,7 @@ export const OFFLINE_EMBEDDER_KINDS: readonly OfflineEmbedderKind[] = ["sif+hash
 export interface OfflineEmbedderOptions {
   /** Default `sif+hashing`. */
   kind?: OfflineEmbedderKind;
-  /** Where the word-vector cache is kept (config: `<dataDir>/embeddings`); unused by `hashing`. */
+  /** Where the word-vector cache is kept (config `rag.embeddingCacheDir`); unused by `hashing`. */
   cacheDir: string;
   /** Most frequent words with vectors. Default 100,000. */
   maxWords?: number;

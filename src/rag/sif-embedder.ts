@@ -7,7 +7,7 @@
  * p(w) comes from the word's frequency rank in the vocabulary (Zipf's law,
  * p(r) ≈ 1 / (r · H), H ≈ ln(vocabulary size) + 0.577), since the package
  * ships ranks, not counts. The common direction is the first principal
- * component of the frequency-weighted vectors of the 20,000 most frequent
+ * component of the frequency-weighted vectors of the 5,000 most frequent
  * words, computed once per vocabulary (the paper estimates it from the
  * sentences to embed; a fixed direction keeps vectors independent of the
  * collection, so one text always embeds the same way).
@@ -37,11 +37,11 @@ function probability(rank: number): number {
 }
 
 /** First principal component (uncentered) of the p(w)-weighted top words, by power iteration. */
-function commonDirection(vectors: WordVectors, top = 20_000): Float64Array {
+function commonDirection(vectors: WordVectors, top = 5_000): Float64Array {
   const d = vectors.dimension;
   const n = Math.min(top, vectors.rank.size);
   let u = new Float64Array(d).fill(1 / Math.sqrt(d));
-  for (let iter = 0; iter < 30; iter++) {
+  for (let iter = 0; iter < 15; iter++) {
     const next = new Float64Array(d);
     for (let r = 0; r < n; r++) {
       const off = r * d;

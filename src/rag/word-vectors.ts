@@ -26,7 +26,7 @@ export interface WordVectors {
 }
 
 export interface WordVectorsOptions {
-  /** Where the binary cache lives (config: `<dataDir>/embeddings`). */
+  /** Where the binary cache lives (config `rag.embeddingCacheDir`). */
   cacheDir: string;
   /** Most frequent words kept. Default 100,000 (40 MB of floats). */
   maxWords?: number;
@@ -88,9 +88,12 @@ function decode(buf: Buffer): { words: string[]; dimension: number; matrix: Floa
   floatStart += (4 - (floatStart % 4)) % 4;
   const bytes = meta.words * meta.dimension * 4;
   if (words.length !== meta.words || buf.length < floatStart + bytes) throw new Error("truncated word-vector cache file");
-  // Copy into an aligned buffer of its own (the file buffer may sit at any offset of a pool).
-  const matrix = new Float32Array(meta.words * meta.dimension);
-  new Uint8Array(matrix.buffer).set(buf.subarray(floatStart, floatStart + bytes));
+  // A view when the floats are 4-byte aligned in memory (a large file read gets its own buffer), else a copy.
+  const at = buf.byteOffset + floatStart;
+  const matrix =
+    at % 4 === 0
+      ? new Float32Array(buf.buffer, at, meta.words * meta.dimension)
+      : new Float32Array(new Uint8Array(buf.subarray(floatStart, floatStart + bytes)).buffer);
   return { words, dimension: meta.dimension, matrix };
 }
 

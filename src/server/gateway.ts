@@ -7,8 +7,9 @@ import { ModelRegistry } from "../router/index.js";
 import { createLogger, type Logger } from "../telemetry/logger.js";
 import path from "node:path";
 import { createApp } from "./http/app.js";
-import { RagService } from "../rag/index.js";
-import { registryEmbedder } from "./generation/embedder.js";
+import { type RagService, ragServiceFromConfig } from "../rag/index.js";
+import { VectorStoreService } from "../rag/vector-stores/index.js";
+import { registryModelHandle } from "./embedding-model-handle.js";
 import { LruCacheStore, ResponseCache } from "../cache/index.js";
 import type { GenerationResult } from "../types.js";
 import { listen, type Listener } from "../util/listen.js";
@@ -70,16 +71,21 @@ export async function startGateway({ config, logger = createLogger({ level: conf
   metricsSource.registry = registry;
   let draining = false;
   if (config.auth.keys.length === 0) logger.warn({}, "no API keys configured: open local mode, every request runs as tenant 'default'");
-  const rag = new RagService({
-    uri: config.rag.uri ?? path.join(config.dataDir, "lancedb"),
-    embedder: registryEmbedder(registry, config.rag.embeddingModel, logger),
-    chunkSize: config.rag.chunkSize,
-    chunkOverlap: config.rag.chunkOverlap,
-    rrfK: config.rag.rrfK,
-    scoreFloor: config.rag.scoreFloor,
+  // Retrieval: a configured embedding model, else the offline embedder (never a chat model by default).
+  const { rag, chosen } = ragServiceFromConfig(config, {
+    resolve: (name) => registryModelHandle(registry, name),
+    warn: (fields, msg) => logger.warn(fields, msg),
+    onBackgroundError: (err, collection) => logger.error({ err, collection }, "background vector index build failed"),
     onSearch: retrievalObserver({ metrics }),
   });
   const guardrails = new Guardrails({ config, observer: piiObserver(metrics.registry) });
+  logger.info({ embedder: rag.embedderId, source: chosen.source }, "retrieval embedder");
+  const vectorStores = new VectorStoreService({
+    rag,
+    dir: path.join(config.dataDir, "vector-stores"),
+    maxFileBytes: config.rag.maxUploadBytes,
+    onError: (err, context) => logger.error({ err, ...context }, "vector store file ingestion failed"),
+  });
   const app = createApp(
     {
       config,
@@ -88,6 +94,7 @@ export async function startGateway({ config, logger = createLogger({ level: conf
       cache,
       rag,
       guardrails,
+      vectorStores,
       draining: () => draining,
       ...(shared ? { limiter: shared.limiter, isRevoked: (keyId: string) => shared.revocations.isRevoked(keyId) } : {}),
     },
@@ -109,6 +116,7 @@ export async function startGateway({ config, logger = createLogger({ level: conf
 
   // What was started is unwound by hand if a listener cannot bind (a port in use).
   const abandon = async () => {
+    await vectorStores.dispose();
     await rag.dispose();
     await registry.dispose();
     await shared?.dispose();
@@ -158,6 +166,7 @@ export async function startGateway({ config, logger = createLogger({ level: conf
         server.closeIdleConnections();
       });
       await metricsServer?.close();
+      await vectorStores.dispose();
       await rag.dispose();
       await registry.dispose();
       await shared?.dispose();

@@ -515,6 +515,42 @@ export class VectorStoreService {
     return { object: "vector_store.search_results.page", search_query: queries, data, has_more: false, next_page: null };
   }
 
+  /**
+   * The Responses API's `file_search` tool: searches several of the tenant's
+   * vector stores with one query and merges the results by score (best
+   * `max_num_results`, default 10). Unknown store ids are a 404, like a
+   * direct search. Each result carries what a `file_search_call` output item
+   * and a `file_citation` annotation need (`file_id`, `filename`).
+   *
+   * @example
+   * ```ts
+   * const results = await vectorStores.fileSearch("acme", { vector_store_ids: ["vs_…"], query: "refund window" });
+   * // results[0] = { file_id, filename, score, attributes, text, vector_store_id }
+   * ```
+   */
+  async fileSearch(
+    tenant: string,
+    input: { vector_store_ids: string[]; query: string; max_num_results?: number; filters?: AttributeFilter; score_threshold?: number },
+  ): Promise<(Omit<SearchResultItem, "content"> & { text: string; vector_store_id: string })[]> {
+    if (!Array.isArray(input.vector_store_ids) || input.vector_store_ids.length === 0 || input.vector_store_ids.length > 10) {
+      throw invalidRequest("file_search needs 1 to 10 vector_store_ids.", { param: "tools[].vector_store_ids" });
+    }
+    const max = input.max_num_results ?? 10;
+    const all: (Omit<SearchResultItem, "content"> & { text: string; vector_store_id: string })[] = [];
+    for (const id of input.vector_store_ids) {
+      const page = await this.search(tenant, id, {
+        query: input.query,
+        max_num_results: max,
+        ...(input.filters === undefined ? {} : { filters: input.filters }),
+        ...(input.score_threshold === undefined ? {} : { ranking_options: { score_threshold: input.score_threshold } }),
+      });
+      for (const r of page.data) {
+        all.push({ file_id: r.file_id, filename: r.filename, score: r.score, attributes: r.attributes, text: r.content.map((c) => c.text).join("\n"), vector_store_id: id });
+      }
+    }
+    return all.sort((x, y) => y.score - x.score).slice(0, max);
+  }
+
   // ------------------------------------------------------------ lifecycle
 
   /** Resolves when no background ingestion is running. */
@@ -523,9 +559,13 @@ export class VectorStoreService {
   }
 
   /** Waits for background ingestions; later attachments are refused. Idempotent. */
-  async close(): Promise<void> {
+  async dispose(): Promise<void> {
     this.closed = true;
     await this.idle();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
   }
 
   private track(p: Promise<void>): void {

@@ -56,6 +56,5 @@ export { respond, mergedUsage, type Producer, type RespondOptions } from "./resp
 export { schedulingOf, priorityOf, timeoutOf, sessionKeyOf, type Scheduling, type SchedulingFields } from "./scheduling.js";
 export { resolveModelFor } from "./resolve-model.js";
 export { ground, type Grounded, type GroundingRequest } from "./grounding.js";
-export { registryEmbedder } from "./embedder.js";
 export { poolProducer, choiceProducers, sharedProducers, fixedAnswer, choiceParams, type PoolProducerOptions } from "./producers.js";
 export { cachedProducer, type CachedProducer, type CachedProducerOptions } from "./cached-producer.js";

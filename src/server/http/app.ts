@@ -17,6 +17,7 @@ import { collectionsRoutes } from "../routes/collections.js";
 import { responsesRoutes } from "../routes/responses.js";
 import { anthropicErrors, messagesRoutes } from "../routes/messages.js";
 import { statusRoutes } from "../routes/status.js";
+import { FILE_UPLOAD_PATH, vectorStoreRoutes } from "../routes/vector-stores.js";
 import { uiRoutes } from "../../ui/index.js";
 // --- observability and security ---
 import { ANONYMOUS_PRINCIPAL, auth, hashApiKeys, OPEN_PRINCIPAL } from "./middleware/auth.js";
@@ -58,7 +59,7 @@ export function createApp(deps: GatewayDeps, telemetry: AppTelemetry = {}): Hono
   app.use("/v1/messages/*", anthropicErrors());
   // Document uploads have their own, larger limit (collections routes).
   app.use("/v1/*", async function apiBodyLimit(c, next) {
-    if (/^\/v1\/collections\/[^/]+\/documents$/.test(c.req.path)) return next();
+    if (/^\/v1\/collections\/[^/]+\/documents$/.test(c.req.path) || FILE_UPLOAD_PATH.test(c.req.path)) return next();
     return apiLimit(c, next);
   });
   // --- observability and security: API keys, then per-key limits (/healthz, /readyz, /metrics stay outside /v1) ---
@@ -80,6 +81,7 @@ export function createApp(deps: GatewayDeps, telemetry: AppTelemetry = {}): Hono
   app.route("/", responsesRoutes(deps));
   app.route("/", messagesRoutes(deps));
   app.route("/", statusRoutes(deps, telemetry.metrics ? { completionTokens: () => telemetry.metrics!.completionTokensTotal() } : {}));
+  app.route("/", vectorStoreRoutes({ ...(deps.vectorStores ? { vectorStores: deps.vectorStores } : {}), maxUploadBytes: config.rag.maxUploadBytes }));
   app.route("/", uiRoutes());
 
   app.notFound(function unknownRoute(c) {

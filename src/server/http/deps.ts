@@ -5,6 +5,7 @@ import type { Logger } from "../../telemetry/logger.js";
 import type { ResponseCache } from "../../cache/index.js";
 import type { GenerationResult } from "../../types.js";
 import type { RagService } from "../../rag/index.js";
+import type { VectorStoreService } from "../../rag/vector-stores/index.js";
 import type { KeyLimiter } from "./rate-limiter.js";
 import type { ResponseStore } from "../responses/index.js";
 import type { Guardrails } from "../../guardrails/index.js";
@@ -21,6 +22,8 @@ export interface GatewayDeps {
   rag?: RagService;
   /** Stored Responses-API responses; absent = an in-memory store from config `responses` (created by the app). */
   responses?: ResponseStore;
+  /** OpenAI files and vector stores over collections; absent = those endpoints answer 503. */
+  vectorStores?: VectorStoreService;
   /** Set once SIGTERM arrived: readiness answers 503 while in-flight requests drain. */
   draining?: () => boolean;
   /** Per-key limits shared across replicas (config `redis.url`); absent = in memory, built from `auth.keys`. */

@@ -16,6 +16,9 @@ const searchSchema = z.strictObject({
   top_k: z.number().int().min(1).max(100).optional(),
   mode: z.enum(["vector", "fulltext", "hybrid"]).optional(),
   filter: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  fusion: z
+    .strictObject({ method: z.enum(["rrf", "convex"]).optional(), vector_weight: z.number().min(0).max(1).optional(), rrf_k: z.number().positive().optional() })
+    .optional(),
 });
 
 const upsertSchema = z.union([z.array(z.unknown()), z.strictObject({ documents: z.array(z.unknown()) })]);
@@ -32,7 +35,14 @@ export function collectionsRoutes(deps: GatewayDeps): Hono<AppEnv> {
   app.get("/v1/collections", async (c) => {
     const rag = requireRag(deps);
     const names = await rag.listCollections(c.get("principal").tenant);
-    return c.json({ object: "list", data: names.map((name) => ({ object: "collection", name })) });
+    const data = await Promise.all(
+      names.map(async (name) => {
+        const index = await rag.vectorIndexStatus(name);
+        // Row counts are per table (all tenants of the name), so only the state is shown to a tenant.
+        return { object: "collection", name, vector_index: { state: index.state, type: index.type } };
+      }),
+    );
+    return c.json({ object: "list", data });
   });
 
   app.post("/v1/collections/:name/documents", async (c) => {
@@ -67,6 +77,15 @@ export function collectionsRoutes(deps: GatewayDeps): Hono<AppEnv> {
       ...(req.top_k ? { topK: req.top_k } : {}),
       ...(req.mode ? { mode: req.mode } : {}),
       ...(req.filter ? { filter: req.filter } : {}),
+      ...(req.fusion
+        ? {
+            fusion: {
+              ...(req.fusion.method === undefined ? {} : { method: req.fusion.method }),
+              ...(req.fusion.vector_weight === undefined ? {} : { vectorWeight: req.fusion.vector_weight }),
+              ...(req.fusion.rrf_k === undefined ? {} : { rrfK: req.fusion.rrf_k }),
+            },
+          }
+        : {}),
     });
     return c.json({
       object: "list",
