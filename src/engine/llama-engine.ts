@@ -8,6 +8,7 @@
  * Keeping them also keeps each slot's KV cache, which is what makes prefix reuse
  * work: LlamaChat only evaluates the tokens after the longest common prefix.
  */
+import { grammarSizeProblem } from "./grammar-limits.js";
 import { randomInt } from "node:crypto";
 import {
   getLlama,
@@ -457,6 +458,9 @@ export class LlamaEngine {
     const key = JSON.stringify(spec.type === "json_object" ? spec.type : spec.schema);
     const hit = this.grammarCache.get(key);
     if (hit) return hit;
+    const field = param === "response_format" ? "response_format.json_schema" : param;
+    const tooBig = spec.type === "json_object" ? undefined : grammarSizeProblem(spec.schema);
+    if (tooBig) throw new EngineError("invalid_grammar", `${field} is too large to compile into a grammar: ${tooBig}.`, param);
     let grammar: LlamaGrammar;
     try {
       grammar =
@@ -465,7 +469,7 @@ export class LlamaEngine {
           : // The schema was validated as an object; node-llama-cpp rejects what it cannot express.
             await this.llama.createGrammarForJsonSchema(spec.schema as Parameters<Llama["createGrammarForJsonSchema"]>[0]);
     } catch (err) {
-      throw new EngineError("invalid_grammar", `${param === "response_format" ? "response_format.json_schema" : param} is not supported: ${errorMessage(err)}`, param);
+      throw new EngineError("invalid_grammar", `${field} is not supported: ${errorMessage(err)}`, param);
     }
     if (this.grammarCache.size > 64) this.grammarCache.clear();
     this.grammarCache.set(key, grammar);
