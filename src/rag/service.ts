@@ -264,9 +264,9 @@ export class RagService {
   }
 
   /**
-   * A number that changes on every write to the collection (the LanceDB table
-   * version; writes by any tenant count, which only costs extra cache misses).
-   * 0 when the collection does not exist. For response-cache keys.
+   * A number that changes when, and only when, this tenant's documents in the
+   * collection change (a digest of them: other tenants' writes never move it).
+   * 0 when the tenant has nothing there. For response-cache keys and upsert replies.
    *
    * @example
    * ```ts
@@ -276,7 +276,7 @@ export class RagService {
   async collectionVersion(tenant: string, collection: string): Promise<number> {
     assertTenant(tenant);
     assertCollectionName(collection);
-    return (await this.store()).version(collection);
+    return (await this.store()).tenantVersion(tenant, collection);
   }
 
   /**

@@ -13,6 +13,7 @@
  * chunks, delete the documents' other chunks), so readers and survivors of a
  * crash see each document entirely old or entirely new, never half of each.
  */
+import { createHash } from "node:crypto";
 import { withLock } from "lifecycle-utils";
 import * as lancedb from "@lancedb/lancedb";
 import type { Connection, Table } from "@lancedb/lancedb";
@@ -160,6 +161,8 @@ export class ChunkStore {
   private readonly vectorBuildErrors = new Map<string, string>();
   /** Per (collection, tenant): whether the tenant had rows at a table version. */
   private readonly presence = new Map<string, { version: number; present: boolean }>();
+  /** Per (collection, tenant): the tenant's content digest at a table version. */
+  private readonly tenantVersions = new Map<string, { version: number; digest: number }>();
 
   private constructor(private readonly db: Connection) {}
 
@@ -473,6 +476,27 @@ export class ChunkStore {
   async version(collection: string): Promise<number> {
     const table = await this.openTable(collection);
     return table === undefined ? 0 : table.version();
+  }
+
+  /**
+   * A number that changes when, and only when, `tenant`'s chunks in the collection change: a digest of its
+   * (document, content hash) pairs, so other tenants' writes never move it (they could otherwise read each
+   * other's activity from it). 0 when the tenant has nothing there. Cached per table version.
+   */
+  async tenantVersion(tenant: string, collection: string): Promise<number> {
+    const table = await this.openTable(collection);
+    if (table === undefined) return 0;
+    const version = await table.version();
+    const key = `${collection}\u0000${tenant}`;
+    const cached = this.tenantVersions.get(key);
+    if (cached !== undefined && cached.version === version) return cached.digest;
+    const rows = (await table.query().where(tenantPredicate(tenant)).select(["document_id", "content_hash"]).toArray()) as Array<{ document_id: string; content_hash: string }>;
+    const docs = [...new Set(rows.map((r) => `${r.document_id}\u0000${r.content_hash}`))].sort();
+    // 48 bits of a SHA-256: a safe integer, collisions negligible for a cache key.
+    const digest = docs.length === 0 ? 0 : Number.parseInt(createHash("sha256").update(docs.join("\n")).digest("hex").slice(0, 12), 16);
+    if (this.tenantVersions.size > 4096) this.tenantVersions.clear();
+    this.tenantVersions.set(key, { version, digest });
+    return digest;
   }
 
   /** Whether `tenant` has any chunk in the collection (cached per table version). */
