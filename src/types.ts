@@ -173,6 +173,8 @@ export interface Citation {
 
 /** The identity a request runs as; `default` in open local mode. */
 export interface Principal {
+  /** Share weight of the key in the fair queue (default 1). */
+  weight?: number;
   tenant: string;
   /** Key id (never the key), for logs and rate limits. */
   keyId: string;

@@ -380,6 +380,8 @@ export const configSchema = z.object({
             requestsPerMinute: positiveInt.optional(),
             tokensPerMinute: positiveInt.optional(),
             concurrentStreams: positiveInt.optional(),
+            /** Share weight in each model's fair queue (default 1): under contention, tokens are served in proportion to weights. */
+            weight: z.number().positive().max(1000).optional(),
             admin: z.boolean().default(false),
             ...policyOverrides,
           }),

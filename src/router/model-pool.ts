@@ -12,6 +12,7 @@ import { RetryBudget } from "./retry-budget.js";
 import { commonPrefixLength, prefixChain } from "./affinity.js";
 import { childController, linkAbort } from "../util/link-abort.js";
 import { isClientFault, toClientError } from "./backend-errors.js";
+import { FairShare, evictionFor, type FairTagged } from "./fair-share.js";
 
 const clientAborted = () => new AbortError(undefined, "The client closed the request.");
 
@@ -34,7 +35,7 @@ interface Lease {
   queueMs: number;
 }
 
-interface Waiter {
+interface Waiter extends FairTagged {
   priority: number;
   seq: number;
   enqueuedAt: number;
@@ -47,8 +48,12 @@ interface Waiter {
 
 export interface PoolRequestOptions extends GenerationOptions {
   requestId: string;
-  /** Higher runs first; FIFO within a priority. Default 0. */
+  /** Higher runs first; within a priority, tenants share fairly (see fair-share.ts). Default 0. */
   priority?: number;
+  /** Who the request is for: tenants share the queue fairly by their weights. Default `default`. */
+  tenant?: string;
+  /** The tenant's (key's) share weight. Default 1. */
+  weight?: number;
   /** `user` or `x-session-id`: keeps a conversation on the slot holding its prefix. */
   sessionKey?: string;
   /** Overall deadline for this request in ms (queue + generation). */
@@ -157,6 +162,7 @@ export class ModelPool {
   private readonly members: Member[];
   private waiters: Waiter[] = [];
   private seq = 0;
+  private readonly fair = new FairShare();
   private running = 0;
   private disposing: Promise<void> | undefined;
   private readonly budget: RetryBudget;
@@ -254,7 +260,7 @@ export class ModelPool {
     for (let attempt = 0; ; attempt++) {
       let lease: Lease;
       try {
-        lease = await this.acquire(chain, opts.sessionKey, opts.priority ?? 0, exclude, signal);
+        lease = await this.acquire(chain, opts, params.maxTokens, exclude, signal);
       } catch (err) {
         if (signal.aborted) throw abortError();
         throw err;
@@ -379,7 +385,9 @@ export class ModelPool {
     }
   }
 
-  private acquire(chain: string[], session: string | undefined, priority: number, exclude: ReadonlySet<string>, signal: AbortSignal): Promise<Lease> {
+  private acquire(chain: string[], opts: PoolRequestOptions, cost: number, exclude: ReadonlySet<string>, signal: AbortSignal): Promise<Lease> {
+    const priority = opts.priority ?? 0;
+    const session = opts.sessionKey;
     const enqueuedAt = performance.now();
     if (signal.aborted) return Promise.reject(clientAborted());
     const candidates = this.members.filter((m) => !exclude.has(m.backend.id));
@@ -389,7 +397,12 @@ export class ModelPool {
       throw overloaded(`Every shard of model '${this.model}' is out of rotation; retry later.`, Math.min(...live.map((m) => m.breaker.msUntilHalfOpen)));
     }
     return new Promise<Lease>((resolve, reject) => {
+      const tenant = opts.tenant ?? "default";
+      const weight = opts.weight ?? 1;
       const waiter: Waiter = {
+        tenant,
+        weight,
+        ...this.fair.tag(tenant, weight, cost),
         priority,
         seq: this.seq++,
         enqueuedAt,
@@ -398,6 +411,7 @@ export class ModelPool {
         exclude,
         grant: (lease) => {
           cleanup();
+          this.fair.served(waiter.start);
           resolve(lease);
         },
         fail: (err) => {
@@ -427,15 +441,21 @@ export class ModelPool {
         if (lease) return waiter.grant(lease);
       }
       if (this.waiters.length >= this.opts.queue.maxDepth) {
-        return waiter.fail(overloaded(`The queue for model '${this.model}' is full; retry later.`, this.retryAfterMs()));
+        // A flood from one tenant fills its own share of the queue, never another's.
+        const victim = evictionFor(this.waiters, waiter);
+        const full = () => overloaded(`The queue for model '${this.model}' is full; retry later.`, this.retryAfterMs());
+        if (!victim) return waiter.fail(full());
+        this.remove(victim);
+        victim.fail(full());
       }
       this.insert(waiter);
     });
   }
 
   private insert(waiter: Waiter): void {
-    // Priority desc, then FIFO: find the first waiter with lower priority.
-    const at = this.waiters.findIndex((w) => w.priority < waiter.priority);
+    // Priority desc, then the fair finish tag, then FIFO: find the first waiter that runs after it.
+    const after = (w: Waiter) => w.priority < waiter.priority || (w.priority === waiter.priority && w.finish > waiter.finish);
+    const at = this.waiters.findIndex(after);
     if (at === -1) this.waiters.push(waiter);
     else this.waiters.splice(at, 0, waiter);
   }

@@ -27,6 +27,8 @@ export function poolProducer(c: Context<AppEnv>, o: PoolProducerOptions): Produc
       responseId: o.responseId,
       ...(o.stream ? {} : { stream: false }),
       priority: o.scheduling.priority,
+      tenant: c.get("principal").tenant,
+      weight: c.get("principal").weight ?? 1,
       timeoutMs: o.scheduling.timeoutMs,
       ...(o.scheduling.sessionKey ? { sessionKey: o.scheduling.sessionKey } : {}),
       onAdmitted: ({ shard }) => c.header("x-switchyard-shard", shard),

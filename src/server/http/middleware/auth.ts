@@ -29,6 +29,8 @@ export interface ApiKeyRecord {
   requestsPerMinute?: number;
   tokensPerMinute?: number;
   concurrentStreams?: number;
+  /** Share of the key's tenant in the fair queue. */
+  weight: number;
   admin: boolean;
   /** The principal a request with this key runs as (built once, shared by every request). */
   principal: Principal;
@@ -79,8 +81,9 @@ export function hashApiKeys(keys: readonly ApiKeyConfig[]): ApiKeyRecord[] {
       ...(k.requestsPerMinute === undefined ? {} : { requestsPerMinute: k.requestsPerMinute }),
       ...(k.tokensPerMinute === undefined ? {} : { tokensPerMinute: k.tokensPerMinute }),
       ...(k.concurrentStreams === undefined ? {} : { concurrentStreams: k.concurrentStreams }),
+      weight: k.weight ?? 1,
       admin: k.admin,
-      principal: Object.freeze({ tenant: k.tenant, keyId: hex.slice(0, KEY_ID_HEX), admin: k.admin, ...(k.models ? { allowedModels: k.models } : {}) }),
+      principal: Object.freeze({ tenant: k.tenant, keyId: hex.slice(0, KEY_ID_HEX), admin: k.admin, weight: k.weight ?? 1, ...(k.models ? { allowedModels: k.models } : {}) }),
     };
   });
 }
