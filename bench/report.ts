@@ -157,6 +157,33 @@ function overheadSection(r: Json | undefined): string {
   ].join("\n");
 }
 
+function reliabilitySection(r: Json | undefined): string {
+  if (!r) return "_Not measured yet: `npm run bench:reliability`._";
+  const f = r.fairness as { requests: number; floodConcurrency: number; queuedAtStart: number; idleP50Ms: number; floodP50Ms: number; floodP99Ms: number; ratio: number; tenantAPerSecond: number };
+  const s = r.stall as {
+    health: { heartbeatTimeoutMs: number; unhealthyGraceMs: number };
+    deadlinedClient: { ms: number; status: number };
+    streamWithoutDeadline: { ms: number; endedWithError: boolean; boundMs: number };
+    readyz503Ms: number;
+    restartedServingMs: number;
+  };
+  const x = (a: number, b: number) => `${round(a / b)}×`;
+  return [
+    `One shard × 2 slots, tiny model. Fairness: tenant B sends ${f.requests} sequential requests (16 tokens) on an idle gateway, then while tenant A keeps ${f.floodConcurrency} requests in flight (${f.queuedAtStart} queued when B started; A served ${f.tenantAPerSecond} req/s meanwhile). Stall: \`kill -STOP\` of the only shard with the default \`health\` settings.`,
+    "",
+    markdownTable(
+      ["figure", "measured", "reference (same run or configured bound)", "ratio"],
+      [
+        ["tenant B p50 under A's flood", `${f.floodP50Ms} ms (p99 ${f.floodP99Ms} ms)`, `${f.idleP50Ms} ms idle`, `**${f.ratio}×** (goal ≤ 2×)`],
+        ["SIGSTOP → answer to a client with a 2 s deadline", `${s.deadlinedClient.ms} ms (${s.deadlinedClient.status})`, "2000 ms deadline", x(s.deadlinedClient.ms, 2000)],
+        ["SIGSTOP → a stream with no deadline ends (error event + [DONE])", `${s.streamWithoutDeadline.ms} ms${s.streamWithoutDeadline.endedWithError ? "" : " (no error event!)"}`, `${s.streamWithoutDeadline.boundMs} ms heartbeat timeout + grace`, x(s.streamWithoutDeadline.ms, s.streamWithoutDeadline.boundMs)],
+        ["SIGSTOP → /readyz 503", `${s.readyz503Ms} ms`, `${s.health.heartbeatTimeoutMs} ms heartbeat timeout`, x(s.readyz503Ms, s.health.heartbeatTimeoutMs)],
+        ["SIGSTOP → restarted shard serving", `${s.restartedServingMs} ms`, "—", "—"],
+      ],
+    ),
+  ].join("\n");
+}
+
 function retrievalSection(bitext: Json | undefined, synthetic: Json | undefined): string {
   const out: string[] = [];
   if (bitext) {
@@ -192,8 +219,20 @@ function retrievalSection(bitext: Json | undefined, synthetic: Json | undefined)
 }
 
 /** What fell short of the issues' goals, stated with the measured numbers. */
-function shortfalls(engine: Json | undefined, batching: Json | undefined, cache: Json | undefined, overhead: Json | undefined, synthetic: Json | undefined): string {
+function shortfalls(engine: Json | undefined, batching: Json | undefined, cache: Json | undefined, overhead: Json | undefined, synthetic: Json | undefined, reliability?: Json): string {
   const out: string[] = [];
+  const fair = reliability?.fairness as { ratio: number; floodConcurrency: number } | undefined;
+  if (fair && fair.ratio > 2) {
+    out.push(
+      `- **Tenant B's p50 under A's flood is ${fair.ratio}× its idle p50 (goal ≤ 2×).** Fair queueing puts B's request next in line, but it still waits for a running request of A to free a slot (no preemption) and then decodes in a batch beside A's other slot instead of alone, on 2 shared cores.`,
+    );
+  }
+  const restart = (reliability?.stall as { restartedServingMs?: number } | undefined)?.restartedServingMs;
+  if (restart !== undefined && restart > 30_000) {
+    out.push(
+      `- **A stalled shard serves again ${round(restart / 1000, 1)} s after SIGSTOP.** Detection and the kill are on time (heartbeat timeout + grace); the rest is starting a fresh shard process (tsx, llama.cpp, model load) on a loaded 2-core machine.`,
+    );
+  }
   if (batching) {
     const low = [...(batching.ratioOneShard as number[]).map((r, i) => ["1×8", levelsOf(batching)[i], r] as const), ...(batching.ratioTwoShards as number[]).map((r, i) => ["2×4", levelsOf(batching)[i], r] as const)].filter(([, , r]) => r < 0.9);
     if (low.length) {
@@ -267,6 +306,10 @@ function main(): void {
     "",
     scaleOutSection(latest("scale-out")),
     "",
+    "## Reliability: tenant fairness and a stalled shard",
+    "",
+    reliabilitySection(latest("bench-reliability")),
+    "",
     "## Retrieval",
     "",
     retrievalSection(latestEval("bitext"), latestEval("synthetic")),
@@ -285,7 +328,7 @@ function main(): void {
     "",
     "## Worse than hoped",
     "",
-    shortfalls(engine, latest("bench-batching"), latest("bench-cache"), latest("overhead"), latestEval("synthetic")),
+    shortfalls(engine, latest("bench-batching"), latest("bench-cache"), latest("overhead"), latestEval("synthetic"), latest("bench-reliability")),
     "",
     "## Anchors",
     "",
