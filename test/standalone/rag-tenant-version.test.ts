@@ -1,6 +1,6 @@
 /** The collection version a tenant sees moves only with its own writes (issue #14, item 9), on real LanceDB. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tempRag, type TempRag } from "../rag/helpers.js";
+import { tempRag, type TempRag } from "../helpers/rag.js";
 
 describe("per-tenant collection version", { timeout: 60_000 }, () => {
   let t: TempRag;
