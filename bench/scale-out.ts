@@ -73,7 +73,7 @@ async function spawnRole(role: string, extra: string[] = []): Promise<{ url: str
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${role} did not start within 60 s`)), 60_000);
     child.once("exit", (code) => reject(new Error(`${role} exited with ${code}`)));
-    createInterface({ input: child.stdout! }).on("line", (line) => {
+    createInterface({ input: child.stdout }).on("line", (line) => {
       try {
         const msg = JSON.parse(line) as { url?: string };
         if (msg.url) {

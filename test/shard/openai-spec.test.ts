@@ -209,7 +209,7 @@ describe("OpenAI spec: request fields", () => {
     const ai = await bound.invoke(history);
     expect(ai.tool_calls).toHaveLength(1);
     history.push(ai, new ToolMessage({ content: "18C and sunny", tool_call_id: ai.tool_calls![0]!.id!, name: "get_weather" }));
-    const answer = await llm.bindTools([weatherTool]).invoke(history, { tool_choice: "none" } as object);
+    const answer = await llm.bindTools([weatherTool]).invoke(history, { tool_choice: "none" });
     expect(typeof answer.content).toBe("string");
     // The raw request LangChain built does carry the tool message's name.
     const res = await call("POST", "/v1/chat/completions", {
