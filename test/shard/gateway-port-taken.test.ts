@@ -3,7 +3,6 @@
  * rejection, and stops the shard processes it had already started, instead
  * of an uncaught exception that leaves them running.
  */
-import { readdirSync, readFileSync } from "node:fs";
 import { createServer, type AddressInfo, type Server } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -13,23 +12,8 @@ import { loadConfig } from "../../src/config/index.js";
 import { startGateway } from "../../src/server/index.js";
 import { createLogger } from "../../src/telemetry/logger.js";
 import { tinyModelPath } from "../helpers/gateway.js";
+import { children } from "../helpers/processes.js";
 
-/** Live child processes of this test process (Linux /proc). */
-function children(): number[] {
-  const out: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      // Fields after the command name "(...)": state ppid ...
-      const [state, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(ppid) === process.pid && state !== "Z") out.push(Number(entry));
-    } catch {
-      // exited while we looked
-    }
-  }
-  return out;
-}
 
 async function settledChildren(expected: number[], timeoutMs = 10_000): Promise<number[]> {
   const deadline = Date.now() + timeoutMs;

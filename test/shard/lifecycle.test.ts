@@ -4,27 +4,12 @@
  * for the test gateway, the registry, its pools and backends, and the shard
  * process itself. Real shard processes on the tiny model.
  */
-import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ShardProcess } from "../../src/engine/shard-process.js";
 import type { ModelPool } from "../../src/router/index.js";
 import { startTestGateway, tinyModelPath } from "../helpers/gateway.js";
+import { children } from "../helpers/processes.js";
 
-/** Live child processes of this test process (Linux /proc). */
-function children(): number[] {
-  const out: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const [state, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(ppid) === process.pid && state !== "Z") out.push(Number(entry));
-    } catch {
-      // exited while we looked
-    }
-  }
-  return out;
-}
 
 describe.skipIf(process.platform !== "linux")("lifecycle", () => {
   it("`await using` a test gateway stops its shards at the end of the block; repeated disposal is harmless", async () => {
