@@ -17,6 +17,15 @@ function asBackendError(err: unknown): never {
   throw err;
 }
 
+/** The last `n` non-empty lines of a text. */
+function lastLines(text: string, n: number): string {
+  return text
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .slice(-n)
+    .join("\n");
+}
+
 export interface LocalBackendOptions {
   restartBackoffMs?: number;
   restartBackoffMaxMs?: number;
@@ -137,7 +146,9 @@ export class LocalBackend implements Backend {
     if (this.disposed) return this.setState("stopped");
     if (Date.now() - startedAt > (this.opts.stableAfterMs ?? 60_000)) this.backoff = this.opts.restartBackoffMs ?? 500;
     this._lastError = `shard process exited (code ${code}, signal ${signal})`;
-    this.opts.onLog?.("error", "shard crashed; restarting", { shard: this.id, code, signal, backoffMs: this.backoff });
+    // What the process last wrote to stderr (a native abort, an uncaught exception) is usually the cause.
+    const stderr = lastLines(proc.recentStderr, 20);
+    this.opts.onLog?.("error", "shard crashed; restarting", { shard: this.id, code, signal, backoffMs: this.backoff, ...(stderr ? { stderr } : {}) });
     this.scheduleRestart();
   }
 

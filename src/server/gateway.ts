@@ -12,7 +12,9 @@ import { VectorStoreService } from "../rag/vector-stores/index.js";
 import { registryModelHandle } from "./embedding-model-handle.js";
 import { LruCacheStore, ResponseCache } from "../cache/index.js";
 import type { GenerationResult } from "../types.js";
-import { listen, type Listener } from "../util/listen.js";
+import { listen } from "../util/listen.js";
+import { TeardownStack } from "../util/teardown.js";
+import type { Server } from "node:http";
 // --- observability and security ---
 import { connectSharedState } from "./shared-state.js";
 import { Guardrails } from "../guardrails/index.js";
@@ -29,8 +31,13 @@ export interface Gateway {
   metrics: GatewayMetrics;
   /** `/metrics` on its own listener when `telemetry.metricsPort` > 0. */
   metricsUrl: string | undefined;
-  /** Graceful: readiness 503 at once, in-flight requests finish within the drain timeout, shards disposed. */
+  /**
+   * Graceful: readiness 503 at once, in-flight requests finish within the drain timeout, then everything
+   * started is disposed in reverse order (listeners, vector stores, retrieval, shards, Redis). Idempotent.
+   */
   close(): Promise<void>;
+  /** Same as {@link Gateway.close}: `await using gw = await startGateway(...)`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 export interface StartGatewayOptions {
@@ -47,11 +54,25 @@ export interface StartGatewayOptions {
  * console.log(gw.url);
  * await gw.close();
  * ```
+ * A failure while starting (a model that cannot load, a port in use) disposes what was already started
+ * before the error is rethrown: no shard process outlives a failed start.
  */
 export async function startGateway({ config, logger = createLogger({ level: config.telemetry.logLevel }), waitReady = true }: StartGatewayOptions): Promise<Gateway> {
+  // Everything acquired below is pushed here; it is undone last-first on close or on a failed start.
+  const teardown = new TeardownStack();
+  try {
+    return await startInto(teardown, { config, logger, waitReady });
+  } catch (err) {
+    await teardown.dispose();
+    throw err;
+  }
+}
+
+async function startInto(teardown: TeardownStack, { config, logger, waitReady }: Required<StartGatewayOptions>): Promise<Gateway> {
   const metricsSource: { registry?: ModelRegistry } = {};
   // Shared state across replicas (config `redis.url`): the cache store, its single-flight, limits, revocations.
   const shared = await connectSharedState(config, logger);
+  if (shared) teardown.push(shared);
   // --- observability: telemetry hooks in through the observer seams of the pool, cache and retrieval ---
   const cache = config.cache.enabled
     ? new ResponseCache<GenerationResult>({
@@ -62,12 +83,14 @@ export async function startGateway({ config, logger = createLogger({ level: conf
     : undefined;
   const metrics = createMetrics({ pools: () => metricsSource.registry?.snapshot() ?? [], ...(cache ? { cache } : {}) });
   if (shared) instrumentSharedState(metrics, shared.redis);
-  const registry = await ModelRegistry.create({
-    config,
-    logger,
-    shardEnv: { LANCEDB_LOG: "error" },
-    observer: poolObserver({ metrics, recordContent: config.telemetry.recordContent }),
-  });
+  const registry = teardown.push(
+    await ModelRegistry.create({
+      config,
+      logger,
+      shardEnv: { LANCEDB_LOG: "error" },
+      observer: poolObserver({ metrics, recordContent: config.telemetry.recordContent }),
+    }),
+  );
   metricsSource.registry = registry;
   let draining = false;
   if (config.auth.keys.length === 0) logger.warn({}, "no API keys configured: open local mode, every request runs as tenant 'default'");
@@ -78,14 +101,17 @@ export async function startGateway({ config, logger = createLogger({ level: conf
     onBackgroundError: (err, collection) => logger.error({ err, collection }, "background vector index build failed"),
     onSearch: retrievalObserver({ metrics }),
   });
+  teardown.push(rag);
   const guardrails = new Guardrails({ config, observer: piiObserver(metrics.registry) });
   logger.info({ embedder: rag.embedderId, source: chosen.source }, "retrieval embedder");
-  const vectorStores = new VectorStoreService({
-    rag,
-    dir: path.join(config.dataDir, "vector-stores"),
-    maxFileBytes: config.rag.maxUploadBytes,
-    onError: (err, context) => logger.error({ err, ...context }, "vector store file ingestion failed"),
-  });
+  const vectorStores = teardown.push(
+    new VectorStoreService({
+      rag,
+      dir: path.join(config.dataDir, "vector-stores"),
+      maxFileBytes: config.rag.maxUploadBytes,
+      onError: (err, context) => logger.error({ err, ...context }, "vector store file ingestion failed"),
+    }),
+  );
   const app = createApp(
     {
       config,
@@ -102,50 +128,25 @@ export async function startGateway({ config, logger = createLogger({ level: conf
   );
 
   const started = registry.start();
-  if (waitReady) {
-    try {
-      await started;
-    } catch (err) {
-      await registry.dispose();
-      await shared?.dispose();
-      throw err;
-    }
-  } else {
-    started.catch((err: unknown) => logger.error({ err }, "a model failed to start"));
-  }
+  if (waitReady) await started;
+  else started.catch((err: unknown) => logger.error({ err }, "a model failed to start"));
 
-  // What was started is unwound by hand if a listener cannot bind (a port in use).
-  const abandon = async () => {
-    await vectorStores.dispose();
-    await rag.dispose();
-    await registry.dispose();
-    await shared?.dispose();
-  };
-  let listener: Listener;
-  try {
-    listener = await listen({ fetch: app.fetch, port: config.server.port, hostname: config.server.host });
-  } catch (err) {
-    await abandon();
-    throw err;
-  }
-  const { server, url } = listener;
-  for (const m of registry.models) {
-    if (m.tiny) logger.warn({ model: m.config.name }, "serving the generated tiny model: its text is meaningless (see models/README.md)");
-  }
+  // Metrics on their own port: bound before the API (and closed after it drains), so a scrape sees the drain.
   let metricsServer: MetricsServer | undefined;
   if (config.telemetry.metricsPort > 0) {
-    try {
-      metricsServer = await serveMetrics({
-        metrics,
-        port: config.telemetry.metricsPort,
-        hostname: config.server.host,
-        ...(config.telemetry.metricsKey ? { key: config.telemetry.metricsKey } : {}),
-      });
-    } catch (err) {
-      await listener.close();
-      await abandon();
-      throw err;
-    }
+    const bound = await serveMetrics({
+      metrics,
+      port: config.telemetry.metricsPort,
+      hostname: config.server.host,
+      ...(config.telemetry.metricsKey ? { key: config.telemetry.metricsKey } : {}),
+    });
+    teardown.defer(() => bound.close());
+    metricsServer = bound;
+  }
+  const { server, url } = await listen({ fetch: app.fetch, port: config.server.port, hostname: config.server.host });
+  teardown.defer(() => drain(server, config.server.drainTimeoutMs));
+  for (const m of registry.models) {
+    if (m.tiny) logger.warn({ model: m.config.name }, "serving the generated tiny model: its text is meaningless (see models/README.md)");
   }
   logger.info({ url, metricsUrl: metricsServer?.url, models: registry.models.map((m) => m.config.name) }, "switchyard listening");
 
@@ -153,24 +154,23 @@ export async function startGateway({ config, logger = createLogger({ level: conf
   const close = () =>
     (closing ??= (async () => {
       draining = true;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          // Past the drain timeout: cut remaining connections.
-          server.closeAllConnections();
-          resolve();
-        }, config.server.drainTimeoutMs);
-        server.close(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-        server.closeIdleConnections();
-      });
-      await metricsServer?.close();
-      await vectorStores.dispose();
-      await rag.dispose();
-      await registry.dispose();
-      await shared?.dispose();
+      await teardown.dispose();
       logger.info({}, "switchyard stopped");
     })());
-  return { url, registry, logger, cache, rag, metrics, metricsUrl: metricsServer?.url, close };
+  return { url, registry, logger, cache, rag, metrics, metricsUrl: metricsServer?.url, close, [Symbol.asyncDispose]: close };
+}
+
+/** Stops accepting, lets in-flight requests finish, and cuts what is left after `timeoutMs`. */
+function drain(server: Server, timeoutMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      server.closeAllConnections();
+      resolve();
+    }, timeoutMs);
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
 }
