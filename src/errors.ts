@@ -61,6 +61,21 @@ export function errorBody(err: GatewayError): ErrorBody {
 export const invalidRequest = (message: string, init: GatewayErrorInit = {}): GatewayError =>
   new GatewayError(400, "invalid_request_error", message, init);
 
+/**
+ * The same client error naming another request field: a search embeds its
+ * `query`, so the embedding model's `context_length_exceeded` (which names
+ * `input`) is the query's. Anything else is returned unchanged.
+ *
+ * @example
+ * ```ts
+ * await rag.search(q).catch((err: unknown) => { throw withParam(err, "context_length_exceeded", "query"); });
+ * ```
+ */
+export function withParam(err: unknown, code: string, param: string): unknown {
+  if (!(err instanceof GatewayError) || err.code !== code) return err;
+  return new GatewayError(err.status, err.type, err.message, { param, code, headers: err.headers, cause: err.cause });
+}
+
 export const unauthorized = (message = "Incorrect or missing API key."): GatewayError =>
   new GatewayError(401, "authentication_error", message, {
     code: "invalid_api_key",

@@ -376,6 +376,7 @@ export const configSchema = z.object({
             key: z.string().min(8),
             // Tenants name partitions of the cache and of every collection: keep them to safe characters.
             tenant: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$/, "letters, digits and _ . : @ - only (max 128)"),
+            /** Model names, aliases or bots this key may use (any name of a model allows all its names and its bots); unset = all. Retrieval needs `rag.embeddingModel` listed when one is set. */
             models: z.array(z.string()).optional(),
             requestsPerMinute: positiveInt.optional(),
             tokensPerMinute: positiveInt.optional(),

@@ -39,6 +39,9 @@ import { ForcedCallStream } from "./forced-call-stream.js";
 import { AutoCallCollector } from "./auto-calls.js";
 import { generateWithLogprobs } from "./logprob-generation.js";
 
+/** Largest embedding context (tokens) a shard creates; a longer input is a `context_length_exceeded`. */
+const EMBEDDING_CONTEXT_MAX = 2048;
+
 /** An error with a protocol code, so the gateway can tell client mistakes from engine faults. */
 export class EngineError extends Error {
   constructor(
@@ -406,8 +409,9 @@ export class LlamaEngine {
   }
 
   async embed(texts: string[]): Promise<{ vectors: number[][]; tokens: number }> {
+    const contextSize = Math.min(this.model.trainContextSize, EMBEDDING_CONTEXT_MAX);
     this.embeddingContext ??= this.model.createEmbeddingContext({
-      contextSize: Math.min(this.model.trainContextSize, 2048),
+      contextSize,
       threads: this.spec.threads,
     });
     const ctx = await this.embeddingContext;
@@ -415,7 +419,7 @@ export class LlamaEngine {
     let tokens = 0;
     for (const text of texts) {
       const tokenized = this.model.tokenize(text);
-      if (tokenized.length > ctx.model.trainContextSize) {
+      if (tokenized.length > contextSize) {
         throw new EngineError("context_length_exceeded", `Input of ${tokenized.length} tokens exceeds the embedding context.`);
       }
       tokens += tokenized.length;

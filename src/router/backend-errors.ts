@@ -25,6 +25,11 @@ export function isClientFault(err: unknown): boolean {
   return false;
 }
 
+export interface ToClientErrorOptions {
+  /** The request field a `context_length_exceeded` names: `messages` (default) for chats, `input` for embeddings. */
+  inputParam?: string;
+}
+
 /**
  * Maps a backend failure to the one error envelope (aborts pass through).
  *
@@ -33,12 +38,12 @@ export function isClientFault(err: unknown): boolean {
  * toClientError(new BackendError("context_length_exceeded", "too long")).status; // 400
  * ```
  */
-export function toClientError(err: unknown): Error {
+export function toClientError(err: unknown, { inputParam = "messages" }: ToClientErrorOptions = {}): Error {
   if (err instanceof GatewayError || err instanceof AbortError) return err;
   if (err instanceof BackendError) {
     switch (err.code) {
       case "context_length_exceeded":
-        return invalidRequest(err.message, { param: "messages", code: "context_length_exceeded" });
+        return invalidRequest(err.message, { param: inputParam, code: "context_length_exceeded" });
       case "invalid_grammar":
         return invalidRequest(err.message, { param: err.param ?? "response_format", code: err.param?.startsWith("tools") ? "invalid_tools" : "invalid_response_format" });
       case "invalid_request":

@@ -379,7 +379,7 @@ export class ModelPool {
       observer?.end({ tokens: out.tokens });
       return out;
     } catch (err) {
-      const clientError = toClientError(err);
+      const clientError = toClientError(err, { inputParam: "input" });
       observer?.fail(clientError);
       throw clientError;
     }

@@ -177,6 +177,26 @@ export class ModelRegistry {
     return this.byName.get(name);
   }
 
+  /**
+   * Whether a per-key model list (config `auth.keys[].models`) lets a caller use
+   * `name`. A model's names (canonical and plain aliases) are interchangeable:
+   * listing any one of them allows all of them. A bot is allowed by its own
+   * name or by any name of the model it runs on. An adapter alias is a model
+   * of its own (other weights): only its own name allows it. No list = all.
+   *
+   * @example
+   * ```ts
+   * registry.allows(["default"], "tiny"); // true when `default` is an alias of `tiny`
+   * ```
+   */
+  allows(allowed: readonly string[] | undefined, name: string): boolean {
+    if (allowed === undefined || allowed.includes(name)) return true;
+    const bot = this.bots.get(name);
+    const target = this.byName.get(bot ? bot.model : name);
+    if (target === undefined) return false;
+    return allowed.some((listed) => !this.bots.has(listed) && this.byName.get(listed) === target);
+  }
+
   /** Every name and alias, for /v1/models. */
   get names(): Array<{ id: string; model: ServedModel }> {
     return [...this.byName.entries()].map(([id, model]) => ({ id, model }));

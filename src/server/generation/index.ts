@@ -54,7 +54,7 @@ export { responseIdOf, type GenerationPlan } from "./plan.js";
 export { sseFrame, type GenerationRenderer, type StreamRenderer, type ResponseSummary, type RenderContext } from "./renderer.js";
 export { respond, mergedUsage, type Producer, type RespondOptions } from "./respond.js";
 export { schedulingOf, priorityOf, timeoutOf, sessionKeyOf, type Scheduling, type SchedulingFields } from "./scheduling.js";
-export { resolveModelFor } from "./resolve-model.js";
+export { requireRetrievalAccess, resolveModelFor } from "./resolve-model.js";
 export { ground, type Grounded, type GroundingRequest } from "./grounding.js";
 export { poolProducer, choiceProducers, sharedProducers, fixedAnswer, choiceParams, type PoolProducerOptions } from "./producers.js";
 export { cachedProducer, type CachedProducer, type CachedProducerOptions } from "./cached-producer.js";

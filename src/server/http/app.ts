@@ -19,6 +19,7 @@ import { anthropicErrors, messagesRoutes } from "../routes/messages.js";
 import { statusRoutes } from "../routes/status.js";
 import { FILE_UPLOAD_PATH, vectorStoreRoutes } from "../routes/vector-stores.js";
 import { uiRoutes } from "../../ui/index.js";
+import { requireRetrievalAccess } from "../generation/index.js";
 // --- observability and security ---
 import { ANONYMOUS_PRINCIPAL, auth, hashApiKeys, OPEN_PRINCIPAL } from "./middleware/auth.js";
 import { accessLog } from "./middleware/access-log.js";
@@ -68,6 +69,11 @@ export function createApp(deps: GatewayDeps, telemetry: AppTelemetry = {}): Hono
     "/v1/*",
     rateLimit({ records: keys, defaultMaxTokens: config.limits.defaultMaxTokens, maxTokensCap: config.limits.maxTokensCap, ...(deps.limiter ? { limiter: deps.limiter } : {}) }),
   );
+  // Retrieval writes and searches run the embedding model: the key's `models` list applies (403 otherwise).
+  app.on("POST", ["/v1/collections/*", "/v1/vector_stores", "/v1/vector_stores/*"], async function retrievalAccess(c, next) {
+    requireRetrievalAccess(c.get("principal").allowedModels, deps);
+    return next();
+  });
   if (telemetry.metrics && telemetry.mountMetricsRoute !== false) {
     app.route("/", metricsRoute({ metrics: telemetry.metrics, ...(config.telemetry.metricsKey ? { key: config.telemetry.metricsKey } : {}) }));
   }

@@ -6,7 +6,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../http/env.js";
 import type { GatewayDeps } from "../http/deps.js";
-import { resolveModelFor, responseIdOf, schedulingOf, type GenerationPlan } from "../generation/index.js";
+import { requireRetrievalAccess, resolveModelFor, responseIdOf, schedulingOf, type GenerationPlan } from "../generation/index.js";
 import type { GenerationInput } from "../../types.js";
 import type { ChatRequest, CompletionRequest } from "./schemas.js";
 import { chatParams, completionInput, completionParams, toChatMessages } from "./params.js";
@@ -27,6 +27,8 @@ export function chatPlan(c: Context<AppEnv>, deps: GatewayDeps, req: ChatRequest
   const tools = toolsRequestOf(req);
   const tenant = c.get("principal").tenant;
   const bot = deps.registry.bot(req.model);
+  // A bot the key may use brings its own retrieval; a `rag` field needs the embedding model allowed.
+  if (req.rag) requireRetrievalAccess(c.get("principal").allowedModels, deps);
   const rag = req.rag ?? (bot ? { collection: bot.collection, top_k: bot.topK } : undefined);
   const input: GenerationInput = { kind: "chat", messages: toChatMessages(req, limits), ...(tools ? { tools } : {}) };
   const choices = req.n ?? 1;

@@ -4,7 +4,7 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { invalidRequest, notFound, unavailable } from "../../errors.js";
+import { invalidRequest, notFound, unavailable, withParam } from "../../errors.js";
 import { validateDocuments, type RagService } from "../../rag/index.js";
 import type { AppEnv } from "../http/env.js";
 import type { GatewayDeps } from "../http/deps.js";
@@ -70,23 +70,28 @@ export function collectionsRoutes(deps: GatewayDeps): Hono<AppEnv> {
     const rag = requireRag(deps);
     const req = await parseBody(c, searchSchema);
     const started = performance.now();
-    const passages = await rag.search({
-      tenant: c.get("principal").tenant,
-      collection: c.req.param("name"),
-      query: req.query,
-      ...(req.top_k ? { topK: req.top_k } : {}),
-      ...(req.mode ? { mode: req.mode } : {}),
-      ...(req.filter ? { filter: req.filter } : {}),
-      ...(req.fusion
-        ? {
-            fusion: {
-              ...(req.fusion.method === undefined ? {} : { method: req.fusion.method }),
-              ...(req.fusion.vector_weight === undefined ? {} : { vectorWeight: req.fusion.vector_weight }),
-              ...(req.fusion.rrf_k === undefined ? {} : { rrfK: req.fusion.rrf_k }),
-            },
-          }
-        : {}),
-    });
+    const passages = await rag
+      .search({
+        tenant: c.get("principal").tenant,
+        collection: c.req.param("name"),
+        query: req.query,
+        ...(req.top_k ? { topK: req.top_k } : {}),
+        ...(req.mode ? { mode: req.mode } : {}),
+        ...(req.filter ? { filter: req.filter } : {}),
+        ...(req.fusion
+          ? {
+              fusion: {
+                ...(req.fusion.method === undefined ? {} : { method: req.fusion.method }),
+                ...(req.fusion.vector_weight === undefined ? {} : { vectorWeight: req.fusion.vector_weight }),
+                ...(req.fusion.rrf_k === undefined ? {} : { rrfK: req.fusion.rrf_k }),
+              },
+            }
+          : {}),
+      })
+      // The embedding model reads the query: its context-length error names `query`, not `input`.
+      .catch((err: unknown) => {
+        throw withParam(err, "context_length_exceeded", "query");
+      });
     return c.json({
       object: "list",
       data: passages.map((p) => ({

@@ -17,6 +17,7 @@ export function embeddingsRoutes(deps: GatewayDeps): Hono<AppEnv> {
     const req = await parseBody(c, embeddingRequestSchema);
     const model = resolveModelFor(c, deps, req.model);
     const input = typeof req.input === "string" ? [req.input] : req.input;
+    if (input.length === 0) throw invalidRequest("'input' must not be an empty array: send at least one string.", { param: "input" });
     if (input.some((x) => typeof x !== "string")) {
       throw invalidRequest("Token-array input is not supported; send strings.", { param: "input", code: "unsupported_parameter" });
     }

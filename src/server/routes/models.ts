@@ -15,7 +15,7 @@ export function modelsRoutes({ registry }: GatewayDeps): Hono<AppEnv> {
   app.get("/v1/models", (c) => {
     const principal = c.get("principal");
     const data = registry.names
-      .filter(({ model }) => !principal.allowedModels || principal.allowedModels.includes(model.config.name))
+      .filter(({ id }) => registry.allows(principal.allowedModels, id))
       .map(({ id, model }) => modelObject(id, model));
     return c.json({ object: "list", data });
   });
@@ -24,7 +24,7 @@ export function modelsRoutes({ registry }: GatewayDeps): Hono<AppEnv> {
     const id = c.req.param("id");
     const model = registry.resolve(id);
     const principal = c.get("principal");
-    if (!model || (principal.allowedModels && !principal.allowedModels.includes(model.config.name))) throw modelNotFound(id);
+    if (!model || !registry.allows(principal.allowedModels, id)) throw modelNotFound(id);
     return c.json(modelObject(id, model));
   });
   return app;

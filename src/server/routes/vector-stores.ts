@@ -5,7 +5,7 @@
  */
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { invalidRequest, unavailable } from "../../errors.js";
+import { invalidRequest, unavailable, withParam } from "../../errors.js";
 import { type ListOptions, type VectorStoreService } from "../../rag/vector-stores/index.js";
 import type { AppEnv } from "../http/env.js";
 import { bodyLimit } from "../http/middleware/body-limit.js";
@@ -132,7 +132,12 @@ export function vectorStoreRoutes(deps: { vectorStores?: VectorStoreService; max
 
   app.post("/v1/vector_stores/:vs/search", async (c) => {
     const body = await parseBody(c, searchSchema);
-    return c.json(await service().search(tenant(c), c.req.param("vs"), dropNulls(body)));
+    const results = await service()
+      .search(tenant(c), c.req.param("vs"), dropNulls(body))
+      .catch((err: unknown) => {
+        throw withParam(err, "context_length_exceeded", "query");
+      });
+    return c.json(results);
   });
 
   // ---------------------------------------------------------- store files
