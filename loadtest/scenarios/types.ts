@@ -66,16 +66,16 @@ export interface RequestSpec {
    */
   body: Record<string, unknown>;
   /** Merged over `body` round-robin by iteration number (e.g. stream and non-stream). */
-  variants?: Array<Record<string, unknown>>;
+  variants?: Array<Record<string, unknown>> | undefined;
   /** Optional system message for chat requests. */
-  system?: string;
+  system?: string | undefined;
   /** User messages (chat) or prompts (completions), taken in order by iteration number. */
   prompts: string[];
   /**
    * Append " (#<iteration>)" to every prompt so no two requests are identical:
    * a response cache then cannot flatter the numbers. Default false.
    */
-  uniquePrompts?: boolean;
+  uniquePrompts?: boolean | undefined;
 }
 
 /** The service-level objective that defines goodput. */
@@ -85,7 +85,7 @@ export interface Slo {
   /** Time per output token after the first. */
   tpotMs: number;
   /** End-to-end latency; unset = no bound. */
-  e2eMs?: number;
+  e2eMs?: number | undefined;
 }
 
 /** The response contract. */
@@ -100,10 +100,10 @@ export interface Expectations {
 
 /** Gateway knobs the Node runner uses when it starts its own gateway; ignored against a deployment. */
 export interface LocalGatewaySpec {
-  shards?: number;
-  slots?: number;
-  contextSize?: number;
-  queueMaxDepth?: number;
+  shards?: number | undefined;
+  slots?: number | undefined;
+  contextSize?: number | undefined;
+  queueMaxDepth?: number | undefined;
 }
 
 /**
@@ -128,6 +128,6 @@ export interface Scenario {
    */
   thresholds: Record<string, string[]>;
   expect: Expectations;
-  localGateway?: LocalGatewaySpec;
-  seed?: SeedSpec;
+  localGateway?: LocalGatewaySpec | undefined;
+  seed?: SeedSpec | undefined;
 }

@@ -65,13 +65,13 @@ export interface CacheOutcome<R extends GeneratedResponse> {
   /** The answer; on a hit it is the stored entry (read-only). */
   response: CachedResponse;
   /** The generator's own result (timings, shard, ...); `undefined` on a hit or when another replica generated. Shared by joiners. */
-  result?: R;
+  result?: R | undefined;
 }
 
 interface Generated<R> {
   response: CachedResponse;
   /** Absent when another replica generated the answer (only its stored entry is known). */
-  result?: R;
+  result?: R | undefined;
 }
 
 const FINISH_REASONS: ReadonlySet<string> = new Set(["stop", "length"]);

@@ -124,7 +124,7 @@ function freezeCopy(value: CachedResponse): CachedResponse {
     createdAt: value.createdAt,
   };
   if (value.citations) {
-    copy.citations = Object.freeze(value.citations.map((c) => Object.freeze({ ...c }))) as CachedResponse["citations"];
+    copy.citations = Object.freeze(value.citations.map((c) => Object.freeze({ ...c }))) as NonNullable<CachedResponse["citations"]>;
   }
   return Object.freeze(copy);
 }

@@ -39,7 +39,7 @@ interface Pending {
   /** Resolves when the shard answered or exited: the work is over inside the shard. */
   ended: Promise<void>;
   end: () => void;
-  timer?: NodeJS.Timeout;
+  timer?: NodeJS.Timeout | undefined;
   /** Counted in `unconfirmedAborts` (the shard missed `abortConfirmMs`). */
   unconfirmed?: boolean;
 }

@@ -41,7 +41,10 @@ export function ragServiceFromConfig(config: SwitchyardConfig, options: RagFromC
     warn: options.warn,
   });
   const collectionFusion = Object.fromEntries(
-    Object.entries(config.rag.collections).flatMap(([name, c]) => (c.fusion === undefined ? [] : [[name, c.fusion]])),
+    Object.entries(config.rag.collections).flatMap(([name, c]) =>
+      // Unset keys are left out, so they fall back to the global fusion instead of overriding it with `undefined`.
+      c.fusion === undefined ? [] : [[name, Object.fromEntries(Object.entries(c.fusion).filter(([, v]) => v !== undefined))]],
+    ),
   );
   const rag = new RagService({
     uri: config.rag.uri ?? path.join(config.dataDir, "lancedb"),

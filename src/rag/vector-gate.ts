@@ -44,7 +44,7 @@ interface Entry {
   version: number;
   at: number;
   value: VectorSignal;
-  refreshing?: Promise<VectorSignal>;
+  refreshing?: Promise<VectorSignal> | undefined;
 }
 
 /**

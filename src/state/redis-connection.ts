@@ -88,7 +88,7 @@ export class RedisConnection {
     this.prefix = keyPrefix;
     this.commandTimeoutMs = commandTimeoutMs;
     const tlsWanted = options.tls === true || url.startsWith("rediss://");
-    const redisOptions: RedisOptions = {
+    const redisOptions = {
       lazyConnect: true,
       commandTimeout: commandTimeoutMs,
       connectTimeout: connectTimeoutMs,
@@ -101,7 +101,7 @@ export class RedisConnection {
       ...(options.username === undefined ? {} : { username: options.username }),
       ...(options.password === undefined ? {} : { password: options.password }),
       ...(tlsWanted ? { tls: options.tlsCaFile ? { ca: readFileSync(options.tlsCaFile) } : {} } : {}),
-    };
+    } satisfies RedisOptions;
     this.client = new Redis(url, redisOptions);
     this.client.on("ready", () => {
       this.health.up = true;

@@ -314,7 +314,7 @@ export class VectorStoreService {
 
   async createStore(
     tenant: string,
-    input: { name?: string; metadata?: Record<string, string>; file_ids?: string[]; expires_after?: { anchor: "last_active_at"; days: number } },
+    input: { name?: string | undefined; metadata?: Record<string, string> | undefined; file_ids?: string[] | undefined; expires_after?: { anchor: "last_active_at"; days: number } | undefined },
   ): Promise<VectorStoreObject> {
     const now = nowSeconds();
     const store: StoredVectorStore = {
@@ -347,7 +347,7 @@ export class VectorStoreService {
   async updateStore(
     tenant: string,
     storeId: string,
-    input: { name?: string | null; metadata?: Record<string, string> | null; expires_after?: { anchor: "last_active_at"; days: number } | null },
+    input: { name?: string | null | undefined; metadata?: Record<string, string> | null | undefined; expires_after?: { anchor: "last_active_at"; days: number } | null | undefined },
   ): Promise<VectorStoreObject> {
     return this.state.update(tenant, (s) => {
       const store = storeOf(s, storeId);
@@ -467,7 +467,12 @@ export class VectorStoreService {
   async search(
     tenant: string,
     storeId: string,
-    input: { query: string | string[]; max_num_results?: number; filters?: AttributeFilter; ranking_options?: { score_threshold?: number } },
+    input: {
+      query: string | string[];
+      max_num_results?: number | undefined;
+      filters?: AttributeFilter | undefined;
+      ranking_options?: { score_threshold?: number | undefined } | undefined;
+    },
   ): Promise<SearchResultsPage> {
     const store = storeOf(await this.state.read(tenant), storeId);
     const queries = (Array.isArray(input.query) ? input.query : [input.query]).filter((q) => q.trim().length > 0);

@@ -15,19 +15,19 @@ export interface GatewayDeps {
   registry: ModelRegistry;
   logger: Logger;
   /** Response cache; absent = every request bypasses. */
-  cache?: ResponseCache<GenerationResult>;
+  cache?: ResponseCache<GenerationResult> | undefined;
   /** PII guardrails; absent = no request is scanned. */
-  guardrails?: Guardrails;
+  guardrails?: Guardrails | undefined;
   /** Retrieval; absent = collection endpoints answer 503. */
-  rag?: RagService;
+  rag?: RagService | undefined;
   /** Stored Responses-API responses; absent = an in-memory store from config `responses` (created by the app). */
-  responses?: ResponseStore;
+  responses?: ResponseStore | undefined;
   /** OpenAI files and vector stores over collections; absent = those endpoints answer 503. */
-  vectorStores?: VectorStoreService;
+  vectorStores?: VectorStoreService | undefined;
   /** Set once SIGTERM arrived: readiness answers 503 while in-flight requests drain. */
-  draining?: () => boolean;
+  draining?: (() => boolean) | undefined;
   /** Per-key limits shared across replicas (config `redis.url`); absent = in memory, built from `auth.keys`. */
-  limiter?: KeyLimiter;
+  limiter?: KeyLimiter | undefined;
   /** Run-time API-key revocations shared across replicas (config `redis.url`). */
-  isRevoked?: (keyId: string) => boolean;
+  isRevoked?: ((keyId: string) => boolean) | undefined;
 }

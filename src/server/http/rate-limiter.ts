@@ -11,9 +11,9 @@
 import { rateLimited } from "../../errors.js";
 
 export interface KeyLimits {
-  requestsPerMinute?: number;
-  tokensPerMinute?: number;
-  concurrentStreams?: number;
+  requestsPerMinute?: number | undefined;
+  tokensPerMinute?: number | undefined;
+  concurrentStreams?: number | undefined;
 }
 
 /** A continuously refilling bucket; the level may go negative (debt) when real usage exceeds a reservation. */
