@@ -55,6 +55,8 @@ export interface Backend {
   /** `model#index` for local shards, `model@host` for remote ones. */
   readonly id: string;
   readonly kind: "local" | "remote";
+  /** A remote backend's base URL (`http://10.0.0.7:8080/v1`): the key of its breaker state shared across replicas. */
+  readonly upstream?: string;
   /** Concurrent generations it accepts (slots). */
   readonly capacity: number;
   readonly state: BackendState;

@@ -13,3 +13,4 @@ export { isClientFault, toClientError } from "./backend-errors.js";
 export { LocalBackend } from "./local-backend.js";
 export { RemoteBackend } from "./remote-backend.js";
 export type { BreakerState } from "./breaker.js";
+export type { SharedRouting, SharedBreakerState, SharedAffinity } from "./shared-routing.js";

@@ -13,6 +13,7 @@ import { commonPrefixLength, prefixChain } from "./affinity.js";
 import { childController, linkAbort } from "../util/link-abort.js";
 import { isClientFault, toClientError } from "./backend-errors.js";
 import { FairShare, evictionFor, type FairTagged } from "./fair-share.js";
+import type { SharedRouting } from "./shared-routing.js";
 
 const clientAborted = () => new AbortError(undefined, "The client closed the request.");
 
@@ -27,6 +28,11 @@ interface Member {
   backend: Backend;
   breaker: ShardBreaker;
   slots: SlotState[];
+  /** Leaving the pool: takes no new request; removed once its in-flight ones finish. */
+  draining: boolean;
+  /** Called when a draining member's last slot frees. */
+  onIdle: (() => void) | undefined;
+  stopListening: () => void;
 }
 
 interface Lease {
@@ -42,6 +48,8 @@ interface Waiter extends FairTagged {
   chain: string[];
   session: string | undefined;
   exclude: ReadonlySet<string>;
+  /** The remote backend this session is pinned to across replicas (shared affinity), if any. */
+  pinned: string | undefined;
   grant: (lease: Lease) => void;
   fail: (err: Error) => void;
 }
@@ -131,6 +139,8 @@ export interface PoolSnapshot {
     breaker: BreakerState;
     slotsBusy: number;
     slotsTotal: number;
+    /** Present (true) while leaving the pool (gone from discovery): no new requests, in-flight ones finish. */
+    draining?: true;
     restarts: number;
     lastError: string | undefined;
   }>;
@@ -147,6 +157,11 @@ export interface ModelPoolOptions {
   onBreakerChange?: (shard: string, state: BreakerState) => void;
   /** Sees every generation and embeddings call (telemetry). Default: none. */
   observer?: PoolObserver;
+  /**
+   * State shared with other gateway replicas (config `redis.url`): breaker state of remote
+   * upstreams and session → remote backend affinity. Default: both local to this replica.
+   */
+  shared?: SharedRouting;
 }
 
 /**
@@ -159,7 +174,9 @@ export interface ModelPoolOptions {
  */
 export class ModelPool {
   readonly model: string;
-  private readonly members: Member[];
+  private readonly members: Member[] = [];
+  /** Re-dispatch once a remote upstream's shared open period ends. */
+  private sharedOpenTimer: NodeJS.Timeout | undefined;
   private waiters: Waiter[] = [];
   private seq = 0;
   private readonly fair = new FairShare();
@@ -171,26 +188,38 @@ export class ModelPool {
   constructor(private readonly opts: ModelPoolOptions) {
     this.model = opts.model;
     this.budget = new RetryBudget(opts.retry.budgetRatio);
-    this.members = opts.backends.map((backend) => {
-      const member: Member = {
-        backend,
-        breaker: new ShardBreaker({
-          config: opts.breaker,
-          isClientError: isClientFault,
-          onStateChange: (state) => {
-            opts.onBreakerChange?.(backend.id, state);
-            this.dispatch();
-          },
-        }),
-        slots: Array.from({ length: backend.capacity }, () => ({ busy: false, chain: [], session: undefined, lastUsed: 0 })),
-      };
-      backend.onStateChange.createListener((state) => {
-        // A restarted process has an empty KV cache: forget what the slots held.
-        if (state !== "ready") for (const s of member.slots) s.chain = [];
-        this.dispatch();
-      });
-      return member;
+    for (const backend of opts.backends) this.members.push(this.memberOf(backend));
+  }
+
+  private memberOf(backend: Backend): Member {
+    const shared = this.opts.shared?.breakers;
+    const upstream = backend.upstream;
+    if (shared && upstream !== undefined) shared.watch([upstream]);
+    const member: Member = {
+      backend,
+      breaker: new ShardBreaker({
+        config: this.opts.breaker,
+        isClientError: isClientFault,
+        onStateChange: (state) => {
+          this.opts.onBreakerChange?.(backend.id, state);
+          // What this replica learnt about a remote upstream, every replica skips (or takes back).
+          if (shared && upstream !== undefined && state === "open") void shared.markOpen(upstream, this.opts.breaker.resetTimeoutMs);
+          if (shared && upstream !== undefined && state === "closed") void shared.markClosed(upstream);
+          this.dispatch();
+        },
+      }),
+      slots: Array.from({ length: backend.capacity }, () => ({ busy: false, chain: [], session: undefined, lastUsed: 0 })),
+      draining: false,
+      onIdle: undefined,
+      stopListening: () => undefined,
+    };
+    const listener = backend.onStateChange.createListener((state) => {
+      // A restarted process has an empty KV cache: forget what the slots held.
+      if (state !== "ready") for (const s of member.slots) s.chain = [];
+      this.dispatch();
     });
+    member.stopListening = () => listener.dispose();
+    return member;
   }
 
   /** Starts every backend; resolves once all have settled, rejects only if none could start. */
@@ -198,6 +227,54 @@ export class ModelPool {
     const results = await Promise.allSettled(this.members.map((m) => m.backend.start()));
     const failures = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failures.length === results.length && failures[0]) throw failures[0].reason;
+  }
+
+  /**
+   * Adds a backend at run time (discovery found a new address) and starts it; it takes
+   * requests once ready. A backend whose id is already in the pool is ignored (false).
+   */
+  addBackend(backend: Backend): boolean {
+    if (this.disposing || this.members.some((m) => m.backend.id === backend.id)) return false;
+    const member = this.memberOf(backend);
+    this.members.push(member);
+    backend.start().then(
+      () => this.dispatch(),
+      () => undefined, // Its state says `failed`; the pool routes around it.
+    );
+    return true;
+  }
+
+  /**
+   * Drains a backend out of the pool (discovery lost its address): no new request goes to it,
+   * requests running on it finish, then it is disposed and removed. Resolves once gone;
+   * false when no backend has this id.
+   */
+  async removeBackend(id: string): Promise<boolean> {
+    const member = this.members.find((m) => m.backend.id === id);
+    if (!member) return false;
+    if (!member.draining) {
+      member.draining = true;
+      if (member.backend.upstream !== undefined) this.opts.shared?.breakers?.unwatch(member.backend.upstream);
+      if (busyCount(member) > 0) await new Promise<void>((resolve) => (member.onIdle = resolve));
+      const at = this.members.indexOf(member);
+      if (at !== -1) this.members.splice(at, 1);
+      member.stopListening();
+      member.breaker.shutdown();
+      await member.backend.dispose();
+      this.dispatch(); // Waiters that excluded it may now find nothing else: let them time out honestly.
+    }
+    return true;
+  }
+
+  /** Whether `member` may take a new request now: in the pool, ready, admitted by its own and the shared breaker. */
+  private routable(member: Member): boolean {
+    return !member.draining && member.backend.state === "ready" && member.breaker.admits && !this.sharedOpen(member);
+  }
+
+  /** True while another replica (or this one) reported this remote upstream open. */
+  private sharedOpen(member: Member): boolean {
+    const upstream = member.backend.upstream;
+    return upstream !== undefined && (this.opts.shared?.breakers?.isOpen(upstream) ?? false);
   }
 
   get backends(): readonly Backend[] {
@@ -218,7 +295,8 @@ export class ModelPool {
         id: m.backend.id,
         kind: m.backend.kind,
         state: m.backend.state,
-        breaker: m.breaker.state,
+        breaker: m.breaker.state === "closed" && this.sharedOpen(m) ? "open" : m.breaker.state,
+        ...(m.draining ? { draining: true as const } : {}),
         slotsBusy: m.slots.filter((s) => s.busy).length,
         slotsTotal: m.slots.length,
         restarts: m.backend.restarts,
@@ -254,18 +332,24 @@ export class ModelPool {
     const chain = prefixChain(input);
     const exclude = new Set<string>();
     this.budget.recordRequest();
+    // Shared affinity: the remote backend this session used last, whichever replica served it.
+    const affinity = this.opts.shared?.affinity;
+    const session = opts.sessionKey;
+    const sharedSession = affinity !== undefined && session !== undefined && this.members.filter((m) => m.backend.kind === "remote").length > 1;
+    const pinned = sharedSession ? await affinity.get(this.model, session) : undefined;
     // A prompt that cannot fit must not wait in the queue to learn so.
     if (!this.hasFreeSlot()) await this.rejectIfTooLong(input, signal, abortError);
 
     for (let attempt = 0; ; attempt++) {
       let lease: Lease;
       try {
-        lease = await this.acquire(chain, opts, params.maxTokens, exclude, signal);
+        lease = await this.acquire(chain, opts, params.maxTokens, exclude, pinned, signal);
       } catch (err) {
         if (signal.aborted) throw abortError();
         throw err;
       }
       const { member, slot, queueMs } = lease;
+      if (sharedSession) void affinity.set(this.model, session, member.backend.id);
       observer?.admitted({ shard: member.backend.id, queueMs });
       opts.onAdmitted?.({ shard: member.backend.id, queueMs });
       let delivered = false;
@@ -331,7 +415,7 @@ export class ModelPool {
   }
 
   private hasFreeSlot(): boolean {
-    return this.members.some((m) => m.backend.state === "ready" && m.breaker.admits && m.slots.some((s) => !s.busy));
+    return this.members.some((m) => this.routable(m) && m.slots.some((s) => !s.busy));
   }
 
   /** 400 `context_length_exceeded` before queueing, counted by a ready local shard (no slot needed). */
@@ -340,7 +424,7 @@ export class ModelPool {
    * (the `usage.prompt_tokens` the same request would report). 503 when no shard can count now.
    */
   async countTokens(input: GenerationInput, signal?: AbortSignal): Promise<number> {
-    const member = this.members.find((m) => m.backend.state === "ready" && m.backend.countTokens);
+    const member = this.members.find((m) => !m.draining && m.backend.state === "ready" && m.backend.countTokens);
     if (!member) throw unavailable(`No shard of model '${this.model}' can count tokens right now.`, this.retryAfterMs());
     try {
       return await member.backend.countTokens!(input, signal);
@@ -370,7 +454,7 @@ export class ModelPool {
 
   /** Embeddings go to the least busy ready backend; they do not use a generation slot. */
   async embed(texts: string[], signal?: AbortSignal): Promise<{ vectors: number[][]; tokens: number }> {
-    const ready = this.members.filter((m) => m.backend.state === "ready" && m.breaker.admits);
+    const ready = this.members.filter((m) => this.routable(m));
     const member = ready.sort((a, b) => busyCount(a) - busyCount(b))[0];
     if (!member) throw unavailable(`No shard of model '${this.model}' is ready.`, this.retryAfterMs());
     const observer = this.opts.observer?.embedding?.({ model: this.model, texts: texts.length });
@@ -385,16 +469,19 @@ export class ModelPool {
     }
   }
 
-  private acquire(chain: string[], opts: PoolRequestOptions, cost: number, exclude: ReadonlySet<string>, signal: AbortSignal): Promise<Lease> {
+  private acquire(chain: string[], opts: PoolRequestOptions, cost: number, exclude: ReadonlySet<string>, pinned: string | undefined, signal: AbortSignal): Promise<Lease> {
     const priority = opts.priority ?? 0;
     const session = opts.sessionKey;
     const enqueuedAt = performance.now();
     if (signal.aborted) return Promise.reject(clientAborted());
-    const candidates = this.members.filter((m) => !exclude.has(m.backend.id));
+    const candidates = this.members.filter((m) => !exclude.has(m.backend.id) && !m.draining);
     const live = candidates.filter((m) => m.backend.state !== "failed" && m.backend.state !== "stopped");
     if (live.length === 0) throw unavailable(`No shard of model '${this.model}' is available.`, this.retryAfterMs());
-    if (live.every((m) => m.breaker.state === "open")) {
-      throw overloaded(`Every shard of model '${this.model}' is out of rotation; retry later.`, Math.min(...live.map((m) => m.breaker.msUntilHalfOpen)));
+    const shared = this.opts.shared?.breakers;
+    const openFor = (m: Member) =>
+      Math.max(m.breaker.state === "open" ? m.breaker.msUntilHalfOpen : 0, m.backend.upstream !== undefined && shared ? shared.msUntilClosed(m.backend.upstream) : 0);
+    if (live.every((m) => m.breaker.state === "open" || this.sharedOpen(m))) {
+      throw overloaded(`Every shard of model '${this.model}' is out of rotation; retry later.`, Math.min(...live.map(openFor)));
     }
     return new Promise<Lease>((resolve, reject) => {
       const tenant = opts.tenant ?? "default";
@@ -409,6 +496,7 @@ export class ModelPool {
         chain,
         session,
         exclude,
+        pinned,
         grant: (lease) => {
           cleanup();
           this.fair.served(waiter.start);
@@ -465,17 +553,26 @@ export class ModelPool {
     if (i !== -1) this.waiters.splice(i, 1);
   }
 
-  /** Chooses a free slot: longest prefix match, then same session, then the least loaded backend, then the least recently used slot. */
+  /**
+   * Chooses a free slot: the remote backend the session is pinned to across replicas, then the
+   * longest prefix match, then same session, then the least loaded backend, then the least recently used slot.
+   */
   private pick(waiter: Waiter): Lease | undefined {
-    let best: { member: Member; slot: number; score: [number, number, number, number] } | undefined;
+    let best: { member: Member; slot: number; score: [number, number, number, number, number] } | undefined;
     for (const member of this.members) {
-      if (waiter.exclude.has(member.backend.id) || member.backend.state !== "ready" || !member.breaker.admits) continue;
+      if (waiter.exclude.has(member.backend.id)) continue;
+      if (!this.routable(member)) {
+        if (this.sharedOpen(member)) this.dispatchWhenSharedCloses(member);
+        continue;
+      }
       const load = busyCount(member);
       // A half-open breaker gets exactly one probe.
       if (member.breaker.state === "half_open" && load > 0) continue;
+      const pinned = waiter.pinned !== undefined && member.backend.id === waiter.pinned ? 1 : 0;
       member.slots.forEach((s, slot) => {
         if (s.busy) return;
-        const score: [number, number, number, number] = [
+        const score: [number, number, number, number, number] = [
+          pinned,
           commonPrefixLength(s.chain, waiter.chain),
           waiter.session !== undefined && s.session === waiter.session ? 1 : 0,
           -load,
@@ -498,6 +595,7 @@ export class ModelPool {
     s.session = session;
     const free = () => {
       s.busy = false;
+      if (member.draining && busyCount(member) === 0) member.onIdle?.();
       this.dispatch();
     };
     const confirmed = member.backend.whenSlotFree?.(slot);
@@ -517,6 +615,17 @@ export class ModelPool {
     }
   }
 
+  /** Waiters skipped a remote upstream another replica found dead: look again when its shared open period ends. */
+  private dispatchWhenSharedCloses(member: Member): void {
+    if (this.sharedOpenTimer || this.waiters.length === 0 || !member.backend.upstream) return;
+    const ms = this.opts.shared?.breakers?.msUntilClosed(member.backend.upstream) ?? 0;
+    this.sharedOpenTimer = setTimeout(() => {
+      this.sharedOpenTimer = undefined;
+      this.dispatch();
+    }, ms + 1);
+    this.sharedOpenTimer.unref();
+  }
+
   private retryAfterMs(): number {
     const capacity = Math.max(1, this.members.reduce((n, m) => n + m.slots.length, 0));
     return Math.max(1000, Math.ceil((this.avgServiceMs * (this.waiters.length + 1)) / capacity));
@@ -525,8 +634,12 @@ export class ModelPool {
   /** Stops every backend. Waiters are failed with 503. Idempotent. */
   dispose(): Promise<void> {
     return (this.disposing ??= (async () => {
+      clearTimeout(this.sharedOpenTimer);
       for (const w of this.waiters.splice(0)) w.fail(unavailable("The server is shutting down."));
-      for (const m of this.members) m.breaker.shutdown();
+      for (const m of this.members) {
+        m.stopListening();
+        m.breaker.shutdown();
+      }
       await Promise.all(this.members.map((m) => m.backend.dispose()));
     })());
   }

@@ -12,6 +12,7 @@ import { LocalBackend } from "./local-backend.js";
 import { RemoteBackend } from "./remote-backend.js";
 import { ModelPool, type PoolObserver, type PoolSnapshot } from "./model-pool.js";
 import type { BreakerState } from "./breaker.js";
+import type { SharedRouting } from "./shared-routing.js";
 
 export interface ServedModel {
   config: ModelConfig;
@@ -41,6 +42,8 @@ export interface CreateRegistryOptions {
   observer?: PoolObserver;
   /** Environment for shard processes. */
   shardEnv?: NodeJS.ProcessEnv;
+  /** Breaker state and session affinity of remote backends shared across replicas (config `redis.url`). Default: local. */
+  shared?: SharedRouting;
 }
 
 export class ModelRegistry {
@@ -76,7 +79,7 @@ export class ModelRegistry {
    * registry.resolve("gpt-4o-mini")?.pool.generate(...);
    * ```
    */
-  static async create({ config, logger, onBreakerChange, observer, shardEnv }: CreateRegistryOptions): Promise<ModelRegistry> {
+  static async create({ config, logger, onBreakerChange, observer, shardEnv, shared }: CreateRegistryOptions): Promise<ModelRegistry> {
     const served: ServedModel[] = [];
     const poolFor = (name: string, backends: Backend[]) =>
       new ModelPool({
@@ -87,6 +90,7 @@ export class ModelRegistry {
         retry: config.retry,
         requestTimeoutMs: config.limits.requestTimeoutMs,
         ...(observer ? { observer } : {}),
+        ...(shared ? { shared } : {}),
         ...(onBreakerChange ? { onBreakerChange: (shard: string, state: BreakerState) => onBreakerChange(name, shard, state) } : {}),
       });
     const resolveOptions = (m: ModelConfig) => ({

@@ -75,6 +75,9 @@ export class RemoteBackend implements Backend {
   get id(): string {
     return this.opts.id;
   }
+  get upstream(): string {
+    return this.base;
+  }
   get capacity(): number {
     return this.opts.capacity;
   }

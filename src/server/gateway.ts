@@ -70,7 +70,8 @@ export async function startGateway({ config, logger = createLogger({ level: conf
 
 async function startInto(teardown: TeardownStack, { config, logger, waitReady }: Required<StartGatewayOptions>): Promise<Gateway> {
   const metricsSource: { registry?: ModelRegistry } = {};
-  // Shared state across replicas (config `redis.url`): the cache store, its single-flight, limits, revocations.
+  // Shared state across replicas (config `redis.url`): the cache store, its single-flight, limits, revocations,
+  // remote breakers and affinity, stored Responses.
   const shared = await connectSharedState(config, logger);
   if (shared) teardown.push(shared);
   // --- observability: telemetry hooks in through the observer seams of the pool, cache and retrieval ---
@@ -89,6 +90,7 @@ async function startInto(teardown: TeardownStack, { config, logger, waitReady }:
       logger,
       shardEnv: { LANCEDB_LOG: "error" },
       observer: poolObserver({ metrics, recordContent: config.telemetry.recordContent }),
+      ...(shared ? { shared: { breakers: shared.breakers, affinity: shared.affinity } } : {}),
     }),
   );
   metricsSource.registry = registry;
@@ -122,7 +124,7 @@ async function startInto(teardown: TeardownStack, { config, logger, waitReady }:
       guardrails,
       vectorStores,
       draining: () => draining,
-      ...(shared ? { limiter: shared.limiter, isRevoked: (keyId: string) => shared.revocations.isRevoked(keyId) } : {}),
+      ...(shared ? { limiter: shared.limiter, responses: shared.responses, isRevoked: (keyId: string) => shared.revocations.isRevoked(keyId) } : {}),
     },
     { metrics, mountMetricsRoute: config.telemetry.metricsPort === 0 },
   );

@@ -1,11 +1,13 @@
 /**
  * The composition of the shared state (config `redis.url`): one Redis
  * connection and the pieces the gateway plugs in — the cache store and its
- * cross-replica single-flight, the shared limiter, revocations. Absent
+ * cross-replica single-flight, the shared limiter, revocations, breaker state
+ * and session affinity of remote upstreams, stored Responses. Absent
  * `redis.url`, nothing here is built and every piece stays in memory.
  */
 import type { SwitchyardConfig } from "../config/index.js";
-import { RedisCacheStore, RedisConnection, RedisFlight, RedisLimitStore, Revocations } from "../state/index.js";
+import { AffinityStore, RedisCacheStore, RedisConnection, RedisFlight, RedisLimitStore, RedisResponseStore, Revocations, SharedBreakers } from "../state/index.js";
+import { MemoryResponseStore } from "./responses/index.js";
 import type { Logger } from "../telemetry/logger.js";
 import { hashApiKeys } from "./http/middleware/auth.js";
 import { SharedRateLimiter } from "./http/shared-rate-limiter.js";
@@ -16,6 +18,12 @@ export interface SharedState {
   crossReplica: RedisFlight;
   limiter: SharedRateLimiter;
   revocations: Revocations;
+  /** Breaker state of remote upstreams: one replica finds an upstream dead, every replica skips it. */
+  breakers: SharedBreakers;
+  /** Session → remote backend affinity. */
+  affinity: AffinityStore;
+  /** Stored Responses-API responses (GET and `previous_response_id` on any replica). */
+  responses: RedisResponseStore;
   /** Stops the timers and closes the connection (after the server has drained). Idempotent. */
   dispose(): Promise<void>;
 }
@@ -55,6 +63,21 @@ export async function connectSharedState(config: SwitchyardConfig, logger: Logge
   const limiter = new SharedRateLimiter({ store: limitStore, redis, keys: hashApiKeys(config.auth.keys), replicas: r.replicas, onOutage: r.limitsOnOutage, logger });
   const revocations = new Revocations({ redis, refreshMs: r.refreshMs });
   await revocations.start();
+  const breakers = new SharedBreakers({ redis, refreshMs: r.refreshMs });
+  const affinity = new AffinityStore({ redis, ttlMs: r.affinityTtlMs });
+  const rc = config.responses;
+  const responses = new RedisResponseStore({
+    redis,
+    // What this replica stored, for reads during an outage: a tenth of the shared bounds.
+    local: new MemoryResponseStore({
+      maxPerTenant: Math.max(1, Math.ceil(rc.maxStoredPerTenant / 10)),
+      maxBytesPerTenant: Math.max(1, Math.ceil(rc.maxStoredBytesPerTenant / 10)),
+      ttlMs: rc.storeTtlMs,
+    }),
+    maxPerTenant: rc.maxStoredPerTenant,
+    maxBytesPerTenant: rc.maxStoredBytesPerTenant,
+    ttlMs: rc.storeTtlMs,
+  });
   let disposed = false;
   return {
     redis,
@@ -62,9 +85,14 @@ export async function connectSharedState(config: SwitchyardConfig, logger: Logge
     crossReplica,
     limiter,
     revocations,
+    breakers,
+    affinity,
+    responses,
     async dispose() {
       if (disposed) return;
       disposed = true;
+      breakers.dispose();
+      await responses.dispose();
       revocations.dispose();
       limitStore.dispose();
       await redis.dispose();
