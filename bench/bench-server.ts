@@ -11,16 +11,8 @@ import { loadConfig } from "../src/config/index.js";
 import { ensureTinyModel } from "../src/engine/tiny-model/index.js";
 import { startGateway } from "../src/server/index.js";
 import { createLogger } from "../src/telemetry/logger.js";
+import { FIXED_COMPLETION } from "./bench-roles.js";
 
-/** The body a cache hit returns for the benchmark's request, so both servers send the same bytes. */
-export const FIXED_COMPLETION = {
-  id: "chatcmpl-bench",
-  object: "chat.completion",
-  created: 0,
-  model: "tiny",
-  choices: [{ index: 0, message: { role: "assistant", content: "x".repeat(120), refusal: null }, logprobs: null, finish_reason: "length" }],
-  usage: { prompt_tokens: 20, completion_tokens: 32, total_tokens: 52, prompt_tokens_details: { cached_tokens: 0 } },
-};
 
 async function main(): Promise<void> {
   const mode = process.argv[2];

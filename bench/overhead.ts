@@ -1,46 +1,53 @@
 /**
- * Gateway overhead, measured apart from the model: the same non-streamed chat
- * request sent straight to a mock upstream with fixed latency, and through the
- * gateway (one remote model on that mock), at fixed open-model arrival rates.
- * Overhead = client latency through the gateway − client latency direct.
+ * Gateway overhead, side by side in one run (issue #12's table): closed loop,
+ * `--connections` (default 50) autocannon connections per phase.
  *
- *   tsx bench/overhead.ts [--rates 100,500,1000] [--seconds 5] [--warmup 1]
- *                             [--ttft-ms 20] [--tokens 16] [--tps 400]
+ * Proxied requests, non-streamed and streamed (unique content each, so nothing
+ * may answer from a cache):
+ *   - the mock upstream alone (reference),
+ *   - a minimal Hono + undici Pool proxy in front of it (the ceiling),
+ *   - Switchyard with its default config and one remote model on the mock.
+ * Fixed answers (same request every time):
+ *   - a bare Hono app that parses the body and returns a fixed chat completion
+ *     (reference) vs a Switchyard JSON cache hit and an SSE replay of a hit,
+ *   - the bare app's GET /healthz vs Switchyard's.
+ * CPU per request of each server comes from /proc/<pid>/stat over the phase.
+ * Every phase runs once per round, the rounds one after the other, and each
+ * ratio is the median of its per-round ratios: on a shared machine the load
+ * changes within seconds, so a reference and its subject are measured close
+ * together in time.
  *
- * The mock and the gateway each run in their own process (this file, with
- * --role), so the load generator does not share their event loop; on a small
- * machine they still share the CPU, so the table reports the rate actually
- * achieved and how late the generator started requests. The gateway asks its
- * upstream for `stream: false` when the client does (this bench's requests are
- * non-streamed), over keep-alive undici connections. Results: results/overhead.json (+ a timestamped copy) and a markdown
- * table on stdout.
+ *   tsx bench/overhead.ts [--seconds 3] [--rounds 3] [--warmup 1] [--connections 50]
+ *                         [--ttft-ms 20] [--tokens 16] [--tps 400]
+ *
+ * Every server runs in a process of its own; on a small machine they still
+ * share the cores with the load generator and with each other, so the load
+ * average is recorded with the figures. Results: results/overhead.json (+ a
+ * timestamped copy) and a markdown table on stdout.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import http from "node:http";
-import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
-import path from "node:path";
-import { createInterface } from "node:readline";
-import { setImmediate as yieldToIo, setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { loadConfig } from "../src/config/index.js";
-import { startGateway } from "../src/server/index.js";
-import { createLogger } from "../src/telemetry/logger.js";
+import { serve } from "@hono/node-server";
+import autocannon from "autocannon";
+import { Hono } from "hono";
+import { Pool } from "undici";
+import { FIXED_COMPLETION, serveForParent, spawnRole, startMockGateway, stopRoles, type RoleServer, type SpawnedRole } from "./bench-roles.js";
 import { startMockUpstream } from "./mock-upstream.js";
-import { machineInfo, markdownTable, percentile, round, writeResult } from "./stats.js";
+import { overheadTables, type OverheadFigures } from "./report-overhead.js";
+import { machineInfo, median, round, writeResult } from "./stats.js";
 
 const { values } = parseArgs({
   options: {
     role: { type: "string" },
     upstream: { type: "string" },
-    rates: { type: "string", default: "100,500,1000" },
-    seconds: { type: "string", default: "5" },
+    seconds: { type: "string", default: "3" },
+    rounds: { type: "string", default: "3" },
     warmup: { type: "string", default: "1" },
+    connections: { type: "string", default: "50" },
     "ttft-ms": { type: "string", default: "20" },
     tokens: { type: "string", default: "16" },
     tps: { type: "string", default: "400" },
-    "max-in-flight": { type: "string", default: "2000" },
   },
 });
 
@@ -50,278 +57,223 @@ const num = (name: keyof typeof values): number => {
   return n;
 };
 
-// ---- child roles: print {"url"} on stdout, exit when the parent's pipe closes ----
+function listen(app: Hono): Promise<RoleServer> {
+  return new Promise((resolve) => {
+    const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info) =>
+      resolve({
+        url: `http://127.0.0.1:${info.port}`,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+          }),
+      }),
+    );
+  });
+}
+
+/** The ceiling: what any Node proxy on Hono + undici costs, with nothing else. */
+async function minimalProxy(upstream: string): Promise<RoleServer> {
+  const pool = new Pool(upstream, { connections: 64, pipelining: 1 });
+  const app = new Hono();
+  app.post("/v1/chat/completions", async (c) => {
+    const body = await c.req.text();
+    const res = await pool.request({ path: "/v1/chat/completions", method: "POST", headers: { "content-type": "application/json" }, body });
+    const type = String(res.headers["content-type"] ?? "application/json");
+    if (!type.startsWith("text/event-stream")) return c.body(await res.body.text(), res.statusCode as 200, { "content-type": type });
+    const stream = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        for await (const chunk of res.body) controller.enqueue(chunk as Uint8Array);
+        controller.close();
+      },
+    });
+    return c.body(stream, 200, { "content-type": type, "cache-control": "no-cache" });
+  });
+  const server = await listen(app);
+  return { url: server.url, close: async () => (await server.close(), await pool.close()) };
+}
+
+/** The reference for fixed answers: same body parse, a fixed completion, and a health route. */
+function bareApp(): Promise<RoleServer> {
+  const app = new Hono();
+  app.post("/v1/chat/completions", async (c) => {
+    await c.req.json();
+    return c.json(FIXED_COMPLETION);
+  });
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  return listen(app);
+}
 
 async function serveRole(role: string): Promise<void> {
-  let close: () => Promise<void>;
-  let url: string;
-  let cleanup = async () => undefined as void;
-  if (role === "mock") {
-    const mock = await startMockUpstream({ ttftMs: num("ttft-ms"), tokensPerSecond: num("tps"), tokens: num("tokens") });
-    ({ url, close } = mock);
-  } else if (role === "gateway") {
-    if (!values.upstream) throw new Error("--role gateway needs --upstream URL");
-    const dataDir = await mkdtemp(path.join(os.tmpdir(), "switchyard-overhead-"));
-    cleanup = () => rm(dataDir, { recursive: true, force: true });
-    const config = loadConfig({
-      env: {},
-      raw: {
-        server: { port: 0, host: "127.0.0.1" },
-        dataDir,
-        // Warn, not info: per-request log lines would be measured as gateway overhead.
-        telemetry: { logLevel: "warn" },
-        // Every request is unique anyway; no cache lookups in the measurement.
-        cache: { enabled: false },
-        queue: { maxDepth: 100_000, maxWaitMs: 60_000 },
-        // The default config: a remote shard's capacity is its `maxConcurrency` (default 256), not `slots`.
-        models: [{ name: "mock", upstream: `${values.upstream}/v1`, shards: 1 }],
-      },
-    });
-    const gw = await startGateway({ config, logger: createLogger({ level: "warn" }) });
-    ({ url, close } = gw);
-  } else throw new Error(`unknown role '${role}'`);
-  process.stdout.write(`${JSON.stringify({ url })}\n`);
-  const stop = () =>
-    void close()
-      .then(cleanup)
-      .finally(() => process.exit(0));
-  // "cpu" on stdin → this process's CPU time so far; the parent turns it into CPU per request,
-  // which a shared machine distorts far less than latency.
-  const input = createInterface({ input: process.stdin });
-  input.on("line", (line) => {
-    if (line.trim() !== "cpu") return;
-    const { user, system } = process.cpuUsage();
-    process.stdout.write(`${JSON.stringify({ cpuMs: (user + system) / 1000 })}\n`);
-  });
-  input.on("close", stop);
-  process.once("SIGTERM", stop);
-}
-
-interface Role {
-  url: string;
-  child: ChildProcess;
-  /** CPU time the child has used so far, ms. */
-  cpuMs(): Promise<number>;
-}
-
-/** Starts this file with `--role` in a child process and waits for its URL. */
-async function spawnRole(role: string, extra: string[] = []): Promise<Role> {
-  const self = fileURLToPath(import.meta.url);
-  const passthrough = ["--ttft-ms", String(values["ttft-ms"]), "--tokens", String(values.tokens), "--tps", String(values.tps)];
-  const child = spawn(process.execPath, [...process.execArgv, self, "--role", role, ...passthrough, ...extra], { stdio: ["pipe", "pipe", "inherit"] });
-  const lines = createInterface({ input: child.stdout });
-  const cpuWaiters: Array<(ms: number) => void> = [];
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${role} did not start within 60 s`)), 60_000);
-    child.once("exit", (code) => reject(new Error(`${role} exited with ${code}`)));
-    lines.on("line", (line) => {
-      try {
-        const msg = JSON.parse(line) as { url?: string; cpuMs?: number };
-        if (msg.url) {
-          clearTimeout(timer);
-          resolve(msg.url);
-        }
-        if (msg.cpuMs !== undefined) cpuWaiters.shift()?.(msg.cpuMs);
-      } catch {
-        // Not our line.
-      }
-    });
-  });
-  const cpuMs = () =>
-    new Promise<number>((resolve) => {
-      cpuWaiters.push(resolve);
-      child.stdin.write("cpu\n");
-    });
-  return { url, child, cpuMs };
-}
-
-// ---- load generator ----
-
-interface Sample {
-  status: number;
-  ms: number;
-  /** ms the request started after its scheduled time. */
-  lagMs: number;
-  /** x-switchyard-overhead-ms, when the gateway sent it. */
-  selfReportedMs?: number;
-}
-
-function post(agent: http.Agent, target: URL, body: string): Promise<Omit<Sample, "lagMs">> {
-  return new Promise((resolve) => {
-    const start = performance.now();
-    const req = http.request(
-      { agent, host: target.hostname, port: target.port, path: target.pathname, method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
-      (res) => {
-        res.resume();
-        res.on("end", () => {
-          const header = res.headers["x-switchyard-overhead-ms"];
-          resolve({ status: res.statusCode ?? 0, ms: performance.now() - start, ...(typeof header === "string" ? { selfReportedMs: Number(header) } : {}) });
-        });
-        res.on("error", () => resolve({ status: 0, ms: performance.now() - start }));
-      },
-    );
-    req.setTimeout(30_000, () => req.destroy(new Error("timeout")));
-    req.on("error", () => resolve({ status: 0, ms: performance.now() - start }));
-    req.end(body);
-  });
-}
-
-/** Open model: request k starts at k / rate seconds whatever the earlier ones are doing. */
-async function phase(baseUrl: string, rate: number, seconds: number, maxInFlight: number, tag: string): Promise<{ samples: Sample[]; dropped: number; wallS: number }> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: maxInFlight });
-  const target = new URL(`${baseUrl}/v1/chat/completions`);
-  const total = Math.round(rate * seconds);
-  const samples: Sample[] = [];
-  const pending = new Set<Promise<void>>();
-  let dropped = 0;
-  const t0 = performance.now();
-  for (let k = 0; k < total; k++) {
-    const at = (k * 1000) / rate;
-    const wait = at - (performance.now() - t0);
-    // Behind schedule, still let responses be read between starts, or they would all queue behind the burst.
-    if (wait > 1) await sleep(wait);
-    else await yieldToIo();
-    if (pending.size >= maxInFlight) {
-      dropped++;
-      continue;
-    }
-    const lagMs = Math.max(0, performance.now() - t0 - at);
-    // Unique content: nothing along the way may answer from a cache.
-    const body = JSON.stringify({ model: "mock", messages: [{ role: "user", content: `Where is my order ${tag}-${k}?` }], max_tokens: 64 });
-    const p: Promise<void> = post(agent, target, body).then((s) => {
-      samples.push({ ...s, lagMs });
-      pending.delete(p);
-    });
-    pending.add(p);
+  if (role === "mock") return serveForParent(await startMockUpstream({ ttftMs: num("ttft-ms"), tokensPerSecond: num("tps"), tokens: num("tokens") }));
+  if (role === "bare") return serveForParent(await bareApp());
+  if (!values.upstream) throw new Error(`--role ${role} needs --upstream URL`);
+  if (role === "proxy") return serveForParent(await minimalProxy(values.upstream));
+  if (role === "gateway") {
+    // The default config: cache on (the proxied requests are sampled, so they bypass it), access log at info.
+    const { server, cleanup } = await startMockGateway({ upstream: values.upstream });
+    return serveForParent(server, cleanup);
   }
-  await Promise.race([Promise.allSettled([...pending]), sleep(35_000)]);
-  const wallS = (performance.now() - t0) / 1000;
-  agent.destroy();
-  return { samples, dropped, wallS };
+  throw new Error(`unknown role '${role}'`);
 }
 
-interface Row {
-  offeredRps: number;
-  target: "direct" | "gateway";
-  requests: number;
-  achievedRps: number;
-  ok: number;
-  errors: number;
-  dropped: number;
+// ---- load ----
+
+interface Phase {
+  name: string;
+  server: "mock" | "proxy" | "gateway" | "bare";
+  requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
-  startLagP99Ms: number;
-  selfReportedP50Ms?: number;
-  selfReportedP99Ms?: number;
-  /** CPU ms per request of the gateway and of the mock during the phase. */
-  gatewayCpuMsPerRequest: number;
-  mockCpuMsPerRequest: number;
+  ok: number;
+  errors: number;
+  non2xx: number;
+  /** CPU ms per completed request of the server under test (and of the mock behind it, when proxied). */
+  cpuMsPerRequest: number;
+  mockCpuMsPerRequest?: number;
 }
 
-function rowOf(offeredRps: number, target: Row["target"], r: { samples: Sample[]; dropped: number; wallS: number }, cpu: { gatewayMs: number; mockMs: number }): Row {
-  const ok = r.samples.filter((s) => s.status === 200);
-  const lat = ok.map((s) => s.ms);
-  const self = ok.flatMap((s) => (s.selfReportedMs === undefined ? [] : [s.selfReportedMs]));
-  return {
-    offeredRps,
-    target,
-    requests: r.samples.length,
-    // Successes per second from the first scheduled start to the last response: what was actually carried.
-    achievedRps: round(ok.length / r.wallS, 1),
-    ok: ok.length,
-    errors: r.samples.length - ok.length,
-    dropped: r.dropped,
-    p50Ms: round(percentile(lat, 50)),
-    p99Ms: round(percentile(lat, 99)),
-    startLagP99Ms: round(percentile(r.samples.map((s) => s.lagMs), 99)),
-    ...(self.length ? { selfReportedP50Ms: round(percentile(self, 50)), selfReportedP99Ms: round(percentile(self, 99)) } : {}),
-    gatewayCpuMsPerRequest: round(cpu.gatewayMs / Math.max(1, r.samples.length), 3),
-    mockCpuMsPerRequest: round(cpu.mockMs / Math.max(1, r.samples.length), 3),
+interface Load {
+  path: string;
+  method?: "GET" | "POST";
+  /** `[<id>]` is replaced by a unique id per request. */
+  body?: string;
+}
+
+const connections = num("connections");
+
+async function run(url: string, load: Load, seconds: number) {
+  return autocannon({
+    url: `${url}${load.path}`,
+    method: load.method ?? "POST",
+    headers: { "content-type": "application/json" },
+    ...(load.body ? { body: load.body, idReplacement: load.body.includes("[<id>]") } : {}),
+    connections,
+    duration: seconds,
+  });
+}
+
+async function phase(name: string, server: Phase["server"], target: SpawnedRole, load: Load, mock?: SpawnedRole): Promise<Phase> {
+  const warmup = num("warmup");
+  if (warmup > 0) await run(target.url, load, warmup);
+  const c0 = target.cpuMs();
+  const m0 = mock?.cpuMs() ?? 0;
+  const r = await run(target.url, load, num("seconds"));
+  const ok = r["2xx"];
+  const per = (ms: number) => round(ms / Math.max(1, ok), 3);
+  const p: Phase = {
+    name,
+    server,
+    requestsPerSecond: round(ok / r.duration, 1),
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    ok,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+    cpuMsPerRequest: per(target.cpuMs() - c0),
+    ...(mock && mock !== target ? { mockCpuMsPerRequest: per(mock.cpuMs() - m0) } : {}),
   };
+  console.error(`  ${name}: ${p.requestsPerSecond} req/s, p50 ${p.p50Ms} ms, p99 ${p.p99Ms} ms, CPU ${p.cpuMsPerRequest} ms/request, errors ${p.errors}, non-2xx ${p.non2xx}`);
+  return p;
+}
+
+const proxied = (stream: boolean): Load => ({
+  path: "/v1/chat/completions",
+  // Unique content; default temperature (sampled): nothing along the way may answer from a cache.
+  body: JSON.stringify({ model: "mock", messages: [{ role: "user", content: "Where is my order [<id>]?" }], max_tokens: 64, ...(stream ? { stream: true } : {}) }),
+});
+const fixedRequest = { model: "mock", messages: [{ role: "user", content: "How do I reset my password?" }], max_tokens: 32, temperature: 0 };
+const fixed = (stream: boolean): Load => ({ path: "/v1/chat/completions", body: JSON.stringify({ ...fixedRequest, ...(stream ? { stream: true } : {}) }) });
+
+async function primeCache(url: string): Promise<void> {
+  for (const stream of [false, true, false]) {
+    const res = await fetch(`${url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: fixed(stream).body! });
+    await res.text();
+    if (!res.ok) throw new Error(`priming the cache failed: ${res.status}`);
+    if (!stream && res.headers.get("x-switchyard-cache") === "hit") return;
+  }
+  throw new Error("the gateway did not answer the fixed request from its cache: the cache phases would be meaningless");
 }
 
 async function main(): Promise<void> {
-  if (values.role) return serveRole(values.role);
-  const rates = String(values.rates)
-    .split(",")
-    .map(Number)
-    .filter((r) => r > 0);
-  const seconds = num("seconds");
-  const warmup = num("warmup");
-  const maxInFlight = num("max-in-flight");
-  const children: ChildProcess[] = [];
-  // Other work on the machine shows up as latency: record how busy it was.
+  const self = fileURLToPath(import.meta.url);
+  const passthrough = ["--ttft-ms", String(values["ttft-ms"]), "--tokens", String(values.tokens), "--tps", String(values.tps)];
+  const roles: SpawnedRole[] = [];
   const loadBefore = os.loadavg();
   try {
-    const mock = await spawnRole("mock");
-    children.push(mock.child);
-    const gateway = await spawnRole("gateway", ["--upstream", mock.url]);
-    children.push(gateway.child);
-    console.error(`mock ${mock.url}, gateway ${gateway.url}; ${rates.join(", ")} req/s, ${seconds} s each (+${warmup} s warm-up)`);
+    const mock = await spawnRole(self, "mock", passthrough);
+    roles.push(mock);
+    const proxy = await spawnRole(self, "proxy", ["--upstream", mock.url]);
+    roles.push(proxy);
+    const gateway = await spawnRole(self, "gateway", ["--upstream", mock.url]);
+    roles.push(gateway);
+    const bare = await spawnRole(self, "bare");
+    roles.push(bare);
+    console.error(`mock ${mock.url}, proxy ${proxy.url}, gateway ${gateway.url}, bare ${bare.url}; ${connections} connections, ${values.seconds} s per phase (+${values.warmup} s warm-up)`);
 
-    const rows: Row[] = [];
-    for (const rate of rates) {
-      for (const [target, url] of [
-        ["direct", mock.url],
-        ["gateway", gateway.url],
-      ] as const) {
-        if (warmup > 0) await phase(url, rate, warmup, maxInFlight, `warm-${target}-${rate}`);
-        const [g0, m0] = await Promise.all([gateway.cpuMs(), mock.cpuMs()]);
-        const r = await phase(url, rate, seconds, maxInFlight, `${target}-${rate}`);
-        const [g1, m1] = await Promise.all([gateway.cpuMs(), mock.cpuMs()]);
-        const row = rowOf(rate, target, r, { gatewayMs: g1 - g0, mockMs: m1 - m0 });
-        rows.push(row);
-        console.error(
-          `  ${rate} req/s ${target}: achieved ${row.achievedRps}, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, errors ${row.errors}, dropped ${row.dropped}, CPU/request gateway ${row.gatewayCpuMsPerRequest} ms, mock ${row.mockCpuMsPerRequest} ms`,
-        );
-        await sleep(500);
+    await primeCache(gateway.url);
+    const rounds: Phase[][] = [];
+    for (let round = 0; round < num("rounds"); round++) {
+      console.error(`round ${round + 1}:`);
+      const phases: Phase[] = [];
+      for (const stream of [false, true]) {
+        const s = stream ? " stream" : "";
+        phases.push(await phase(`mock${s}`, "mock", mock, proxied(stream)));
+        phases.push(await phase(`proxy${s}`, "proxy", proxy, proxied(stream), mock));
+        phases.push(await phase(`gateway${s}`, "gateway", gateway, proxied(stream), mock));
       }
+      phases.push(await phase("bare JSON", "bare", bare, fixed(false)));
+      phases.push(await phase("cache hit JSON", "gateway", gateway, fixed(false)));
+      phases.push(await phase("cache hit SSE replay", "gateway", gateway, fixed(true)));
+      phases.push(await phase("bare /healthz", "bare", bare, { path: "/healthz", method: "GET" }));
+      phases.push(await phase("gateway /healthz", "gateway", gateway, { path: "/healthz", method: "GET" }));
+      rounds.push(phases);
     }
+    const loadAfter = os.loadavg();
 
-    const overhead = rates.map((rate) => {
-      const d = rows.find((r) => r.offeredRps === rate && r.target === "direct")!;
-      const g = rows.find((r) => r.offeredRps === rate && r.target === "gateway")!;
-      return {
-        offeredRps: rate,
-        achievedDirectRps: d.achievedRps,
-        achievedGatewayRps: g.achievedRps,
-        overheadP50Ms: round(g.p50Ms - d.p50Ms),
-        overheadP99Ms: round(g.p99Ms - d.p99Ms),
-        selfReportedP50Ms: g.selfReportedP50Ms,
-        selfReportedP99Ms: g.selfReportedP99Ms,
-        gatewayCpuMsPerRequest: g.gatewayCpuMsPerRequest,
-        errors: d.errors + g.errors,
-        dropped: d.dropped + g.dropped,
-      };
+    // Per phase: the median of each figure over the rounds.
+    const phases: Phase[] = rounds[0]!.map((first) => {
+      const all = rounds.map((r) => r.find((p) => p.name === first.name)!);
+      const med = (f: (p: Phase) => number) => median(all.map(f));
+      return { ...first, requestsPerSecond: med((p) => p.requestsPerSecond), p50Ms: med((p) => p.p50Ms), p99Ms: med((p) => p.p99Ms), ok: med((p) => p.ok), errors: all.reduce((n, p) => n + p.errors, 0), non2xx: all.reduce((n, p) => n + p.non2xx, 0), cpuMsPerRequest: med((p) => p.cpuMsPerRequest) };
     });
+    const by = (name: string) => phases.find((p) => p.name === name)!;
+    /** The median over the rounds of a's req/s ÷ b's in the same round. */
+    const ratio = (a: string, b: string) => round(median(rounds.map((r) => r.find((p) => p.name === a)!.requestsPerSecond / Math.max(1e-9, r.find((p) => p.name === b)!.requestsPerSecond))), 3);
+    const figures: OverheadFigures = {
+      nonStreamVsMock: ratio("gateway", "mock"),
+      nonStreamVsProxy: ratio("gateway", "proxy"),
+      proxyVsMock: ratio("proxy", "mock"),
+      streamVsMock: ratio("gateway stream", "mock stream"),
+      streamVsProxy: ratio("gateway stream", "proxy stream"),
+      proxyStreamVsMock: ratio("proxy stream", "mock stream"),
+      addedP50Ms: round(by("gateway").p50Ms - by("mock").p50Ms),
+      addedP50StreamMs: round(by("gateway stream").p50Ms - by("mock stream").p50Ms),
+      cacheHitVsBare: ratio("cache hit JSON", "bare JSON"),
+      sseReplayVsBare: ratio("cache hit SSE replay", "bare JSON"),
+      healthzVsBare: ratio("gateway /healthz", "bare /healthz"),
+      gatewayCpuMsPerProxied: by("gateway").cpuMsPerRequest,
+      gatewayCpuMsPerProxiedStream: by("gateway stream").cpuMsPerRequest,
+      proxyCpuMsPerProxied: by("proxy").cpuMsPerRequest,
+    };
     const file = writeResult("overhead", {
-      machine: { ...machineInfo(), loadAverageBefore: loadBefore, loadAverageAfter: os.loadavg() },
-      settings: { rates, seconds, warmup, maxInFlight, mock: { ttftMs: num("ttft-ms"), tokens: num("tokens"), tokensPerSecond: num("tps") } },
-      rows,
-      overhead,
+      machine: { ...machineInfo(), loadAverageBefore: loadBefore, loadAverageAfter: loadAfter },
+      settings: { connections, rounds: num("rounds"), seconds: num("seconds"), warmup: num("warmup"), mock: { ttftMs: num("ttft-ms"), tokens: num("tokens"), tokensPerSecond: num("tps") } },
+      phases,
+      perRound: rounds,
+      figures,
     });
+    console.log(overheadTables(phases, figures));
     console.log(
-      markdownTable(
-        ["offered req/s", "achieved direct", "achieved via gateway", "direct p50 / p99 ms", "gateway p50 / p99 ms", "overhead p50 ms", "overhead p99 ms", "gateway self-reported p50 / p99 ms", "gateway CPU ms/request", "errors", "dropped"],
-        overhead.map((o) => {
-          const d = rows.find((r) => r.offeredRps === o.offeredRps && r.target === "direct")!;
-          const g = rows.find((r) => r.offeredRps === o.offeredRps && r.target === "gateway")!;
-          return [o.offeredRps, o.achievedDirectRps, o.achievedGatewayRps, `${d.p50Ms} / ${d.p99Ms}`, `${g.p50Ms} / ${g.p99Ms}`, o.overheadP50Ms, o.overheadP99Ms, `${o.selfReportedP50Ms ?? "–"} / ${o.selfReportedP99Ms ?? "–"}`, o.gatewayCpuMsPerRequest, o.errors, o.dropped];
-        }),
-      ),
-    );
-    console.log(
-      `\n${os.availableParallelism()} cores shared by the load generator, the gateway and the mock; load average ${loadBefore.map((l) => l.toFixed(1)).join(" ")} before the run. Results: ${file}`,
+      `\n${os.availableParallelism()} cores shared by autocannon and every server; load average ${loadBefore.map((l) => l.toFixed(1)).join(" ")} before, ${loadAfter.map((l) => l.toFixed(1)).join(" ")} after. Results: ${file}`,
     );
   } finally {
-    for (const c of children) {
-      c.stdin?.end();
-      c.kill("SIGTERM");
-    }
+    stopRoles(roles);
   }
 }
 
-main().catch((err: unknown) => {
+const main_ = values.role ? serveRole(values.role) : main();
+main_.catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : String(err));
   process.exit(1);
 });

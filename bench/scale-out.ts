@@ -11,16 +11,9 @@
  * mock, Redis and the load generator, so the ratio shows the cost of sharing
  * state rather than the gain of another machine.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { loadConfig } from "../src/config/index.js";
-import { startGateway } from "../src/server/index.js";
-import { createLogger } from "../src/telemetry/logger.js";
+import { serveForParent, spawnRole, startMockGateway, stopRoles, type SpawnedRole } from "./bench-roles.js";
 import { startRedisServer } from "../test/helpers/redis-server.js";
 import { startMockUpstream } from "./mock-upstream.js";
 import { machineInfo, markdownTable, percentile, round, writeResult } from "./stats.js";
@@ -39,53 +32,21 @@ const { values } = parseArgs({
 const KEY = "sk-bench-scale-out-0000";
 
 async function serveRole(role: string): Promise<void> {
-  let url: string;
-  let close: () => Promise<void>;
-  let cleanup = async () => undefined as void;
-  if (role === "mock") {
-    ({ url, close } = await startMockUpstream({ ttftMs: 5, tokensPerSecond: 0, tokens: 16 }));
-  } else {
-    const dataDir = await mkdtemp(path.join(os.tmpdir(), "switchyard-scale-bench-"));
-    cleanup = () => rm(dataDir, { recursive: true, force: true });
-    const config = loadConfig({
-      env: values.redis ? { SWITCHYARD_REDIS_URL: values.redis } : {},
-      raw: {
-        server: { port: 0, host: "127.0.0.1" },
-        dataDir,
-        telemetry: { logLevel: "warn" },
-        cache: { enabled: false },
-        queue: { maxDepth: 100_000, maxWaitMs: 60_000 },
-        models: [{ name: "mock", upstream: `${values.upstream}/v1`, slots: 1024 }],
-        // A limited key: every request runs the admission script (and settles its tokens).
-        auth: { keys: [{ key: KEY, tenant: "bench", requestsPerMinute: 10_000_000, tokensPerMinute: 1_000_000_000 }] },
-      },
-    });
-    ({ url, close } = await startGateway({ config, logger: createLogger({ level: "warn" }) }));
-  }
-  process.stdout.write(`${JSON.stringify({ url })}\n`);
-  const stop = () => void close().then(cleanup).finally(() => process.exit(0));
-  createInterface({ input: process.stdin }).on("close", stop);
-  process.once("SIGTERM", stop);
-}
-
-async function spawnRole(role: string, extra: string[] = []): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "--role", role, ...extra], { stdio: ["pipe", "pipe", "inherit"] });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${role} did not start within 60 s`)), 60_000);
-    child.once("exit", (code) => reject(new Error(`${role} exited with ${code}`)));
-    createInterface({ input: child.stdout }).on("line", (line) => {
-      try {
-        const msg = JSON.parse(line) as { url?: string };
-        if (msg.url) {
-          clearTimeout(timer);
-          resolve(msg.url);
-        }
-      } catch {
-        // Not our line.
-      }
-    });
+  if (role === "mock") return serveForParent(await startMockUpstream({ ttftMs: 5, tokensPerSecond: 0, tokens: 16 }));
+  if (!values.upstream) throw new Error("--role gateway needs --upstream URL");
+  const { server, cleanup } = await startMockGateway({
+    upstream: values.upstream,
+    env: values.redis ? { SWITCHYARD_REDIS_URL: values.redis } : {},
+    model: { slots: 1024 },
+    raw: {
+      telemetry: { logLevel: "warn" },
+      cache: { enabled: false },
+      queue: { maxDepth: 100_000, maxWaitMs: 60_000 },
+      // A limited key: every request runs the admission script (and settles its tokens).
+      auth: { keys: [{ key: KEY, tenant: "bench", requestsPerMinute: 10_000_000, tokensPerMinute: 1_000_000_000 }] },
+    },
   });
-  return { url, child };
+  serveForParent(server, cleanup);
 }
 
 async function request(url: string, i: number): Promise<{ ok: boolean; ms: number }> {
@@ -135,13 +96,14 @@ async function main(): Promise<void> {
   const seconds = Number(values.seconds);
   const concurrency = Number(values.concurrency);
   const redis = await startRedisServer();
-  const children: ChildProcess[] = [];
+  const self = fileURLToPath(import.meta.url);
+  const children: SpawnedRole[] = [];
   try {
-    const mock = await spawnRole("mock");
-    children.push(mock.child);
+    const mock = await spawnRole(self, "mock");
+    children.push(mock);
     const gw = async (withRedis: boolean) => {
-      const r = await spawnRole("gateway", ["--upstream", mock.url, ...(withRedis ? ["--redis", redis.url] : [])]);
-      children.push(r.child);
+      const r = await spawnRole(self, "gateway", ["--upstream", mock.url, ...(withRedis ? ["--redis", redis.url] : [])]);
+      children.push(r);
       return r.url;
     };
     const shared1 = await gw(true);
@@ -175,7 +137,7 @@ async function main(): Promise<void> {
     );
     console.log(`\n2 vs 1: ${result.ratioTwoVsOne}×; sequential p50 ${p50Local} ms in-memory limits vs ${p50Redis} ms Redis limits (+${result.redisCostP50Ms} ms)\nwrote ${file}`);
   } finally {
-    for (const c of children) c.kill("SIGTERM");
+    stopRoles(children);
     await redis.stop();
   }
 }
