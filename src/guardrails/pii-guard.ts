@@ -111,6 +111,27 @@ export class PiiRedaction {
     return this.replace(text, matches, "input");
   }
 
+  /**
+   * Redacts a retrieved passage before it goes into the prompt: its values get
+   * placeholders (shared with the request's, so one address is one placeholder)
+   * that are never restored, and block mode does not refuse the caller for
+   * what a document holds. Throws `PiiDetectionError` when detection fails.
+   */
+  redactRetrieved(text: string): string {
+    if (!this.active) return text;
+    return this.replace(text, this.detect(text), "retrieved");
+  }
+
+  /**
+   * The stored form of a text for telemetry (a span's recorded completion):
+   * the same placeholders as the answer, counted nowhere. Throws
+   * `PiiDetectionError` when detection fails.
+   */
+  storedForm(text: string): string {
+    if (!this.active) return text;
+    return this.replace(text, this.detect(text), "output", false);
+  }
+
   /** Scans a complete output text: redacts values the model produced, then restores for the caller. */
   scanOutput(text: string): ScannedText {
     if (!this.active) return { stored: text, caller: text };
@@ -139,7 +160,7 @@ export class PiiRedaction {
   }
 
   /** @internal Replaces `matches` (in text order, non-overlapping) by their placeholders and counts them. */
-  replace(text: string, matches: PiiMatch[], direction: PiiDirection): string {
+  replace(text: string, matches: PiiMatch[], direction: PiiDirection, count = true): string {
     if (matches.length === 0) return text;
     let out = "";
     let at = 0;
@@ -149,6 +170,7 @@ export class PiiRedaction {
       at = m.end;
       perType.set(m.type, (perType.get(m.type) ?? 0) + 1);
     }
+    if (!count) return out + text.slice(at);
     for (const [type, n] of perType) {
       this.counts.set(type, (this.counts.get(type) ?? 0) + n);
       this.observer?.redacted?.(type, direction, n);

@@ -23,8 +23,11 @@ export interface PiiMatch {
  */
 export type PiiMode = "redact" | "block" | "off";
 
-/** Where a value was found: in what the caller sent, or in what the model answered. */
-export type PiiDirection = "input" | "output";
+/**
+ * Where a value was found: in what the caller sent, in what the model answered, or in a retrieved
+ * passage put into the prompt (a tenant's document: redacted, never restored, never blocked on).
+ */
+export type PiiDirection = "input" | "output" | "retrieved";
 
 /** Receives counts (never values) of what the guardrails did. */
 export interface PiiObserver {

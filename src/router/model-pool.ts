@@ -73,6 +73,8 @@ export interface PoolRequestOptions extends GenerationOptions {
   stream?: boolean;
   /** Called once a slot is granted (queue wait known); again on a retry. */
   onAdmitted?: (info: { shard: string; queueMs: number }) => void;
+  /** The form of the answer telemetry may record (the PII guardrails' stored form); absent = as generated. */
+  redactContent?: (text: string) => string;
 }
 
 /** What an observer is told about one generation request. */
@@ -82,6 +84,8 @@ export interface PoolRequestInfo {
   responseId: string | undefined;
   input: GenerationInput;
   params: SamplingParams;
+  /** See {@link PoolRequestOptions.redactContent}. */
+  redactContent?: (text: string) => string;
 }
 
 /**
@@ -311,7 +315,14 @@ export class ModelPool {
    * AbortError); after the first chunk was delivered they are final.
    */
   async generate(input: GenerationInput, params: SamplingParams, opts: PoolRequestOptions): Promise<GenerationResult> {
-    const observer = this.opts.observer?.generation({ model: this.model, requestId: opts.requestId, responseId: opts.responseId, input, params });
+    const observer = this.opts.observer?.generation({
+      model: this.model,
+      requestId: opts.requestId,
+      responseId: opts.responseId,
+      input,
+      params,
+      ...(opts.redactContent ? { redactContent: opts.redactContent } : {}),
+    });
     if (!observer) return this.runAttempts(input, params, opts, undefined);
     try {
       const result = await this.runAttempts(input, params, opts, observer);

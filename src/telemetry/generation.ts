@@ -66,6 +66,8 @@ export interface GenerationSpanInit {
   params?: SamplingParams;
   /** Only read when content recording is on. */
   input?: GenerationInput;
+  /** Turns the answer into the form that may be recorded (the PII guardrails' stored form); absent = as is. */
+  redactContent?: (text: string) => string;
 }
 
 /**
@@ -89,6 +91,16 @@ function paramAttributes(p: SamplingParams): Attributes {
     ...(p.seed === undefined ? {} : { [ATTR_GEN_AI_REQUEST_SEED]: p.seed }),
     ...(p.grammar ? { [ATTR_GEN_AI_OUTPUT_TYPE]: "json" } : {}),
   };
+}
+
+/** The text as it may be recorded; a redaction that fails records a marker, never the text. */
+function recordable(text: string, redact: ((text: string) => string) | undefined): string {
+  if (!redact) return text;
+  try {
+    return redact(text);
+  } catch {
+    return "[not recorded: redaction failed]";
+  }
 }
 
 function inputMessages(input: GenerationInput): string {
@@ -185,7 +197,7 @@ export function startGeneration(init: GenerationSpanInit, { metrics, recordConte
         [ATTR_SWITCHYARD_TTFT_MS]: result.timings.ttftMs,
         [ATTR_SWITCHYARD_CACHED_PROMPT_TOKENS]: result.timings.cachedPromptTokens,
         ...(recordContent
-          ? { [ATTR_GEN_AI_OUTPUT_MESSAGES]: JSON.stringify([{ role: "assistant", content: result.text, finish_reason: result.finishReason }]) }
+          ? { [ATTR_GEN_AI_OUTPUT_MESSAGES]: JSON.stringify([{ role: "assistant", content: recordable(result.text, init.redactContent), finish_reason: result.finishReason }]) }
           : {}),
       });
       // A generation that produced nothing still had a "first token" moment: its end.
@@ -228,7 +240,7 @@ export type PoolObserverOptions = GenerationTelemetryOptions;
 export function poolObserver(options: PoolObserverOptions = {}): PoolObserver {
   const { metrics } = options;
   return {
-    generation: ({ model, requestId, responseId, input, params }) =>
+    generation: ({ model, requestId, responseId, input, params, redactContent }) =>
       startGeneration(
         {
           model,
@@ -237,6 +249,7 @@ export function poolObserver(options: PoolObserverOptions = {}): PoolObserver {
           params,
           input,
           ...(responseId ? { responseId } : {}),
+          ...(redactContent ? { redactContent } : {}),
         },
         options,
       ),

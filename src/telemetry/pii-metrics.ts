@@ -15,7 +15,7 @@ import type { PiiObserver } from "../guardrails/index.js";
 export function piiObserver(registry: Registry): PiiObserver {
   const redactions = new Counter({
     name: "switchyard_pii_redactions_total",
-    help: "Personal-data values replaced by placeholders, by entity type and direction (input: the caller's; output: the model's).",
+    help: "Personal-data values replaced by placeholders, by entity type and direction (input: the caller's; output: the model's; retrieved: passages put into the prompt).",
     labelNames: ["type", "direction"],
     registers: [registry],
   });

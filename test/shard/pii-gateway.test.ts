@@ -5,59 +5,13 @@
  * own, streamed in 3-character chunks so values split across chunks), and
  * (2) real shard processes on the tiny model.
  */
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config/index.js";
-import { startGateway, type Gateway } from "../../src/server/index.js";
+import type { Gateway } from "../../src/server/index.js";
 import { createLogger } from "../../src/telemetry/logger.js";
+import { startCaptureGateway, type Capture, type CaptureGateway } from "../helpers/capture-upstream.js";
 import { startTestGateway, type TestGateway } from "../helpers/gateway.js";
-
-interface Capture {
-  url: string;
-  bodies: string[];
-  server: Server;
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  let body = "";
-  for await (const chunk of req) body += String(chunk);
-  return body;
-}
-
-/** Answers `Echo: <last user message>. Reach eve@corp.example soon.`; records every request body. */
-async function startCapture(): Promise<Capture> {
-  const bodies: string[] = [];
-  const server = createServer((req, res) => {
-    void readBody(req).then((raw) => {
-      if (req.method !== "POST" || !req.url?.endsWith("/chat/completions")) {
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify({ object: "list", data: [{ id: "cap", object: "model", created: 1, owned_by: "test" }] }));
-        return;
-      }
-      bodies.push(raw);
-      const body = JSON.parse(raw) as { messages: Array<{ role: string; content: string }>; stream?: boolean };
-      const last = body.messages.filter((m) => m.role === "user").at(-1)?.content ?? "";
-      const text = `Echo: ${last}. Reach eve@corp.example soon.`;
-      const base = { id: "x", object: "chat.completion", created: 1, model: "cap" };
-      if (!body.stream) {
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify({ ...base, choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" }], usage: { prompt_tokens: 5, completion_tokens: 9, total_tokens: 14 } }));
-        return;
-      }
-      res.writeHead(200, { "content-type": "text/event-stream" });
-      for (let i = 0; i < text.length; i += 3) {
-        res.write(`data: ${JSON.stringify({ ...base, object: "chat.completion.chunk", choices: [{ index: 0, delta: { content: text.slice(i, i + 3) }, finish_reason: null }] })}\n\n`);
-      }
-      res.write(`data: ${JSON.stringify({ ...base, object: "chat.completion.chunk", choices: [{ index: 0, delta: {}, finish_reason: "stop" }], usage: { prompt_tokens: 5, completion_tokens: 9, total_tokens: 14 } })}\n\n`);
-      res.end("data: [DONE]\n\n");
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, bodies, server };
-}
 
 const KEYS = {
   redact: "key-redact-aaaa",
@@ -66,19 +20,22 @@ const KEYS = {
 };
 
 describe("PII guardrails through the gateway (capturing upstream)", () => {
+  let up: CaptureGateway;
   let capture: Capture;
   let gateway: Gateway;
   const logLines: string[] = [];
   const client = (key: string) => new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: key, maxRetries: 0 });
 
   beforeAll(async () => {
-    capture = await startCapture();
-    const config = loadConfig({
-      env: {},
-      raw: {
-        server: { port: 0, host: "127.0.0.1" },
+    const destination = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        logLines.push(chunk.toString());
+        done();
+      },
+    });
+    up = await startCaptureGateway(
+      {
         telemetry: { logLevel: "debug" },
-        models: [{ name: "cap", upstream: capture.url, slots: 4 }],
         auth: {
           keys: [
             { key: KEYS.redact, tenant: "acme", guardrails: { pii: { mode: "redact", restore: true } } },
@@ -87,19 +44,12 @@ describe("PII guardrails through the gateway (capturing upstream)", () => {
           ],
         },
       },
-    });
-    const destination = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        logLines.push(chunk.toString());
-        done();
-      },
-    });
-    gateway = await startGateway({ config, logger: createLogger({ level: "debug", destination }) });
+      createLogger({ level: "debug", destination }),
+      { slots: 4 },
+    );
+    ({ capture, gateway } = up);
   });
-  afterAll(async () => {
-    await gateway?.close();
-    await new Promise((resolve) => capture?.server.close(resolve));
-  });
+  afterAll(async () => up?.close());
 
   const ask = (content: string) => [{ role: "user" as const, content }];
 
@@ -186,30 +136,16 @@ describe("PII guardrails through the gateway (capturing upstream)", () => {
 });
 
 describe("PII guardrails fail closed", () => {
-  let capture: Capture;
-  let gateway: Gateway;
+  let up: CaptureGateway;
   beforeAll(async () => {
-    capture = await startCapture();
-    const config = loadConfig({
-      env: {},
-      raw: {
-        server: { port: 0, host: "127.0.0.1" },
-        telemetry: { logLevel: "silent" },
-        models: [{ name: "cap", upstream: capture.url }],
-        // A 1 ms detection budget that a long prompt full of numbers cannot meet: the injected fault.
-        guardrails: { pii: { mode: "redact", timeoutMs: 1 } },
-      },
-    });
-    gateway = await startGateway({ config, logger: createLogger({ level: "silent" }) });
+    // A 1 ms detection budget that a long prompt full of numbers cannot meet: the injected fault.
+    up = await startCaptureGateway({ telemetry: { logLevel: "silent" }, guardrails: { pii: { mode: "redact", timeoutMs: 1 } } }, createLogger({ level: "silent" }));
   });
-  afterAll(async () => {
-    await gateway?.close();
-    await new Promise((resolve) => capture?.server.close(resolve));
-  });
+  afterAll(async () => up?.close());
 
   it("a detection that runs out of its budget answers 503 and sends nothing upstream", async () => {
     const prompt = Array.from({ length: 4000 }, (_, i) => `call (415) 555-${String(1000 + (i % 9000))} or ann${i}@example.com`).join("; ");
-    const res = await fetch(`${gateway.url}/v1/chat/completions`, {
+    const res = await fetch(`${up.gateway.url}/v1/chat/completions`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ model: "cap", messages: [{ role: "user", content: prompt }] }),
@@ -218,7 +154,7 @@ describe("PII guardrails fail closed", () => {
     const body = (await res.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe("guardrail_unavailable");
     expect(body.error.message).not.toContain("ann0@");
-    expect(capture.bodies.length).toBe(0);
+    expect(up.capture.bodies.length).toBe(0);
   });
 });
 

@@ -118,6 +118,20 @@ describe("redaction and restore", () => {
     expect(failures).toEqual(["error", "error", "timeout"]);
   });
 
+  it("retrieved passages are redacted (never restored, never blocked on); storedForm counts nothing", () => {
+    const events: unknown[][] = [];
+    const r = new PiiGuard({ policy: { ...ALL, mode: "block" }, observer: { redacted: (...args) => events.push(args) } }).begin();
+    expect(r.redactRetrieved("Write to desk@shop.example or desk@shop.example")).toBe("Write to <EMAIL_1> or <EMAIL_1>");
+    expect(r.restore("see <EMAIL_1>")).toBe("see <EMAIL_1>");
+    expect(events).toEqual([["email", "retrieved", 2]]);
+    expect(r.storedForm("from desk@shop.example and eve@x.example")).toBe("from <EMAIL_1> and <EMAIL_2>");
+    expect(events).toHaveLength(1);
+    const redacting = new PiiGuard({ policy: ALL }).begin();
+    redacting.redactInput("I am ann@example.com");
+    expect(redacting.redactRetrieved("ann@example.com wrote to desk@shop.example")).toBe("<EMAIL_1> wrote to <EMAIL_2>");
+    expect(redacting.restore("<EMAIL_1>, <EMAIL_2>")).toBe("ann@example.com, <EMAIL_2>");
+  });
+
   it("reports counts by type and direction to the observer, never values", () => {
     const events: unknown[][] = [];
     const r = new PiiGuard({ policy: ALL, observer: { redacted: (...args) => events.push(args) } }).begin();

@@ -5,7 +5,7 @@
  */
 import { invalidRequest } from "../../errors.js";
 import { buildGroundedMessages, citationsFor, retrievalQuery, type RagService } from "../../rag/index.js";
-import type { ChatMessage, Citation } from "../../types.js";
+import type { ChatMessage, Citation, RetrievedPassage } from "../../types.js";
 
 export interface GroundingRequest {
   tenant: string;
@@ -26,10 +26,17 @@ export interface Grounded {
   empty: boolean;
 }
 
-export async function ground(rag: RagService, messages: ChatMessage[], req: GroundingRequest): Promise<Grounded> {
+/**
+ * Retrieves and builds the grounded messages. `redact` (the PII guardrails'
+ * {@link PiiRedaction.redactRetrieved}) runs over every passage's text, title
+ * and source before they go into the prompt or the citations, so the shard,
+ * the cache, logs and traces never see a document's personal data; the query
+ * comes from `messages`, which the caller redacted already.
+ */
+export async function ground(rag: RagService, messages: ChatMessage[], req: GroundingRequest, redact?: (text: string) => string): Promise<Grounded> {
   const query = retrievalQuery(messages);
   if (!query) throw invalidRequest("Retrieval needs a user message to search for.", { param: "messages" });
-  const [passages, version] = await Promise.all([
+  const [found, version] = await Promise.all([
     rag.search({
       tenant: req.tenant,
       collection: req.collection,
@@ -41,10 +48,15 @@ export async function ground(rag: RagService, messages: ChatMessage[], req: Grou
     }),
     rag.collectionVersion(req.tenant, req.collection),
   ]);
+  const passages = redact ? found.map((p) => redactPassage(p, redact)) : found;
   return {
     messages: buildGroundedMessages(messages, passages, req.systemPrompt ? { systemPrompt: req.systemPrompt } : {}),
     citations: citationsFor(passages),
     version,
     empty: passages.length === 0,
   };
+}
+
+function redactPassage(p: RetrievedPassage, redact: (text: string) => string): RetrievedPassage {
+  return { ...p, text: redact(p.text), title: redact(p.title), source: redact(p.source) };
 }

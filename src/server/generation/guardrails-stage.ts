@@ -101,3 +101,14 @@ export function scannedProducer(redaction: PiiRedaction, produce: Producer): Pro
 export function restoredProducer(redaction: PiiRedaction, produce: Producer): Producer {
   return async (onChunk, signal) => restoreResult(redaction, await produce((chunk) => onChunk(restoreChunk(redaction, chunk)), signal));
 }
+
+/** Redacts retrieved passages for the prompt (see `ground`); a detection failure fails the request closed (503). */
+export function retrievedRedactor(redaction: PiiRedaction): (text: string) => string {
+  return (text) => {
+    try {
+      return redaction.redactRetrieved(text);
+    } catch (err) {
+      throw toGuardrailError(err);
+    }
+  };
+}

@@ -16,7 +16,7 @@ import { ground, type Grounded } from "./grounding.js";
 import type { GenerationPlan } from "./plan.js";
 import { choiceProducers, fixedAnswer, poolProducer, sharedProducers, type PoolProducerOptions } from "./producers.js";
 import { respond, type Producer } from "./respond.js";
-import { guardInput, restoredProducer, scannedProducer } from "./guardrails-stage.js";
+import { guardInput, restoredProducer, retrievedRedactor, scannedProducer } from "./guardrails-stage.js";
 
 /**
  * @example
@@ -32,12 +32,21 @@ export async function runGeneration(c: Context<AppEnv>, deps: GatewayDeps, plan:
   if (plan.grounding) {
     if (!deps.rag) throw invalidRequest("Retrieval is not enabled on this server.", { param: "rag" });
     if (input.kind !== "chat") throw invalidRequest("Retrieval grounds chats only.", { param: "rag" });
-    grounded = await ground(deps.rag, input.messages, plan.grounding);
+    grounded = await ground(deps.rag, input.messages, plan.grounding, guarded && retrievedRedactor(guarded.redaction));
     input = { ...input, messages: grounded.messages };
   }
   const citations = grounded?.citations;
   const renderer = plan.renderer({ citations });
-  const pool: PoolProducerOptions = { model: plan.model, input, params: plan.params, scheduling: plan.scheduling, responseId: plan.responseId, stream: plan.stream };
+  const pool: PoolProducerOptions = {
+    model: plan.model,
+    input,
+    params: plan.params,
+    scheduling: plan.scheduling,
+    responseId: plan.responseId,
+    stream: plan.stream,
+    // Spans that record content (telemetry.recordContent) get the answer's stored form, like the cache.
+    redactContent: guarded && ((text: string) => guarded.redaction.storedForm(text)),
+  };
   // Output is scanned inside the cache (it stores redacted answers) and restored for this caller outside it.
   const scanned = (p: Producer): Producer => (guarded ? scannedProducer(guarded.redaction, p) : p);
   const restored = (p: Producer): Producer => (guarded ? restoredProducer(guarded.redaction, p) : p);

@@ -15,6 +15,8 @@ export interface PoolProducerOptions {
   responseId: string;
   /** The client streams: remote upstreams stream too (else they answer whole). */
   stream: boolean;
+  /** The form of the answer telemetry may record (PII guardrails on); absent = as generated. */
+  redactContent?: ((text: string) => string) | undefined;
 }
 
 /** A producer that runs on the model's pool and sets the shard header at admission (before the first byte). */
@@ -32,6 +34,7 @@ export function poolProducer(c: Context<AppEnv>, o: PoolProducerOptions): Produc
       timeoutMs: o.scheduling.timeoutMs,
       ...(o.scheduling.sessionKey ? { sessionKey: o.scheduling.sessionKey } : {}),
       onAdmitted: ({ shard }) => c.header("x-switchyard-shard", shard),
+      ...(o.redactContent ? { redactContent: o.redactContent } : {}),
     });
 }
 
