@@ -79,24 +79,27 @@ const FINISH_REASONS: ReadonlySet<string> = new Set(["stop", "length"]);
 /**
  * Exact response cache: a {@link CacheStore} plus single-flight coalescing.
  *
- * Server usage — one call per request:
+ * How the gateway uses it (`src/server/generation/cached-producer.ts`): the
+ * lookup first, so the `x-switchyard-cache` header is known before a stream
+ * starts; on a miss, `generate()` runs the producer once for every identical
+ * concurrent caller (single-flight) and stores a complete answer.
  *
  * @example
  * ```ts
- * const key = cacheKey({ tenant, endpoint: "chat", model, modelIdentity, input: messages, params });
- * const directive = cacheDirectiveFor(c.req.header("cache-control"), samplingParams);
- * const out = await responseCache.getOrGenerate(key, directive, {
- *   signal: requestSignal,                      // client disconnect / deadline
- *   onChunk: stream ? (ch) => sse.write(ch) : undefined,
- *   generate: ({ signal, onChunk }) => router.generate(request, { signal, onChunk }),
+ * const cache = new ResponseCache<GenerationResult>({ store: new LruCacheStore({ maxBytes: 64 << 20, ttlMs: 600_000 }) });
+ * const key = cacheKey({ tenant, endpoint: "chat", model, modelIdentity, input: messages, params, ragVersion });
+ * const directive = cacheDirectiveFor(c.req.header("cache-control"), { temperature: params.temperature, seed: params.seed });
+ * const found = await cache.lookup(key, directive);
+ * if (found.value) return replay(found.value.chunks);  // "hit": the stored answer, chunk by chunk
+ * const out = await cache.generate(key, directive, {
+ *   signal,                                          // this caller's disconnect or deadline
+ *   onChunk: (chunk) => sse.write(chunk),            // omit for a non-streamed answer
+ *   generate: ({ signal, onChunk }) => produce(onChunk, signal),
  * });
- * c.header("x-cache", out.cache);               // "hit" | "miss" | "bypass"
- * // non-streamed: answer with out.response.text / finishReason / usage / citations
+ * // out.cache: "miss" | "bypass"; out.response: text, finishReason, usage, citations; out.shared: joined another caller
  * ```
  *
- * To send the `x-cache` header before a stream starts, split the call:
- * `const found = await cache.lookup(key, directive)`; on a hit replay
- * `found.value.chunks`; otherwise `await cache.generate(key, directive, opts)`.
+ * `getOrGenerate()` is both steps in one call, for callers that need no header before the answer.
  */
 export class ResponseCache<R extends GeneratedResponse = GeneratedResponse> {
   readonly enabled: boolean;

@@ -71,6 +71,16 @@ export class ModelRegistry {
   }
 
   /**
+   * A registry over pools built by the caller (e.g. over scripted backends in in-process tests).
+   * Pools are not started: call {@link start}. `defaultModel` defaults to the first model.
+   */
+  static of(models: ServedModel[], { defaultModel, bots = [] }: { defaultModel?: string | undefined; bots?: BotConfig[] | undefined } = {}): ModelRegistry {
+    const first = models[0];
+    if (!first) throw new Error("ModelRegistry.of: no models");
+    return new ModelRegistry(models, defaultModel ?? first.config.name, bots);
+  }
+
+  /**
    * Resolves model files and builds the pools (not started yet: call {@link start}).
    * @example
    * ```ts
