@@ -14,6 +14,7 @@ import type { GatewayDeps } from "../http/deps.js";
 import { hashApiKeys } from "../http/middleware/auth.js";
 import type { GenerationPlan } from "./plan.js";
 import type { Producer } from "./respond.js";
+import { childController } from "../../util/link-abort.js";
 
 type KeyConfig = SwitchyardConfig["auth"]["keys"][number];
 
@@ -62,38 +63,31 @@ export function guardInput(c: Context<AppEnv>, deps: GatewayDeps, plan: Generati
 export function scannedProducer(redaction: PiiRedaction, produce: Producer): Producer {
   return async (onChunk, signal) => {
     const guarded = new GuardedGeneration(redaction);
-    const inner = new AbortController();
-    const onAbort = () => inner.abort(signal.reason);
-    if (signal.aborted) inner.abort(signal.reason);
-    else signal.addEventListener("abort", onAbort, { once: true });
+    using inner = childController(signal);
     let failure: unknown;
-    try {
-      const result = await produce((chunk) => {
-        if (failure !== undefined) return;
-        let scanned;
-        try {
-          scanned = guarded.chunk(chunk);
-        } catch (err) {
-          failure = err;
-          inner.abort(err);
-          return;
-        }
-        onChunk(scanned);
-      }, inner.signal).catch((err: unknown) => {
-        throw failure === undefined ? err : toGuardrailError(failure);
-      });
-      if (failure !== undefined) throw toGuardrailError(failure);
-      let done;
+    const result = await produce((chunk) => {
+      if (failure !== undefined) return;
+      let scanned;
       try {
-        done = guarded.finish(result);
+        scanned = guarded.chunk(chunk);
       } catch (err) {
-        throw toGuardrailError(err);
+        failure = err;
+        inner.abort(err);
+        return;
       }
-      if (done.tail) onChunk(done.tail);
-      return done.result;
-    } finally {
-      signal.removeEventListener("abort", onAbort);
+      onChunk(scanned);
+    }, inner.signal).catch((err: unknown) => {
+      throw failure === undefined ? err : toGuardrailError(failure);
+    });
+    if (failure !== undefined) throw toGuardrailError(failure);
+    let done;
+    try {
+      done = guarded.finish(result);
+    } catch (err) {
+      throw toGuardrailError(err);
     }
+    if (done.tail) onChunk(done.tail);
+    return done.result;
   };
 }
 

@@ -11,6 +11,7 @@ import type { CacheLookupResult } from "../../cache/index.js";
 import type { Citation, GeneratedChunk, GenerationResult, TokenUsage } from "../../types.js";
 import type { AppEnv } from "../http/env.js";
 import { createSseWriter, SSE_HEADERS } from "../http/sse.js";
+import { childController } from "../../util/link-abort.js";
 import type { GenerationRenderer, ResponseSummary } from "./renderer.js";
 
 /** Runs a generation, reporting chunks as they come; rejects with a GatewayError or an AbortError. */
@@ -67,10 +68,7 @@ function runAll(producers: readonly Producer[], { onChunk, onResult }: RunHandle
       return [result];
     });
   }
-  const siblings = new AbortController();
-  const onAbort = () => siblings.abort();
-  if (signal.aborted) siblings.abort();
-  else signal.addEventListener("abort", onAbort, { once: true });
+  const siblings = childController(signal);
   // The first failure in time: the siblings it aborts then fail too, with less useful errors.
   let firstError: { err: unknown } | undefined;
   const runs = producers.map((produce, i) =>
@@ -88,7 +86,7 @@ function runAll(producers: readonly Producer[], { onChunk, onResult }: RunHandle
   );
   // Wait for every run to settle so no generation outlives the response.
   return Promise.allSettled(runs).then((settled) => {
-    signal.removeEventListener("abort", onAbort);
+    siblings[Symbol.dispose]();
     if (firstError) throw firstError.err;
     return settled.map((s) => (s as PromiseFulfilledResult<GenerationResult>).value);
   });
