@@ -132,7 +132,7 @@ describe("Responses: request translation", () => {
     expect(refusal({ input: [{ role: "user", content: [{ type: "input_image", image_url: "http://x/y.png" }] }] })).toMatchObject({ param: "input[0].content[0]" });
     expect(refusal({ input: [{ type: "reasoning", id: "rs_1", summary: [] }] })).toMatchObject({ param: "input[0].type" });
     expect(refusal({ input: "x", background: true })).toMatchObject({ param: "background" });
-    expect(refusal({ input: "x", include: ["file_search_call.results"] })).toMatchObject({ param: "include[0]" });
+    expect(refusal({ input: "x", include: ["code_interpreter_call.outputs"] })).toMatchObject({ param: "include[0]" });
     expect(refusal({ input: "x", tool_choice: { type: "web_search_preview" } })).toMatchObject({ param: "tool_choice" });
     expect(refusal({ input: [] })).toMatchObject({ param: "input" });
     expect(createResponseSchema.safeParse({ model: "tiny", input: "x", max_output_tokens: 8 }).success).toBe(false);

@@ -55,6 +55,6 @@ export { sseFrame, type GenerationRenderer, type StreamRenderer, type ResponseSu
 export { respond, mergedUsage, type Producer, type RespondOptions } from "./respond.js";
 export { schedulingOf, priorityOf, timeoutOf, sessionKeyOf, type Scheduling, type SchedulingFields } from "./scheduling.js";
 export { requireRetrievalAccess, resolveModelFor } from "./resolve-model.js";
-export { ground, type Grounded, type GroundingRequest } from "./grounding.js";
+export { ground, type Grounded, type GroundingRequest, type GroundingSearchResult } from "./grounding.js";
 export { poolProducer, choiceProducers, sharedProducers, fixedAnswer, choiceParams, type PoolProducerOptions } from "./producers.js";
 export { cachedProducer, type CachedProducer, type CachedProducerOptions } from "./cached-producer.js";

@@ -30,13 +30,12 @@ export async function runGeneration(c: Context<AppEnv>, deps: GatewayDeps, plan:
   let input = guarded?.input ?? plan.input;
   let grounded: Grounded | undefined;
   if (plan.grounding) {
-    if (!deps.rag) throw invalidRequest("Retrieval is not enabled on this server.", { param: "rag" });
     if (input.kind !== "chat") throw invalidRequest("Retrieval grounds chats only.", { param: "rag" });
     grounded = await ground(deps.rag, input.messages, plan.grounding, guarded && retrievedRedactor(guarded.redaction));
     input = { ...input, messages: grounded.messages };
   }
   const citations = grounded?.citations;
-  const renderer = plan.renderer({ citations });
+  const renderer = plan.renderer({ citations, retrieval: grounded && { query: grounded.query, passages: grounded.passages } });
   const pool: PoolProducerOptions = {
     model: plan.model,
     input,
@@ -56,7 +55,7 @@ export async function runGeneration(c: Context<AppEnv>, deps: GatewayDeps, plan:
   if (grounded?.empty) produce = sharedProducers(fixedAnswer(NO_ANSWER_TEXT), plan.choices);
   else if (plan.choices > 1) produce = choiceProducers(c, pool, plan.choices).map((p) => restored(scanned(p)));
   else {
-    const ragVersion = grounded && plan.grounding ? `${plan.grounding.collection}@${grounded.version}` : undefined;
+    const ragVersion = grounded?.version;
     ({ cache, produce } = await cachedProducer({
       cache: deps.cache,
       plan: planCache(plan.cache, { input, params: plan.params, ragVersion }),

@@ -6,7 +6,7 @@
  */
 import type { GatewayError } from "../../errors.js";
 import type { CacheLookupResult } from "../../cache/index.js";
-import type { Citation, GeneratedChunk, GenerationResult, TokenUsage } from "../../types.js";
+import type { Citation, GeneratedChunk, GenerationResult, RetrievedPassage, TokenUsage } from "../../types.js";
 
 /** The whole answer, once every choice finished (for a body or the stream's closing events). */
 export interface ResponseSummary {
@@ -47,6 +47,8 @@ export interface GenerationRenderer {
 /** What a renderer factory learns once retrieval ran (see `GenerationPlan.renderer`). */
 export interface RenderContext {
   citations: Citation[] | undefined;
+  /** What retrieval searched for and found (numbered as the prompt cites them); absent without grounding. */
+  retrieval?: { query: string; passages: RetrievedPassage[] } | undefined;
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Conversation items of the Responses API in their stored ("resource") shape:
  * every item has an `id`, and input messages, output messages, function calls
- * and their outputs are the only kinds a local text model produces or reads.
+ * and their outputs are the only kinds a local text model produces or reads;
+ * `file_search_call` items record the gateway's own searches (never replayed to the model).
  * A conversation (what `previous_response_id` continues) is a list of these.
  */
 import { randomBytes } from "node:crypto";
@@ -9,6 +10,14 @@ import { randomBytes } from "node:crypto";
 export interface InputTextPart {
   type: "input_text";
   text: string;
+}
+
+/** A source of the answer (OpenAI's FileCitationBody); `index` is the character offset in the text it applies at. */
+export interface FileCitation {
+  type: "file_citation";
+  file_id: string;
+  filename: string;
+  index: number;
 }
 
 export interface OutputTextPart {
@@ -58,17 +67,36 @@ export interface FunctionCallOutputItem {
   status: "completed";
 }
 
-export type ConversationItem = InputMessageItem | OutputMessageItem | FunctionCallItem | FunctionCallOutputItem;
+/** One chunk a file search found (FileSearchToolCall `results[]`). */
+export interface FileSearchResult {
+  file_id: string;
+  filename: string;
+  text: string;
+  /** 0 to 1. */
+  score: number;
+  attributes: Record<string, string | number | boolean>;
+}
+
+/** The `file_search` tool's run (FileSearchToolCall): `results` only when `include` asks for them. */
+export interface FileSearchCallItem {
+  id: string;
+  type: "file_search_call";
+  status: "in_progress" | "searching" | "completed" | "incomplete" | "failed";
+  queries: string[];
+  results: FileSearchResult[] | null;
+}
+
+export type ConversationItem = InputMessageItem | OutputMessageItem | FunctionCallItem | FunctionCallOutputItem | FileSearchCallItem;
 
 /**
- * A new id with OpenAI's prefixes: `resp`, `msg`, `fc` (function call), `fco` (its output).
+ * A new id with OpenAI's prefixes: `resp`, `msg`, `fc` (function call), `fco` (its output), `fs` (file search call).
  *
  * @example
  * ```ts
  * newItemId("msg"); // "msg_5f0c…" (48 hex digits)
  * ```
  */
-export function newItemId(prefix: "resp" | "msg" | "fc" | "fco"): string {
+export function newItemId(prefix: "resp" | "msg" | "fc" | "fco" | "fs"): string {
   return `${prefix}_${randomBytes(24).toString("hex")}`;
 }
 

@@ -1,9 +1,12 @@
 /**
  * Renders one generation as a Responses API `response` object and, when
  * streamed, as OpenAI's event sequence: `response.created`,
- * `response.in_progress`, per output item `output_item.added` →
+ * `response.in_progress`, a `file_search_call` item when the request grounded
+ * the answer with the `file_search` tool (`output_item.added` →
+ * `file_search_call.in_progress` → `.searching` → `.completed` →
+ * `output_item.done`; the search ran before the model), per output item `output_item.added` →
  * (`content_part.added` → `output_text.delta`… → `output_text.done` →
- * `content_part.done` | `function_call_arguments.delta`… →
+ * `output_text.annotation.added`… → `content_part.done` | `function_call_arguments.delta`… →
  * `function_call_arguments.done`) → `output_item.done`, then
  * `response.completed` / `response.incomplete` / `response.failed`; every
  * event carries an increasing `sequence_number`. The non-streamed body is the
@@ -13,7 +16,16 @@ import type { GatewayError } from "../../errors.js";
 import type { GeneratedChunk, GenerationResult, TokenLogprob } from "../../types.js";
 import { newToolCallId } from "../openai/tool-calls.js";
 import type { CreateResponseRequest } from "./schemas.js";
-import { newItemId, type ConversationItem, type FunctionCallItem, type OutputMessageItem, type OutputTextPart } from "./items.js";
+import {
+  newItemId,
+  type ConversationItem,
+  type FileCitation,
+  type FileSearchCallItem,
+  type FileSearchResult,
+  type FunctionCallItem,
+  type OutputMessageItem,
+  type OutputTextPart,
+} from "./items.js";
 
 export type ResponseStatus = "in_progress" | "completed" | "incomplete" | "failed";
 
@@ -33,6 +45,8 @@ export interface ResponseRenderContext {
   request: CreateResponseRequest;
   /** `include` asked for output-text log probabilities. */
   logprobs: boolean;
+  /** The `file_search` tool's run: what it searched for and found (result i is source [i+1] of the prompt). */
+  fileSearch?: { queries: string[]; results: FileSearchResult[]; includeResults: boolean } | undefined;
 }
 
 export interface ResponseUsage {
@@ -67,6 +81,32 @@ function logprobEntries(entries: readonly TokenLogprob[]) {
   }));
 }
 
+/**
+ * The answer's `file_citation` annotations: one at each `[n]` marker the model wrote (at the
+ * marker's offset), then one at the end of the text for each found file it did not cite inline.
+ *
+ * @example
+ * ```ts
+ * fileCitations("Within 14 days [1].", [{ file_id: "file-a", filename: "refunds.md", … }]);
+ * // [{ type: "file_citation", file_id: "file-a", filename: "refunds.md", index: 15 }]
+ * ```
+ */
+export function fileCitations(text: string, results: readonly FileSearchResult[]): FileCitation[] {
+  const out: FileCitation[] = [];
+  const cite = (r: FileSearchResult, index: number) => out.push({ type: "file_citation", file_id: r.file_id, filename: r.filename, index });
+  for (const m of text.matchAll(/\[(\d{1,3})\]/g)) {
+    const r = results[Number(m[1]) - 1];
+    if (r) cite(r, m.index);
+  }
+  const cited = new Set(out.map((a) => a.file_id));
+  for (const r of results) {
+    if (cited.has(r.file_id)) continue;
+    cited.add(r.file_id);
+    cite(r, text.length);
+  }
+  return out;
+}
+
 /** The request's tools as the response echoes them (OpenAI's `FunctionTool`). */
 function echoTools(req: CreateResponseRequest): unknown[] {
   return (req.tools ?? []).map((t) => ("name" in t ? { type: "function", name: t.name, description: t.description ?? null, parameters: t.parameters ?? null, strict: t.strict ?? true } : t));
@@ -85,10 +125,17 @@ export class ResponseRenderer {
   private seq = 0;
   private message: { item: OutputMessageItem; text: string; logprobs: TokenLogprob[]; index: number } | undefined;
   private readonly calls = new Map<number, { item: FunctionCallItem; index: number }>();
-  private readonly order: Array<{ kind: "message" } | { kind: "call"; index: number }> = [];
+  private readonly order: Array<{ kind: "message" } | { kind: "call"; index: number } | { kind: "search" }> = [];
   private readonly closed = new Set<number>();
+  private readonly search: FileSearchCallItem | undefined;
 
-  constructor(private readonly ctx: ResponseRenderContext) {}
+  constructor(private readonly ctx: ResponseRenderContext) {
+    const fs = ctx.fileSearch;
+    if (fs) {
+      this.search = { id: newItemId("fs"), type: "file_search_call", status: "completed", queries: fs.queries, results: fs.includeResults ? fs.results : null };
+      this.order.push({ kind: "search" });
+    }
+  }
 
   private event(type: string, body: Record<string, unknown>): ResponseEvent {
     return { type, sequence_number: this.seq++, ...body };
@@ -131,10 +178,19 @@ export class ResponseRenderer {
     };
   }
 
-  /** `response.created` and `response.in_progress`. */
+  /** `response.created` and `response.in_progress`, then the file search's events. */
   start(): ResponseEvent[] {
     const response = this.response("in_progress");
-    return [this.event("response.created", { response }), this.event("response.in_progress", { response })];
+    const events = [this.event("response.created", { response }), this.event("response.in_progress", { response })];
+    if (this.search) {
+      const ids = { output_index: 0, item_id: this.search.id };
+      events.push(this.event("response.output_item.added", { output_index: 0, item: { ...this.search, status: "in_progress", queries: [], results: null } }));
+      events.push(this.event("response.file_search_call.in_progress", ids));
+      events.push(this.event("response.file_search_call.searching", ids));
+      events.push(this.event("response.file_search_call.completed", ids));
+      events.push(this.event("response.output_item.done", { output_index: 0, item: structuredClone(this.search) }));
+    }
+    return events;
   }
 
   private outputIndex(): number {
@@ -186,7 +242,8 @@ export class ResponseRenderer {
   }
 
   private textPart(m: NonNullable<ResponseRenderer["message"]>): OutputTextPart {
-    return { type: "output_text", text: m.text, annotations: [], logprobs: this.ctx.logprobs ? logprobEntries(m.logprobs) : [] };
+    const annotations = this.ctx.fileSearch ? fileCitations(m.text, this.ctx.fileSearch.results) : [];
+    return { type: "output_text", text: m.text, annotations, logprobs: this.ctx.logprobs ? logprobEntries(m.logprobs) : [] };
   }
 
   private closeMessage(events: ResponseEvent[], status: "completed" | "incomplete"): void {
@@ -196,6 +253,9 @@ export class ResponseRenderer {
     const part = this.textPart(m);
     m.item.status = status;
     m.item.content = [part];
+    part.annotations.forEach((annotation, i) => {
+      events.push(this.event("response.output_text.annotation.added", { item_id: m.item.id, output_index: m.index, content_index: 0, annotation_index: i, annotation }));
+    });
     events.push(this.event("response.output_text.done", { item_id: m.item.id, output_index: m.index, content_index: 0, text: m.text, logprobs: [] }));
     events.push(this.event("response.content_part.done", { item_id: m.item.id, output_index: m.index, content_index: 0, part }));
     events.push(this.event("response.output_item.done", { output_index: m.index, item: structuredClone(m.item) }));
@@ -243,7 +303,7 @@ export class ResponseRenderer {
       }
       this.closeCall(call, c.arguments, status, events);
     });
-    const output = this.order.map((o) => (o.kind === "message" ? this.message!.item : this.calls.get(o.index)!.item));
+    const output = this.order.map((o) => (o.kind === "message" ? this.message!.item : o.kind === "search" ? this.search! : this.calls.get(o.index)!.item));
     const response = this.response(status, { output: structuredClone(output), usage: usageOf(result) });
     events.push(this.event(status === "completed" ? "response.completed" : "response.incomplete", { response }));
     return { events, response };

@@ -47,12 +47,31 @@ const functionCallOutputItem = z.strictObject({
   status: status.nullable(),
 });
 
+/** A `file_search_call` output item handed back as input (manual conversation state): kept, not replayed to the model. */
+const fileSearchCallItem = z.strictObject({
+  type: z.literal("file_search_call"),
+  id: z.string().min(1),
+  status: z.enum(["in_progress", "searching", "completed", "incomplete", "failed"]),
+  queries: z.array(z.string()),
+  results: z
+    .array(
+      z.looseObject({
+        file_id: z.string().default(""),
+        filename: z.string().default(""),
+        text: z.string().default(""),
+        score: z.number().default(0),
+        attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).nullable().default({}),
+      }),
+    )
+    .nullable()
+    .optional(),
+});
+
 /** Item types a local text model cannot act on (hosted tool calls, reasoning, references): refused by name. */
 const otherItem = z.looseObject({
   type: z.enum([
     "item_reference",
     "reasoning",
-    "file_search_call",
     "web_search_call",
     "computer_call",
     "computer_call_output",
@@ -77,7 +96,7 @@ const otherItem = z.looseObject({
 /** A message written without `type` (EasyInputMessage) is a message. */
 export const inputItemSchema = z.union([
   messageItem,
-  z.discriminatedUnion("type", [functionCallItem, functionCallOutputItem, otherItem]),
+  z.discriminatedUnion("type", [functionCallItem, functionCallOutputItem, fileSearchCallItem, otherItem]),
 ]);
 
 const functionTool = z.strictObject({
@@ -89,8 +108,32 @@ const functionTool = z.strictObject({
   output_schema: z.record(z.string(), z.unknown()).nullable().optional(),
   defer_loading: z.boolean().optional(),
 });
-/** Built-in tools (`web_search`, `file_search`, `code_interpreter`, ...): refused by name in translate.ts. */
-const builtInTool = z.looseObject({ type: z.string().refine((t) => t !== "function") });
+/** OpenAI's comparison / compound attribute filters (which of them work is the vector-store search's to decide). */
+type AttributeFilter = { type: "eq" | "ne" | "gt" | "gte" | "lt" | "lte"; key: string; value: unknown } | { type: "and" | "or"; filters: AttributeFilter[] };
+const attributeFilter: z.ZodType<AttributeFilter> = z.lazy(() =>
+  z.union([
+    z.strictObject({ type: z.enum(["eq", "ne", "gt", "gte", "lt", "lte"]), key: z.string(), value: z.unknown() }),
+    z.strictObject({ type: z.enum(["and", "or"]), filters: z.array(attributeFilter).min(1) }),
+  ]),
+);
+
+/** The hosted `file_search` tool, run here over the tenant's vector stores (FileSearchTool). */
+const fileSearchTool = z.strictObject({
+  type: z.literal("file_search"),
+  vector_store_ids: z.array(z.string().min(1)).min(1).max(10),
+  /** OpenAI allows 1 to 50. */
+  max_num_results: z.number().int().min(1).max(50).optional(),
+  ranking_options: z
+    .strictObject({
+      ranker: z.string().optional(),
+      score_threshold: z.number().min(0).max(1).optional(),
+      hybrid_search: z.record(z.string(), z.unknown()).optional(),
+    })
+    .optional(),
+  filters: attributeFilter.nullable().optional(),
+});
+/** Other built-in tools (`web_search`, `code_interpreter`, ...): refused by name in translate.ts. */
+const builtInTool = z.looseObject({ type: z.string().refine((t) => t !== "function" && t !== "file_search") });
 
 const toolChoice = z.union([
   z.enum(["none", "auto", "required"]),
@@ -123,7 +166,7 @@ export const createResponseSchema = z.strictObject({
   top_p: nullable(z.number().min(0).max(1)),
   top_logprobs: nullable(z.number().int().min(0).max(20)),
   text: nullable(z.strictObject({ format: textFormat.optional(), verbosity: nullable(z.enum(["low", "medium", "high"])) })),
-  tools: nullable(z.array(z.union([functionTool, builtInTool])).max(128)),
+  tools: nullable(z.array(z.union([functionTool, fileSearchTool, builtInTool])).max(128)),
   tool_choice: nullable(toolChoice),
   parallel_tool_calls: nullable(z.boolean()),
   max_tool_calls: nullable(z.number().int().min(1)),
@@ -154,3 +197,4 @@ export const createResponseSchema = z.strictObject({
 export type CreateResponseRequest = z.infer<typeof createResponseSchema>;
 export type InputItem = z.infer<typeof inputItemSchema>;
 export type ContentPart = z.infer<typeof contentPart>;
+export type FileSearchTool = z.infer<typeof fileSearchTool>;

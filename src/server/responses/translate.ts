@@ -2,13 +2,14 @@
  * Responses request → the chat-completions request the generation pipeline
  * runs. Input items (and a stored conversation continued through
  * `previous_response_id`) become chat messages; `text.format` becomes
- * `response_format`; function tools keep their schema. Every field is honoured,
+ * `response_format`; function tools keep their schema; a `file_search` tool is
+ * handed back for the route to ground the answer in. Every field is honoured,
  * ignored (listed, for the `x-switchyard-ignored-params` header) or refused with
  * a 400 naming it.
  */
 import { invalidRequest } from "../../errors.js";
 import type { ChatRequest } from "../openai/schemas.js";
-import type { ContentPart, CreateResponseRequest, InputItem } from "./schemas.js";
+import type { ContentPart, CreateResponseRequest, FileSearchTool, InputItem } from "./schemas.js";
 import { itemText, newItemId, type ConversationItem } from "./items.js";
 
 type ChatMessageParam = ChatRequest["messages"][number];
@@ -22,6 +23,10 @@ export interface TranslatedRequest {
   ignored: string[];
   /** `include` asked for output-text log probabilities. */
   logprobs: boolean;
+  /** The request's `file_search` tool: the answer is grounded in these vector stores. */
+  fileSearch?: FileSearchTool | undefined;
+  /** `include` asked for `file_search_call.results`. */
+  searchResults: boolean;
 }
 
 const unsupported = (param: string, message: string) => invalidRequest(message, { param, code: "unsupported_parameter" });
@@ -70,6 +75,14 @@ export function toConversationItems(input: CreateResponseRequest["input"]): Conv
         return { id: item.id ?? newItemId("fc"), type: "function_call", call_id: item.call_id, name: item.name, arguments: item.arguments, status: "completed" };
       case "function_call_output":
         return { id: item.id ?? newItemId("fco"), type: "function_call_output", call_id: item.call_id, output: partsText(item.output, `${param}.output`), status: "completed" };
+      case "file_search_call":
+        return {
+          id: item.id,
+          type: "file_search_call",
+          status: item.status,
+          queries: item.queries,
+          results: item.results?.map((r) => ({ file_id: r.file_id, filename: r.filename, text: r.text, score: r.score, attributes: r.attributes ?? {} })) ?? null,
+        };
       default:
         throw unsupported(`${param}.type`, `Input items of type '${item.type}' are not supported by this server.`);
     }
@@ -104,32 +117,57 @@ export function toChatMessages(items: readonly ConversationItem[]): ChatMessageP
       case "function_call_output":
         out.push({ role: "tool", tool_call_id: item.call_id, content: item.output });
         break;
+      case "file_search_call":
+        // A past search: its sources grounded that turn's answer; a new turn searches again.
+        break;
     }
   }
   return out;
 }
 
-/** Built-in tools that exist on OpenAI's platform but not here. */
+type Tool = NonNullable<CreateResponseRequest["tools"]>[number];
+const isFileSearch = (t: Tool): t is FileSearchTool => t.type === "file_search";
+
+/** At most one `file_search` tool (OpenAI's rule too). */
+function fileSearchOf(tools: NonNullable<CreateResponseRequest["tools"]>): FileSearchTool | undefined {
+  const found = tools.flatMap((t, i) => (isFileSearch(t) ? [{ tool: t, i }] : []));
+  if (found.length > 1) throw invalidRequest("Only one file_search tool may be given.", { param: `tools[${found[1]!.i}]` });
+  return found[0]?.tool;
+}
+
+/** Function tools for the model; built-in tools that exist on OpenAI's platform but not here are refused. */
 function checkTools(tools: NonNullable<CreateResponseRequest["tools"]>): NonNullable<ChatRequest["tools"]> {
-  return tools.map((tool, i) => {
+  return tools.flatMap((tool, i) => {
+    if (isFileSearch(tool)) return [];
     if (tool.type !== "function" || !("name" in tool)) {
-      throw unsupported(`tools[${i}].type`, `Built-in tool '${tool.type}' is not supported by this server; only function tools are.`);
+      throw unsupported(`tools[${i}].type`, `Built-in tool '${tool.type}' is not supported by this server; only function and file_search tools are.`);
     }
     const t = tool as Extract<typeof tool, { name: string }>;
-    return {
-      type: "function" as const,
-      function: {
-        name: t.name,
-        ...(t.description ? { description: t.description } : {}),
-        ...(t.parameters ? { parameters: t.parameters } : {}),
-        ...(t.strict == null ? {} : { strict: t.strict }),
+    return [
+      {
+        type: "function" as const,
+        function: {
+          name: t.name,
+          ...(t.description ? { description: t.description } : {}),
+          ...(t.parameters ? { parameters: t.parameters } : {}),
+          ...(t.strict == null ? {} : { strict: t.strict }),
+        },
       },
-    };
+    ];
   });
 }
 
-function toolChoiceOf(choice: CreateResponseRequest["tool_choice"]): ChatRequest["tool_choice"] {
+/**
+ * The model's tool_choice. The file search runs before the model whenever the tool is given, so
+ * choosing it (`{ type: "file_search" }`, or `required` with no function tool) is already honoured.
+ */
+function toolChoiceOf(choice: CreateResponseRequest["tool_choice"], functionTools: number, fileSearch: boolean): ChatRequest["tool_choice"] {
   if (choice == null) return undefined;
+  if (fileSearch && functionTools === 0 && (choice === "required" || (typeof choice === "object" && choice.type === "file_search"))) return undefined;
+  if (typeof choice === "object" && choice.type === "file_search") {
+    if (!fileSearch) throw invalidRequest("tool_choice names file_search but no file_search tool is given.", { param: "tool_choice" });
+    return "auto";
+  }
   if (typeof choice === "string") return choice;
   if (choice.type === "function" && typeof choice.name === "string") return { type: "function", function: { name: choice.name } };
   throw unsupported("tool_choice", `tool_choice of type '${choice.type}' is not supported by this server.`);
@@ -172,7 +210,7 @@ function ignoredFields(req: CreateResponseRequest): string[] {
   return ignored;
 }
 
-const INCLUDE_HONOURED = new Set(["message.output_text.logprobs", "reasoning.encrypted_content"]);
+const INCLUDE_HONOURED = new Set(["message.output_text.logprobs", "reasoning.encrypted_content", "file_search_call.results"]);
 
 /**
  * @param history the stored conversation `previous_response_id` continues (empty for a new one)
@@ -200,8 +238,10 @@ export function translateRequest(req: CreateResponseRequest, history: readonly C
     throw invalidRequest("input must contain at least one item (or continue a stored response with previous_response_id).", { param: "input" });
   }
   const logprobs = req.include?.includes("message.output_text.logprobs") ?? false;
-  const tools = req.tools?.length ? checkTools(req.tools) : undefined;
-  const toolChoice = toolChoiceOf(req.tool_choice);
+  const fileSearch = req.tools?.length ? fileSearchOf(req.tools) : undefined;
+  const functionTools = req.tools?.length ? checkTools(req.tools) : [];
+  const tools = functionTools.length ? functionTools : undefined;
+  const toolChoice = toolChoiceOf(req.tool_choice, functionTools.length, fileSearch !== undefined);
   const responseFormat = responseFormatOf(req.text);
   const chat: ChatRequest = {
     model: req.model,
@@ -219,5 +259,6 @@ export function translateRequest(req: CreateResponseRequest, history: readonly C
     ...(responseFormat ? { response_format: responseFormat } : {}),
     ...(logprobs ? { logprobs: true, top_logprobs: req.top_logprobs ?? 0 } : {}),
   };
-  return { chat, input, ignored: ignoredFields(req), logprobs };
+  const searchResults = req.include?.includes("file_search_call.results") ?? false;
+  return { chat, input, ignored: ignoredFields(req), logprobs, fileSearch, searchResults };
 }

@@ -26,6 +26,7 @@ import {
   type StoredResponse,
 } from "../responses/index.js";
 import { responsesRenderer } from "../responses/renderer.js";
+import { fileSearchRun } from "../responses/file-search.js";
 
 const listQuery = z.looseObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
@@ -77,8 +78,10 @@ export function responsesRoutes(deps: GatewayDeps): Hono<AppEnv> {
       if (!previous) throw notFound(`Previous response with id '${req.previous_response_id}' not found.`, { param: "previous_response_id" });
       history = previous.conversation;
     }
-    const { chat, input, ignored, logprobs } = translateRequest(req, history);
+    const { chat, input, ignored, logprobs, fileSearch, searchResults } = translateRequest(req, history);
     const plan = chatPlan(c, deps, chat);
+    // The file_search tool grounds the answer in the tenant's vector stores (instead of a bot's collection).
+    const search = fileSearch && fileSearchRun(deps, tenant, fileSearch);
     reportIgnoredParams(c, deps.logger, ignored);
     const id = newItemId("resp");
     let saving: Promise<void> | undefined;
@@ -88,7 +91,14 @@ export function responsesRoutes(deps: GatewayDeps): Hono<AppEnv> {
       saving = store.put(tenant, record).catch((err: unknown) => deps.logger.warn({ requestId: c.get("requestId"), err }, "could not store a response"));
     };
     const ctx = { id, createdAt: Math.floor(Date.now() / 1000), model: req.model, request: req, logprobs };
-    const res = await runGeneration(c, deps, { ...plan, stream: req.stream === true, responseId: id, renderer: () => responsesRenderer(ctx, save) });
+    const res = await runGeneration(c, deps, {
+      ...plan,
+      stream: req.stream === true,
+      responseId: id,
+      ...(search ? { grounding: search.grounding } : {}),
+      renderer: ({ retrieval }) =>
+        responsesRenderer(search && retrieval ? { ...ctx, fileSearch: { queries: [retrieval.query], results: search.results(retrieval.passages), includeResults: searchResults } } : ctx, save),
+    });
     // A body names an id the client may use at once: store it first (a stream stores as it ends).
     if (saving) await saving;
     return res;
