@@ -14,7 +14,7 @@ import type { GatewayDeps } from "../http/deps.js";
 import { parseBody } from "../http/validate.js";
 import { reportIgnoredParams } from "../http/ignored-params.js";
 import { chatPlan } from "../openai/plans.js";
-import { runGeneration } from "../generation/index.js";
+import { requireRetrievalAccess, runGeneration } from "../generation/index.js";
 import {
   createResponseSchema,
   MemoryResponseStore,
@@ -81,6 +81,7 @@ export function responsesRoutes(deps: GatewayDeps): Hono<AppEnv> {
     const { chat, input, ignored, logprobs, fileSearch, searchResults } = translateRequest(req, history);
     const plan = chatPlan(c, deps, chat);
     // The file_search tool grounds the answer in the tenant's vector stores (instead of a bot's collection).
+    if (fileSearch) requireRetrievalAccess(c.get("principal").allowedModels, deps);
     const search = fileSearch && fileSearchRun(deps, tenant, fileSearch);
     reportIgnoredParams(c, deps.logger, ignored);
     const id = newItemId("resp");
