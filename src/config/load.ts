@@ -59,6 +59,15 @@ export function loadConfig({ path, env = process.env, raw }: LoadConfigOptions =
       names.add(n);
     }
   }
+  const atStartup = config.models
+    .filter((m) => m.upstream === undefined && m.load === "startup")
+    .flatMap((m) => [m.name, ...adapterAliases(m).map((a) => a.name)]);
+  const { maxLoadedModels } = config.loading;
+  if (maxLoadedModels > 0 && atStartup.length > maxLoadedModels) {
+    throw new ConfigError(
+      `${source}: loading.maxLoadedModels: ${atStartup.length} models load at startup (${atStartup.join(", ")}) but only ${maxLoadedModels} may be loaded at once; set load: on-demand on some`,
+    );
+  }
   for (const [i, b] of config.bots.entries()) {
     if (names.has(b.name)) throw new ConfigError(`${source}: bots[${i}].name: '${b.name}' is already a model name or alias`);
     names.add(b.name);

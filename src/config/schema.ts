@@ -88,9 +88,20 @@ export const modelSchema = z
      * fails startup.
      */
     fallback: z.enum(["none", "tiny"]).default("none"),
+    /**
+     * Local models: `startup` (default) starts the shards with the gateway; `on-demand` starts none until
+     * the first request, which waits in the queue while the model loads (progress in logs and /v1/status).
+     * Adapter aliases follow their model. See `loading` for the host-wide limit.
+     */
+    load: z.enum(["startup", "on-demand"]).default("startup"),
+    /** Local models: stop the shards after this long with no request (none running or waiting); 0 = never. */
+    idleUnloadMs: z.number().int().nonnegative().default(0),
   })
   .refine((m) => m.file !== undefined || m.upstream !== undefined, { message: "a model needs `file` or `upstream`" })
   .superRefine((m, ctx) => {
+    if (m.upstream !== undefined && (m.load !== "startup" || m.idleUnloadMs > 0)) {
+      ctx.addIssue({ code: "custom", path: [m.load !== "startup" ? "load" : "idleUnloadMs"], message: "on-demand loading applies to local models only (an upstream is always loaded)" });
+    }
     if (m.upstream !== undefined && m.adapters.length > 0) {
       ctx.addIssue({ code: "custom", path: ["adapters"], message: "adapters apply to local models only (an upstream serves its own)" });
     }
@@ -179,6 +190,19 @@ export const configSchema = z.object({
    * served by an existing model's shards.
    */
   bots: z.array(botSchema).default([]),
+  /**
+   * Host-wide room for loaded local models (each adapter alias counts as a model: it has shards of its
+   * own). Loading one more evicts the least recently used idle model (nothing running or waiting); with
+   * none idle the load waits in the queue. Models with `load: startup` must fit at startup.
+   */
+  loading: z
+    .object({
+      /** Models loaded at once; 0 = no limit. */
+      maxLoadedModels: z.number().int().nonnegative().default(0),
+      /** Estimated bytes of loaded models (file size × shard processes); 0 = no limit. A model larger than this alone still loads. */
+      maxLoadedBytes: z.number().int().nonnegative().default(0),
+    })
+    .prefault({}),
   limits: z
     .object({
       maxMessages: positiveInt.default(256),

@@ -7,7 +7,10 @@ export {
   type PoolRequestObserver,
   type PoolRequestInfo,
   type PoolEmbedObserver,
+  type LoadState,
+  type LoadSnapshot,
 } from "./model-pool.js";
+export { HostBudget, type HostBudgetOptions, type BudgetedModel } from "./host-budget.js";
 export { BackendError, type Backend, type BackendState, type BackendErrorCode, type BackendGenerateOptions } from "./backend.js";
 export { isClientFault, toClientError } from "./backend-errors.js";
 export { LocalBackend } from "./local-backend.js";

@@ -14,6 +14,7 @@ import { childController, linkAbort } from "../util/link-abort.js";
 import { isClientFault, toClientError } from "./backend-errors.js";
 import { FairShare, evictionFor, type FairTagged } from "./fair-share.js";
 import type { SharedRouting } from "./shared-routing.js";
+import type { BudgetedModel, HostBudget } from "./host-budget.js";
 
 const clientAborted = () => new AbortError(undefined, "The client closed the request.");
 
@@ -52,6 +53,8 @@ interface Waiter extends FairTagged {
   pinned: string | undefined;
   grant: (lease: Lease) => void;
   fail: (err: Error) => void;
+  /** Starts the queue wait limit (at once, or when the model has loaded). */
+  arm?: () => void;
 }
 
 export interface PoolRequestOptions extends GenerationOptions {
@@ -131,11 +134,57 @@ export interface PoolObserver {
   embedding?(info: { model: string; texts: number }): PoolEmbedObserver | undefined;
 }
 
+/**
+ * Where a pool's shards are: `unloaded` (no process), `loading` (waiting for room in the host
+ * budget, then starting shards), `loaded`, `unloading` (stopping its shards; a request arriving
+ * now waits and loads it again).
+ */
+export type LoadState = "unloaded" | "loading" | "loaded" | "unloading";
+
+/** The pool's load lifecycle, for /v1/status and /v1/models. */
+export interface LoadSnapshot {
+  /** `startup`: loaded when the gateway starts; `on-demand`: on its first request. */
+  policy: "startup" | "on-demand";
+  state: LoadState;
+  /** While loading: `waiting for room` (host budget full) or `starting shards`, with shards ready so far. */
+  progress: { phase: "waiting for room" | "starting shards"; shardsReady: number; shardsTotal: number; elapsedMs: number } | null;
+  /** Unloaded after this long without requests; 0 = never. */
+  idleUnloadMs: number;
+  /** Epoch ms of the last request, or null. */
+  lastUsedAt: number | null;
+  /** Duration of the last completed load. */
+  lastLoadMs: number | null;
+  loads: number;
+  unloads: number;
+}
+
+/** Logger of load lifecycle events. */
+export interface PoolLogger {
+  info(fields: Record<string, unknown>, msg: string): void;
+  error(fields: Record<string, unknown>, msg: string): void;
+}
+
+/** Loading on demand and idle unloading of a pool (config `models[].load`, `idleUnloadMs`, `loading`). */
+export interface PoolLoadOptions {
+  /** True: no shard starts until the first request (which waits in the queue). Default false: {@link ModelPool.start}. */
+  onDemand: boolean;
+  /** Stop the shards after this long with no request (none running, none waiting); 0 = never. */
+  idleUnloadMs: number;
+  /** Host-wide room for loaded models; absent = unlimited. */
+  budget?: HostBudget;
+  /** Memory estimate of the loaded model for the budget's `maxLoadedBytes`. Default 0. */
+  loadedBytes?: number;
+  /** Load, unload and eviction events. */
+  logger?: PoolLogger;
+}
+
 /** Everything a status page or /metrics wants to know about a pool, at one instant. */
 export interface PoolSnapshot {
   model: string;
   waiting: number;
   running: number;
+  /** The load lifecycle (absent in snapshots built by hand, e.g. in tests). */
+  load?: LoadSnapshot;
   shards: Array<{
     id: string;
     kind: "local" | "remote";
@@ -166,6 +215,8 @@ export interface ModelPoolOptions {
    * upstreams and session → remote backend affinity. Default: both local to this replica.
    */
   shared?: SharedRouting;
+  /** On-demand loading and idle unloading. Default: loaded by {@link ModelPool.start}, never unloaded. */
+  load?: PoolLoadOptions;
 }
 
 /**
@@ -176,7 +227,7 @@ export interface ModelPoolOptions {
  * const result = await pool.generate({ kind: "chat", messages }, params, { requestId, onChunk });
  * ```
  */
-export class ModelPool {
+export class ModelPool implements BudgetedModel {
   readonly model: string;
   private readonly members: Member[] = [];
   /** Re-dispatch once a remote upstream's shared open period ends. */
@@ -188,6 +239,21 @@ export class ModelPool {
   private disposing: Promise<void> | undefined;
   private readonly budget: RetryBudget;
   private avgServiceMs = 1000;
+  // --- load lifecycle ---
+  private _loadState: LoadState = "unloaded";
+  private loadPhase: "waiting for room" | "starting shards" = "waiting for room";
+  private loadStartedAt = 0;
+  private loadingPromise: Promise<void> | undefined;
+  private unloadingPromise: Promise<void> | undefined;
+  /** Requests (generations, embeddings, counts) inside the pool now. */
+  private active = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private everLoaded = false;
+  private lastUsedEpoch: number | null = null;
+  private lastLoadMs: number | null = null;
+  private loads = 0;
+  private unloads = 0;
+  lastUsed = 0;
 
   constructor(private readonly opts: ModelPoolOptions) {
     this.model = opts.model;
@@ -226,8 +292,12 @@ export class ModelPool {
     return member;
   }
 
-  /** Starts every backend; resolves once all have settled, rejects only if none could start. */
-  async start(): Promise<void> {
+  /** Loads the pool now (startup): starts every backend; resolves once all have settled, rejects only if none could start. */
+  start(): Promise<void> {
+    return this.ensureLoaded();
+  }
+
+  private async startBackends(): Promise<void> {
     const results = await Promise.allSettled(this.members.map((m) => m.backend.start()));
     const failures = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failures.length === results.length && failures[0]) throw failures[0].reason;
@@ -281,13 +351,178 @@ export class ModelPool {
     return upstream !== undefined && (this.opts.shared?.breakers?.isOpen(upstream) ?? false);
   }
 
+  get loadState(): LoadState {
+    return this._loadState;
+  }
+
+  get loadedBytes(): number {
+    return this.opts.load?.loadedBytes ?? 0;
+  }
+
+  /** Loaded, nothing running or waiting: the host budget may evict it. */
+  get evictable(): boolean {
+    return this._loadState === "loaded" && this.active === 0 && this.waiters.length === 0 && this.running === 0;
+  }
+
+  /**
+   * Loads the pool if it is not loaded: waits for an unload in progress, then for room in the
+   * host budget (which may evict the least recently used idle model), then starts the shards.
+   * Rejects (and the pool is `unloaded` again) when no shard could start.
+   */
+  ensureLoaded(): Promise<void> {
+    if (this._loadState === "loaded") return Promise.resolve();
+    return (this.loadingPromise ??= this.load().finally(() => (this.loadingPromise = undefined)));
+  }
+
+  private async load(): Promise<void> {
+    if (this.unloadingPromise) await this.unloadingPromise;
+    if (this.disposing) throw unavailable("The server is shutting down.");
+    const log = this.opts.load?.logger;
+    this._loadState = "loading";
+    this.loadPhase = "waiting for room";
+    this.loadStartedAt = performance.now();
+    const budget = this.opts.load?.budget;
+    try {
+      await budget?.admit(this);
+    } catch (err) {
+      this._loadState = "unloaded";
+      const failure = unavailable(`Model '${this.model}' cannot be loaded: ${err instanceof Error ? err.message : String(err)}.`);
+      for (const w of this.waiters.splice(0)) w.fail(failure);
+      throw failure;
+    }
+    this.loadPhase = "starting shards";
+    log?.info({ model: this.model, shards: this.members.length, waitedMs: Math.round(performance.now() - this.loadStartedAt) }, "model loading");
+    try {
+      await this.startBackends();
+    } catch (err) {
+      // No shard started (a partial start counts as loaded: the others restart or stay failed, as at startup).
+      this._loadState = "unloaded";
+      budget?.release(this);
+      const message = err instanceof Error ? err.message : String(err);
+      log?.error({ model: this.model, err: message }, "model failed to load");
+      const failure = unavailable(`Model '${this.model}' failed to load: ${message}`);
+      for (const w of this.waiters.splice(0)) w.fail(failure);
+      throw err;
+    }
+    if (this.disposing) return;
+    this._loadState = "loaded";
+    this.everLoaded = true;
+    this.loads++;
+    this.lastLoadMs = performance.now() - this.loadStartedAt;
+    log?.info({ model: this.model, loadMs: Math.round(this.lastLoadMs) }, "model loaded");
+    for (const w of this.waiters) w.arm?.();
+    this.dispatch();
+    this.maybeIdle();
+  }
+
+  /**
+   * Stops the shards of an idle pool (nothing running or waiting); a no-op otherwise. A request
+   * that arrives while it unloads waits and loads the pool again.
+   */
+  unload(reason: "idle" | "evicted"): Promise<void> {
+    if (!this.evictable) return this.unloadingPromise ?? Promise.resolve();
+    this.clearIdleTimer();
+    this._loadState = "unloading";
+    const log = this.opts.load?.logger;
+    log?.info({ model: this.model, reason }, "model unloading");
+    return (this.unloadingPromise = (async () => {
+      await Promise.all(this.members.map((m) => m.backend.dispose()));
+      for (const m of this.members) for (const s of m.slots) s.chain = [];
+      this._loadState = "unloaded";
+      this.unloads++;
+      this.unloadingPromise = undefined;
+      this.opts.load?.budget?.release(this);
+      log?.info({ model: this.model, reason }, "model unloaded");
+      // Someone asked while the shards stopped: load again for them.
+      if ((this.waiters.length > 0 || this.active > 0) && !this.disposing) this.ensureLoaded().catch(() => undefined);
+    })());
+  }
+
+  /**
+   * Loads on request: an on-demand pool, or one loaded before and since unloaded. A startup pool that
+   * is still starting (or failed to) is served as its shards' states say.
+   */
+  private get lazy(): boolean {
+    return this.opts.load?.onDemand === true || this.everLoaded;
+  }
+
+  /** Runs `fn` as one of the pool's requests: loads the pool first if needed, keeps it from idling meanwhile. */
+  private async withLoaded<T>(fn: () => Promise<T>, waitForLoad: boolean): Promise<T> {
+    this.enter();
+    try {
+      if (this._loadState !== "loaded" && this.lazy) {
+        if (waitForLoad) await this.ensureLoaded();
+        else this.ensureLoaded().catch(() => undefined); // the queued request learns of a failure as a waiter
+      }
+      return await fn();
+    } finally {
+      this.exit();
+    }
+  }
+
+  private enter(): void {
+    this.active++;
+    this.lastUsed = performance.now();
+    this.lastUsedEpoch = Date.now();
+    this.clearIdleTimer();
+  }
+
+  private exit(): void {
+    this.active--;
+    this.maybeIdle();
+  }
+
+  /** An idle loaded pool: tell the budget (a waiting load may evict it) and arm the idle unload. */
+  private maybeIdle(): void {
+    if (!this.evictable || this.disposing) return;
+    this.opts.load?.budget?.changed();
+    const idleMs = this.opts.load?.idleUnloadMs ?? 0;
+    if (idleMs > 0 && !this.idleTimer && this.evictable) {
+      this.idleTimer = setTimeout(() => {
+        this.idleTimer = undefined;
+        void this.unload("idle");
+      }, idleMs);
+      this.idleTimer.unref();
+    }
+  }
+
+  private clearIdleTimer(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+  }
+
   get backends(): readonly Backend[] {
     return this.members.map((m) => m.backend);
   }
 
-  /** Ready = at least one backend can take work. */
+  /**
+   * Ready = at least one backend can take work, or the pool loads on demand (an on-demand model,
+   * or one loaded once and since unloaded) and so can take work after a load.
+   */
   get ready(): boolean {
+    if (this._loadState !== "loaded" && this.lazy) return true;
     return this.members.some((m) => m.backend.state === "ready");
+  }
+
+  private loadSnapshot(): LoadSnapshot {
+    return {
+      policy: this.opts.load?.onDemand ? "on-demand" : "startup",
+      state: this._loadState,
+      progress:
+        this._loadState === "loading"
+          ? {
+              phase: this.loadPhase,
+              shardsReady: this.members.filter((m) => m.backend.state === "ready").length,
+              shardsTotal: this.members.length,
+              elapsedMs: Math.round(performance.now() - this.loadStartedAt),
+            }
+          : null,
+      idleUnloadMs: this.opts.load?.idleUnloadMs ?? 0,
+      lastUsedAt: this.lastUsedEpoch,
+      lastLoadMs: this.lastLoadMs === null ? null : Math.round(this.lastLoadMs),
+      loads: this.loads,
+      unloads: this.unloads,
+    };
   }
 
   snapshot(): PoolSnapshot {
@@ -295,6 +530,7 @@ export class ModelPool {
       model: this.model,
       waiting: this.waiters.length,
       running: this.running,
+      load: this.loadSnapshot(),
       shards: this.members.map((m) => ({
         id: m.backend.id,
         kind: m.backend.kind,
@@ -323,9 +559,11 @@ export class ModelPool {
       params,
       ...(opts.redactContent ? { redactContent: opts.redactContent } : {}),
     });
-    if (!observer) return this.runAttempts(input, params, opts, undefined);
+    // The request waits in the queue while the model loads (not before it: the queue's deadline and fairness apply).
+    const run = () => this.withLoaded(() => this.runAttempts(input, params, opts, observer), false);
+    if (!observer) return run();
     try {
-      const result = await this.runAttempts(input, params, opts, observer);
+      const result = await run();
       observer.end(result);
       return result;
     } catch (err) {
@@ -434,7 +672,11 @@ export class ModelPool {
    * The exact prompt size of `input` as a ready local shard's tokenizer and chat template give it
    * (the `usage.prompt_tokens` the same request would report). 503 when no shard can count now.
    */
-  async countTokens(input: GenerationInput, signal?: AbortSignal): Promise<number> {
+  countTokens(input: GenerationInput, signal?: AbortSignal): Promise<number> {
+    return this.withLoaded(() => this.countTokensLoaded(input, signal), true);
+  }
+
+  private async countTokensLoaded(input: GenerationInput, signal?: AbortSignal): Promise<number> {
     const member = this.members.find((m) => !m.draining && m.backend.state === "ready" && m.backend.countTokens);
     if (!member) throw unavailable(`No shard of model '${this.model}' can count tokens right now.`, this.retryAfterMs());
     try {
@@ -464,7 +706,11 @@ export class ModelPool {
   }
 
   /** Embeddings go to the least busy ready backend; they do not use a generation slot. */
-  async embed(texts: string[], signal?: AbortSignal): Promise<{ vectors: number[][]; tokens: number }> {
+  embed(texts: string[], signal?: AbortSignal): Promise<{ vectors: number[][]; tokens: number }> {
+    return this.withLoaded(() => this.embedLoaded(texts, signal), true);
+  }
+
+  private async embedLoaded(texts: string[], signal?: AbortSignal): Promise<{ vectors: number[][]; tokens: number }> {
     const ready = this.members.filter((m) => this.routable(m));
     const member = ready.sort((a, b) => busyCount(a) - busyCount(b))[0];
     if (!member) throw unavailable(`No shard of model '${this.model}' is ready.`, this.retryAfterMs());
@@ -485,14 +731,17 @@ export class ModelPool {
     const session = opts.sessionKey;
     const enqueuedAt = performance.now();
     if (signal.aborted) return Promise.reject(clientAborted());
-    const candidates = this.members.filter((m) => !exclude.has(m.backend.id) && !m.draining);
-    const live = candidates.filter((m) => m.backend.state !== "failed" && m.backend.state !== "stopped");
-    if (live.length === 0) throw unavailable(`No shard of model '${this.model}' is available.`, this.retryAfterMs());
-    const shared = this.opts.shared?.breakers;
-    const openFor = (m: Member) =>
-      Math.max(m.breaker.state === "open" ? m.breaker.msUntilHalfOpen : 0, m.backend.upstream !== undefined && shared ? shared.msUntilClosed(m.backend.upstream) : 0);
-    if (live.every((m) => m.breaker.state === "open" || this.sharedOpen(m))) {
-      throw overloaded(`Every shard of model '${this.model}' is out of rotation; retry later.`, Math.min(...live.map(openFor)));
+    // While the model loads (or unloads, to load again) its shards are not live yet: wait in the queue.
+    if (this._loadState === "loaded" || !this.lazy) {
+      const candidates = this.members.filter((m) => !exclude.has(m.backend.id) && !m.draining);
+      const live = candidates.filter((m) => m.backend.state !== "failed" && m.backend.state !== "stopped");
+      if (live.length === 0) throw unavailable(`No shard of model '${this.model}' is available.`, this.retryAfterMs());
+      const shared = this.opts.shared?.breakers;
+      const openFor = (m: Member) =>
+        Math.max(m.breaker.state === "open" ? m.breaker.msUntilHalfOpen : 0, m.backend.upstream !== undefined && shared ? shared.msUntilClosed(m.backend.upstream) : 0);
+      if (live.every((m) => m.breaker.state === "open" || this.sharedOpen(m))) {
+        throw overloaded(`Every shard of model '${this.model}' is out of rotation; retry later.`, Math.min(...live.map(openFor)));
+      }
     }
     return new Promise<Lease>((resolve, reject) => {
       const tenant = opts.tenant ?? "default";
@@ -518,10 +767,15 @@ export class ModelPool {
           reject(err);
         },
       };
-      const timer = setTimeout(() => {
-        this.remove(waiter);
-        waiter.fail(overloaded(`Timed out after ${this.opts.queue.maxWaitMs} ms waiting for a free slot of model '${this.model}'.`, this.retryAfterMs()));
-      }, this.opts.queue.maxWaitMs);
+      let timer: NodeJS.Timeout | undefined;
+      // The queue's wait limit counts once the model is loaded (a load may take long); the request's deadline bounds the whole.
+      waiter.arm = () => {
+        timer ??= setTimeout(() => {
+          this.remove(waiter);
+          waiter.fail(overloaded(`Timed out after ${this.opts.queue.maxWaitMs} ms waiting for a free slot of model '${this.model}'.`, this.retryAfterMs()));
+        }, this.opts.queue.maxWaitMs);
+      };
+      if (this._loadState === "loaded" || !this.lazy) waiter.arm();
       if (signal.aborted) {
         clearTimeout(timer);
         return reject(clientAborted());
@@ -569,6 +823,7 @@ export class ModelPool {
    * longest prefix match, then same session, then the least loaded backend, then the least recently used slot.
    */
   private pick(waiter: Waiter): Lease | undefined {
+    if (this._loadState === "unloading") return undefined;
     let best: { member: Member; slot: number; score: [number, number, number, number, number] } | undefined;
     for (const member of this.members) {
       if (waiter.exclude.has(member.backend.id)) continue;
@@ -645,13 +900,17 @@ export class ModelPool {
   /** Stops every backend. Waiters are failed with 503. Idempotent. */
   dispose(): Promise<void> {
     return (this.disposing ??= (async () => {
+      this.clearIdleTimer();
       clearTimeout(this.sharedOpenTimer);
       for (const w of this.waiters.splice(0)) w.fail(unavailable("The server is shutting down."));
       for (const m of this.members) {
         m.stopListening();
         m.breaker.shutdown();
       }
+      await this.unloadingPromise;
       await Promise.all(this.members.map((m) => m.backend.dispose()));
+      this._loadState = "unloaded";
+      this.opts.load?.budget?.release(this);
     })());
   }
 

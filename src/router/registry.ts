@@ -3,6 +3,7 @@
  * aliases to them. The registry is the router's public face to the server.
  */
 import path from "node:path";
+import { stat } from "node:fs/promises";
 import type { BotConfig, ModelConfig, SwitchyardConfig } from "../config/index.js";
 import { adapterAliases, plainAliases, threadsPerShard } from "../config/index.js";
 import { resolveAdapter, resolveModel, type ResolvedModelFile } from "../engine/model-files.js";
@@ -13,6 +14,7 @@ import { RemoteBackend } from "./remote-backend.js";
 import { ModelPool, type PoolObserver, type PoolSnapshot } from "./model-pool.js";
 import type { BreakerState } from "./breaker.js";
 import type { SharedRouting } from "./shared-routing.js";
+import { HostBudget } from "./host-budget.js";
 
 export interface ServedModel {
   config: ModelConfig;
@@ -44,6 +46,8 @@ export interface CreateRegistryOptions {
   shardEnv?: NodeJS.ProcessEnv;
   /** Breaker state and session affinity of remote backends shared across replicas (config `redis.url`). Default: local. */
   shared?: SharedRouting;
+  /** Host-wide room for loaded models; default: a new one from config `loading`. */
+  budget?: HostBudget;
 }
 
 export class ModelRegistry {
@@ -54,7 +58,9 @@ export class ModelRegistry {
   private constructor(
     readonly models: ServedModel[],
     readonly defaultModel: string,
-    bots: BotConfig[] = [],
+    bots: BotConfig[],
+    /** Host-wide room for loaded models, shared by every pool. */
+    readonly budget: HostBudget,
   ) {
     for (const m of models) for (const n of [m.config.name, ...plainAliases(m.config)]) this.byName.set(n, m);
     for (const b of bots) {
@@ -77,7 +83,7 @@ export class ModelRegistry {
   static of(models: ServedModel[], { defaultModel, bots = [] }: { defaultModel?: string | undefined; bots?: BotConfig[] | undefined } = {}): ModelRegistry {
     const first = models[0];
     if (!first) throw new Error("ModelRegistry.of: no models");
-    return new ModelRegistry(models, defaultModel ?? first.config.name, bots);
+    return new ModelRegistry(models, defaultModel ?? first.config.name, bots, new HostBudget({ maxLoadedModels: 0, maxLoadedBytes: 0 }));
   }
 
   /**
@@ -89,9 +95,15 @@ export class ModelRegistry {
    * registry.resolve("gpt-4o-mini")?.pool.generate(...);
    * ```
    */
-  static async create({ config, logger, onBreakerChange, observer, shardEnv, shared }: CreateRegistryOptions): Promise<ModelRegistry> {
+  static async create({ config, logger, onBreakerChange, observer, shardEnv, shared, budget: givenBudget }: CreateRegistryOptions): Promise<ModelRegistry> {
     const served: ServedModel[] = [];
-    const poolFor = (name: string, backends: Backend[]) =>
+    const budget =
+      givenBudget ??
+      new HostBudget({
+        ...config.loading,
+        onEvict: (evicted, forModel) => logger.info({ model: evicted, for: forModel }, "evicting the least recently used idle model"),
+      });
+    const poolFor = (name: string, backends: Backend[], local?: { m: ModelConfig; bytes: number }) =>
       new ModelPool({
         model: name,
         backends,
@@ -102,6 +114,9 @@ export class ModelRegistry {
         ...(observer ? { observer } : {}),
         ...(shared ? { shared } : {}),
         ...(onBreakerChange ? { onBreakerChange: (shard: string, state: BreakerState) => onBreakerChange(name, shard, state) } : {}),
+        ...(local
+          ? { load: { onDemand: local.m.load === "on-demand", idleUnloadMs: local.m.idleUnloadMs, budget, loadedBytes: local.bytes * backends.length, logger } }
+          : {}),
       });
     const resolveOptions = (m: ModelConfig) => ({
       modelsDir: config.modelsDir,
@@ -129,6 +144,7 @@ export class ModelRegistry {
         continue;
       }
       const file = await resolveModel(m.file!, resolveOptions(m));
+      const fileBytes = (await stat(file.path)).size;
       const threads = threadsPerShard(config, m.threads);
       const localBackends = (name: string, shards: number, adapters: AdapterSpec[]) =>
         Array.from({ length: shards }, (_, i) => {
@@ -158,7 +174,7 @@ export class ModelRegistry {
             onLog: (level, msg, fields) => logger[level === "info" ? "info" : level === "warn" ? "warn" : "error"]({ model: name, ...fields }, msg),
           });
         });
-      served.push({ config: m, pool: poolFor(m.name, localBackends(m.name, m.shards, [])), identity: file.identity, tiny: file.tiny, created });
+      served.push({ config: m, pool: poolFor(m.name, localBackends(m.name, m.shards, []), { m, bytes: fileBytes }), identity: file.identity, tiny: file.tiny, created });
 
       const adapterFiles = new Map<string, ResolvedModelFile>();
       for (const a of m.adapters) adapterFiles.set(a.name, await resolveAdapter(a.file, { ...resolveOptions(m), baseTiny: file.tiny }));
@@ -169,7 +185,7 @@ export class ModelRegistry {
         });
         served.push({
           config: { ...m, name: alias.name, aliases: [], shards: alias.shards },
-          pool: poolFor(alias.name, localBackends(alias.name, alias.shards, adapters)),
+          pool: poolFor(alias.name, localBackends(alias.name, alias.shards, adapters), { m, bytes: fileBytes }),
           // Part of cache keys: the base weights plus each adapter's file identity and scale, in order.
           identity: `${file.identity}+${adapters.map((a) => `${adapterFiles.get(a.name)!.identity}@${a.scale}`).join("+")}`,
           tiny: file.tiny,
@@ -179,12 +195,12 @@ export class ModelRegistry {
         });
       }
     }
-    return new ModelRegistry(served, config.defaultModel ?? config.models[0]!.name, config.bots);
+    return new ModelRegistry(served, config.defaultModel ?? config.models[0]!.name, config.bots, budget);
   }
 
-  /** Starts every pool; rejects (naming model and file) if a model has no shard that could load. */
+  /** Starts the pools of `load: startup` models (on-demand ones load on their first request); rejects (naming model and file) if a model has no shard that could load. */
   async start(): Promise<void> {
-    await Promise.all(this.models.map((m) => m.pool.start()));
+    await Promise.all(this.models.filter((m) => m.config.upstream !== undefined || m.config.load !== "on-demand").map((m) => m.pool.start()));
   }
 
   resolve(name: string): ServedModel | undefined {
@@ -227,6 +243,7 @@ export class ModelRegistry {
 
   /** Disposes pools in parallel; each disposes its shards (contexts, models, llama). Idempotent. */
   dispose(): Promise<void> {
+    this.budget.dispose();
     return (this.disposing ??= Promise.all(this.models.map((m) => m.pool.dispose())).then(() => undefined));
   }
 

@@ -5,9 +5,15 @@ import type { AppEnv } from "../http/env.js";
 import type { GatewayDeps } from "../http/deps.js";
 import type { ServedModel } from "../../router/index.js";
 
-/** vLLM's model-card fields: `root` is the served model behind an alias; an adapter alias (a LoRA) has its base as `parent`, as vLLM lists LoRA modules. */
+/**
+ * vLLM's model-card fields: `root` is the served model behind an alias; an adapter alias (a LoRA) has its base
+ * as `parent`, as vLLM lists LoRA modules. Extension `state`: `loaded`, `loading` or `unloaded` (shards
+ * stopping count as unloaded; a request loads the model again, see config `models[].load`).
+ */
 function modelObject(id: string, m: ServedModel) {
-  return { id, object: "model", created: m.created, owned_by: "switchyard", root: m.base ?? m.config.name, parent: m.base ?? null };
+  const load = m.pool.loadState;
+  const state = load === "loaded" || load === "loading" ? load : "unloaded";
+  return { id, object: "model", created: m.created, owned_by: "switchyard", root: m.base ?? m.config.name, parent: m.base ?? null, state };
 }
 
 export function modelsRoutes({ registry }: GatewayDeps): Hono<AppEnv> {
