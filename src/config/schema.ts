@@ -419,9 +419,9 @@ export const configSchema = z.object({
       logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
       /** Record prompt and completion text in spans and logs. Off: they may hold personal data. */
       recordContent: z.boolean().default(false),
-      /** Serve /metrics on a separate port (0 = on the main port). */
+      /** Serve /metrics on a separate port only (0 = on the main port, where API keys, when configured, guard it: an admin key or `metricsKey`). */
       metricsPort: z.number().int().min(0).max(65535).default(0),
-      /** Require this bearer key for /metrics. */
+      /** A bearer key for /metrics (scrapers), on either port; with API keys configured admin keys are accepted too. */
       metricsKey: z.string().optional(),
     })
     .prefault({}),

@@ -6,7 +6,7 @@ import type { SwitchyardConfig } from "../config/index.js";
 import { ModelRegistry } from "../router/index.js";
 import { createLogger, type Logger } from "../telemetry/logger.js";
 import path from "node:path";
-import { createApp } from "./http/app.js";
+import { createApp, metricsAccess } from "./http/app.js";
 import { type RagService, ragServiceFromConfig } from "../rag/index.js";
 import { VectorStoreService } from "../rag/vector-stores/index.js";
 import { registryModelHandle } from "./embedding-model-handle.js";
@@ -151,6 +151,7 @@ async function startInto(teardown: TeardownStack, { config, logger, waitReady }:
     if (m.tiny) logger.warn({ model: m.config.name }, "serving the generated tiny model: its text is meaningless (see models/README.md)");
   }
   logger.info({ url, metricsUrl: metricsServer?.url, models: registry.models.map((m) => m.config.name) }, "switchyard listening");
+  logger.info({ metricsUrl: metricsServer?.url ?? `${url}/metrics` }, metricsAccess(config));
 
   let closing: Promise<void> | undefined;
   const close = () =>

@@ -357,6 +357,12 @@ export interface MetricsRouteOptions {
   metrics: GatewayMetrics;
   /** Require `Authorization: Bearer <key>` (config `telemetry.metricsKey`). */
   key?: string;
+  /**
+   * Also admit a bearer this accepts (the gateway passes its admin API keys).
+   * With `authorize` set a bearer is always required: `key` or one it accepts.
+   * Neither set = open.
+   */
+  authorize?: (bearer: string) => boolean;
   /** Default `/metrics`. */
   path?: string;
 }
@@ -373,14 +379,15 @@ const sha256 = (s: string) => createHash("sha256").update(s, "utf8").digest();
  * app.route("/", metricsRoute({ metrics, key: config.telemetry.metricsKey }));
  * ```
  */
-export function metricsRoute({ metrics, key, path = "/metrics" }: MetricsRouteOptions): Hono {
+export function metricsRoute({ metrics, key, authorize, path = "/metrics" }: MetricsRouteOptions): Hono {
   const app = new Hono();
   const expected = key === undefined ? undefined : sha256(key);
+  const admits = (presented: string) => (expected !== undefined && timingSafeEqual(sha256(presented), expected)) || authorize?.(presented) === true;
   app.get(path, async function serveMetrics(c) {
-    if (expected) {
+    if (expected || authorize) {
       const presented = /^Bearer\s+(.+)$/i.exec(c.req.header("authorization") ?? "")?.[1]?.trim();
-      if (!presented || !timingSafeEqual(sha256(presented), expected)) {
-        const err = unauthorized("A valid bearer key is required for /metrics.");
+      if (!presented || !admits(presented)) {
+        const err = unauthorized(authorize ? "An admin API key or the metrics key is required for /metrics." : "A valid bearer key is required for /metrics.");
         return c.json(errorBody(err), 401, err.headers);
       }
     }

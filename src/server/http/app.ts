@@ -21,7 +21,7 @@ import { FILE_UPLOAD_PATH, vectorStoreRoutes } from "../routes/vector-stores.js"
 import { uiRoutes } from "../../ui/index.js";
 import { requireRetrievalAccess } from "../generation/index.js";
 // --- observability and security ---
-import { ANONYMOUS_PRINCIPAL, auth, hashApiKeys, OPEN_PRINCIPAL } from "./middleware/auth.js";
+import { ANONYMOUS_PRINCIPAL, auth, hashApiKeys, matchApiKey, OPEN_PRINCIPAL } from "./middleware/auth.js";
 import { accessLog } from "./middleware/access-log.js";
 import { rateLimit } from "./middleware/rate-limit.js";
 import { cors } from "./middleware/cors.js";
@@ -33,6 +33,23 @@ export interface AppTelemetry {
   metrics?: GatewayMetrics;
   /** False when `/metrics` is served on its own port (`telemetry.metricsPort`). Default true. */
   mountMetricsRoute?: boolean;
+}
+
+/**
+ * Who may read `/metrics`, in words, for the startup log: on its own port
+ * (`telemetry.metricsPort`), else an admin API key or `telemetry.metricsKey`
+ * when keys are configured, else the metrics key if set, else anyone.
+ *
+ * @example
+ * ```ts
+ * logger.info({ metrics: metricsAccess(config) }, "switchyard listening");
+ * ```
+ */
+export function metricsAccess(config: GatewayDeps["config"]): string {
+  const { metricsPort, metricsKey } = config.telemetry;
+  if (metricsPort > 0) return `/metrics on its own port ${metricsPort} only${metricsKey ? ", bearer telemetry.metricsKey required" : ", open there (firewall it)"}`;
+  if (config.auth.keys.length > 0) return `/metrics requires an admin API key${metricsKey ? " or telemetry.metricsKey" : ""} (Authorization: Bearer)`;
+  return metricsKey ? "/metrics requires telemetry.metricsKey (Authorization: Bearer)" : "/metrics is open (no API keys configured)";
 }
 
 /**
@@ -75,7 +92,19 @@ export function createApp(deps: GatewayDeps, telemetry: AppTelemetry = {}): Hono
     return next();
   });
   if (telemetry.metrics && telemetry.mountMetricsRoute !== false) {
-    app.route("/", metricsRoute({ metrics: telemetry.metrics, ...(config.telemetry.metricsKey ? { key: config.telemetry.metricsKey } : {}) }));
+    // With API keys, /metrics (per-tenant and per-model figures, as /v1/status) is for admin keys or the metrics key only.
+    const adminKey = (bearer: string) => {
+      const record = matchApiKey(keys, bearer);
+      return record !== undefined && record.admin && deps.isRevoked?.(record.keyId) !== true;
+    };
+    app.route(
+      "/",
+      metricsRoute({
+        metrics: telemetry.metrics,
+        ...(config.telemetry.metricsKey ? { key: config.telemetry.metricsKey } : {}),
+        ...(keys.length > 0 ? { authorize: adminKey } : {}),
+      }),
+    );
   }
 
   app.route("/", healthRoutes(deps));
