@@ -35,7 +35,7 @@ describe("PII guardrails through the gateway (capturing upstream)", () => {
     });
     up = await startCaptureGateway(
       {
-        telemetry: { logLevel: "debug" },
+        telemetry: { logLevel: "debug", metricsKey: "pii-metrics-key-0001" },
         auth: {
           keys: [
             { key: KEYS.redact, tenant: "acme", guardrails: { pii: { mode: "redact", restore: true } } },
@@ -122,7 +122,7 @@ describe("PII guardrails through the gateway (capturing upstream)", () => {
   });
 
   it("metrics count redactions by type, and no log line or metric holds a caller's value", async () => {
-    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    const metrics = await (await fetch(`${gateway.url}/metrics`, { headers: { authorization: "Bearer pii-metrics-key-0001" } })).text();
     expect(metrics).toMatch(/switchyard_pii_redactions_total\{type="email",direction="input"\} [1-9]/);
     expect(metrics).toMatch(/switchyard_pii_redactions_total\{type="email",direction="output"\} [1-9]/);
     expect(metrics).toMatch(/switchyard_pii_blocked_total\{type="ssn"\} 1/);

@@ -34,7 +34,7 @@ async function gateway(): Promise<Gateway> {
     raw: {
       server: { host: "127.0.0.1", port: 0, drainTimeoutMs: 2000 },
       dataDir,
-      telemetry: { logLevel: "silent" },
+      telemetry: { logLevel: "silent", metricsKey: METRICS_KEY },
       models: [{ name: "m", upstream: `${upstream.url}/v1`, upstreamModel: "mock" }],
       auth: {
         keys: [
@@ -51,6 +51,10 @@ async function gateway(): Promise<Gateway> {
   gateways.push(gw);
   return gw;
 }
+
+/** With API keys configured, /metrics needs an admin key or the metrics key. */
+const METRICS_KEY = "scale-metrics-key-0001";
+const METRICS_AUTH = { headers: { authorization: `Bearer ${METRICS_KEY}` } };
 
 const client = (gw: Gateway, key: string) => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: key, maxRetries: 0, timeout: 10_000 });
 
@@ -91,7 +95,7 @@ describe.skipIf(!hasRedisServer)("two gateway replicas sharing one Redis", () =>
     expect(statuses.filter((s) => s === 200)).toHaveLength(6);
     expect(statuses.filter((s) => s === 429)).toHaveLength(12);
     // Decided in Redis, not by the outage fallback.
-    expect(await (await fetch(`${a.url}/metrics`)).text()).not.toMatch(/switchyard_redis_fallbacks_total\{piece="limits"\}/);
+    expect(await (await fetch(`${a.url}/metrics`, METRICS_AUTH)).text()).not.toMatch(/switchyard_redis_fallbacks_total\{piece="limits"\}/);
     const refused = results.find((r) => r.status === 429)!;
     expect(JSON.parse(refused.text)).toMatchObject({ error: { type: "rate_limit_error", code: "rate_limit_exceeded" } });
   });
@@ -137,13 +141,13 @@ describe.skipIf(!hasRedisServer)("two gateway replicas sharing one Redis", () =>
     expect(during.filter((r) => r.status === 429)).toHaveLength(4);
     const ready = await fetch(`${a.url}/readyz`);
     expect(ready.status).toBe(200);
-    const metrics = await (await fetch(`${a.url}/metrics`)).text();
+    const metrics = await (await fetch(`${a.url}/metrics`, METRICS_AUTH)).text();
     expect(metrics).toMatch(/^switchyard_redis_up 0$/m);
     expect(metrics).toMatch(/^switchyard_redis_fallbacks_total\{piece="limits"\} [1-9]/m);
 
     await redis.restart();
     const deadline = Date.now() + 10_000;
-    const up = async (gw: Gateway) => /^switchyard_redis_up 1$/m.test(await (await fetch(`${gw.url}/metrics`)).text());
+    const up = async (gw: Gateway) => /^switchyard_redis_up 1$/m.test(await (await fetch(`${gw.url}/metrics`, METRICS_AUTH)).text());
     while (Date.now() < deadline && !((await up(a)) && (await up(b)))) {
       await new Promise((r) => setTimeout(r, 100));
     }
