@@ -5,14 +5,11 @@
 import { parseArgs } from "node:util";
 import path from "node:path";
 import { loadConfig, ConfigError, modelNames } from "./config/index.js";
-import { startGateway } from "./server/index.js";
 import { ensureTinyLora, ensureTinyModel, type TinyModelOptions } from "./engine/tiny-model/index.js";
 import { tinyModelDir } from "./engine/model-files.js";
-import { ingestCommand } from "./ingest-command.js";
-import { vectorIndexCommand } from "./vector-index-command.js";
 import { evalCommand, EVAL_USAGE } from "./eval-command.js";
 import { quantizeCommand, QUANTIZE_USAGE } from "./quantize-command.js";
-import { startTracing, shutdownTracing } from "./telemetry/index.js";
+import { KEYS_USAGE } from "./keys-usage.js";
 
 const USAGE = `Usage: switchyard <command> [options]
 
@@ -26,12 +23,17 @@ Commands:
   models make-tiny-lora [--rank N --seed N]   Generate the LoRA adapter matching the tiny model
   eval perplexity ...           Perplexity and speed of models on your own text:
     ${EVAL_USAGE.split("\n").join("\n    ")}
+  keys revoke|restore|list      API-key revocation on every replica (through redis.url):
+    ${KEYS_USAGE.split("\n").join("\n    ")}
   quantize ...                  Rewrite a GGUF's matrices in a simple block format:
     ${QUANTIZE_USAGE.split("\n").join("\n    ")}
 `;
 
 async function serve(): Promise<void> {
   const config = loadConfig();
+  // Loaded here, not at the top: the other commands start without the server's and tracing's modules.
+  const { startGateway } = await import("./server/index.js");
+  const { startTracing, shutdownTracing } = await import("./telemetry/index.js");
   // Before the gateway: spans of the first requests need the SDK (OTLP only when OTEL_EXPORTER_OTLP_ENDPOINT is set).
   await startTracing({ serviceName: "switchyard", env: process.env });
   const gateway = await startGateway({ config });
@@ -101,13 +103,15 @@ async function main(argv: string[]): Promise<void> {
     case "models":
       return models(rest);
     case "ingest":
-      return ingestCommand(loadConfig(), rest);
+      return (await import("./ingest-command.js")).ingestCommand(loadConfig(), rest);
     case "index":
-      return vectorIndexCommand(loadConfig(), rest);
+      return (await import("./vector-index-command.js")).vectorIndexCommand(loadConfig(), rest);
     case "eval":
       return evalCommand(rest);
     case "quantize":
       return quantizeCommand(rest);
+    case "keys":
+      return (await import("./keys-command.js")).keysCommand(loadConfig(), rest);
     case "help":
     case "--help":
     case "-h":

@@ -124,7 +124,7 @@ async function startInto(teardown: TeardownStack, { config, logger, waitReady }:
       guardrails,
       vectorStores,
       draining: () => draining,
-      ...(shared ? { limiter: shared.limiter, responses: shared.responses, isRevoked: (keyId: string) => shared.revocations.isRevoked(keyId) } : {}),
+      ...(shared ? { limiter: shared.limiter, responses: shared.responses, revocations: shared.revocations } : {}),
     },
     { metrics, mountMetricsRoute: config.telemetry.metricsPort === 0 },
   );

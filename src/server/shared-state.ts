@@ -6,7 +6,7 @@
  * `redis.url`, nothing here is built and every piece stays in memory.
  */
 import type { SwitchyardConfig } from "../config/index.js";
-import { AffinityStore, RedisCacheStore, RedisConnection, RedisFlight, RedisLimitStore, RedisResponseStore, Revocations, SharedBreakers } from "../state/index.js";
+import { AffinityStore, RedisCacheStore, RedisConnection, RedisFlight, RedisLimitStore, RedisResponseStore, Revocations, SharedBreakers, type RedisConnectionOptions } from "../state/index.js";
 import { MemoryResponseStore } from "./responses/index.js";
 import type { Logger } from "../telemetry/logger.js";
 import { hashApiKeys } from "./http/middleware/auth.js";
@@ -29,6 +29,28 @@ export interface SharedState {
 }
 
 /**
+ * The Redis connection as config `redis.*` describes it (not connected yet).
+ * The gateway's shared state and the `switchyard keys` command both use it.
+ */
+export function redisConnectionOf(config: SwitchyardConfig, onStatus?: RedisConnectionOptions["onStatus"]): RedisConnection {
+  const r = config.redis;
+  if (!r.url) throw new Error("redis.url is not set");
+  return new RedisConnection({
+    url: r.url,
+    ...(r.username === undefined ? {} : { username: r.username }),
+    ...(r.password === undefined ? {} : { password: r.password }),
+    tls: r.tls,
+    ...(r.tlsCaFile === undefined ? {} : { tlsCaFile: r.tlsCaFile }),
+    keyPrefix: r.keyPrefix,
+    commandTimeoutMs: r.commandTimeoutMs,
+    connectTimeoutMs: r.connectTimeoutMs,
+    reconnectMinMs: r.reconnectMinMs,
+    reconnectMaxMs: r.reconnectMaxMs,
+    ...(onStatus ? { onStatus } : {}),
+  });
+}
+
+/**
  * Connects (never throws for an unreachable Redis: the gateway starts on the
  * outage policies and catches up once Redis answers).
  *
@@ -40,21 +62,9 @@ export interface SharedState {
 export async function connectSharedState(config: SwitchyardConfig, logger: Logger): Promise<SharedState | undefined> {
   const r = config.redis;
   if (!r.url) return undefined;
-  const redis = new RedisConnection({
-    url: r.url,
-    ...(r.username === undefined ? {} : { username: r.username }),
-    ...(r.password === undefined ? {} : { password: r.password }),
-    tls: r.tls,
-    ...(r.tlsCaFile === undefined ? {} : { tlsCaFile: r.tlsCaFile }),
-    keyPrefix: r.keyPrefix,
-    commandTimeoutMs: r.commandTimeoutMs,
-    connectTimeoutMs: r.connectTimeoutMs,
-    reconnectMinMs: r.reconnectMinMs,
-    reconnectMaxMs: r.reconnectMaxMs,
-    onStatus: (status, err) => {
-      if (status === "up") logger.info({}, "shared state: Redis connected");
-      else logger.warn({ err: err?.message }, "shared state: Redis unreachable; every piece runs on its outage policy until it is back");
-    },
+  const redis = redisConnectionOf(config, (status, err) => {
+    if (status === "up") logger.info({}, "shared state: Redis connected");
+    else logger.warn({ err: err?.message }, "shared state: Redis unreachable; every piece runs on its outage policy until it is back");
   });
   await redis.connect();
   const cacheStore = new RedisCacheStore({ redis, maxBytes: config.cache.maxBytes, ttlMs: config.cache.ttlMs });

@@ -16,6 +16,8 @@ import { embeddingsRoutes } from "../routes/embeddings.js";
 import { collectionsRoutes } from "../routes/collections.js";
 import { responsesRoutes } from "../routes/responses.js";
 import { anthropicErrors, messagesRoutes } from "../routes/messages.js";
+import { adminKeysRoutes } from "../routes/admin-keys.js";
+import { LocalRevocations } from "./key-revocations.js";
 import { statusRoutes } from "../routes/status.js";
 import { FILE_UPLOAD_PATH, vectorStoreRoutes } from "../routes/vector-stores.js";
 import { uiRoutes } from "../../ui/index.js";
@@ -81,7 +83,8 @@ export function createApp(deps: GatewayDeps, telemetry: AppTelemetry = {}): Hono
     return apiLimit(c, next);
   });
   // --- observability and security: API keys, then per-key limits (/healthz, /readyz, /metrics stay outside /v1) ---
-  app.use("/v1/*", auth({ records: keys, ...(deps.isRevoked ? { isRevoked: deps.isRevoked } : {}) }));
+  const revocations = deps.revocations ?? new LocalRevocations();
+  app.use("/v1/*", auth({ records: keys, isRevoked: (keyId) => revocations.isRevoked(keyId) }));
   app.use(
     "/v1/*",
     rateLimit({ records: keys, defaultMaxTokens: config.limits.defaultMaxTokens, maxTokensCap: config.limits.maxTokensCap, ...(deps.limiter ? { limiter: deps.limiter } : {}) }),
@@ -95,7 +98,7 @@ export function createApp(deps: GatewayDeps, telemetry: AppTelemetry = {}): Hono
     // With API keys, /metrics (per-tenant and per-model figures, as /v1/status) is for admin keys or the metrics key only.
     const adminKey = (bearer: string) => {
       const record = matchApiKey(keys, bearer);
-      return record !== undefined && record.admin && deps.isRevoked?.(record.keyId) !== true;
+      return record !== undefined && record.admin && !revocations.isRevoked(record.keyId);
     };
     app.route(
       "/",
@@ -117,6 +120,7 @@ export function createApp(deps: GatewayDeps, telemetry: AppTelemetry = {}): Hono
   app.route("/", messagesRoutes(deps));
   app.route("/", statusRoutes(deps, telemetry.metrics ? { completionTokens: () => telemetry.metrics!.completionTokensTotal() } : {}));
   app.route("/", vectorStoreRoutes({ ...(deps.vectorStores ? { vectorStores: deps.vectorStores } : {}), maxUploadBytes: config.rag.maxUploadBytes }));
+  app.route("/", adminKeysRoutes(deps, { revocations, shared: deps.revocations !== undefined && config.redis.url !== undefined }));
   app.route("/", uiRoutes());
 
   app.notFound(function unknownRoute(c) {

@@ -9,6 +9,7 @@ import type { VectorStoreService } from "../../rag/vector-stores/index.js";
 import type { KeyLimiter } from "./rate-limiter.js";
 import type { ResponseStore } from "../responses/index.js";
 import type { Guardrails } from "../../guardrails/index.js";
+import type { KeyRevocations } from "./key-revocations.js";
 
 export interface GatewayDeps {
   config: SwitchyardConfig;
@@ -28,6 +29,6 @@ export interface GatewayDeps {
   draining?: (() => boolean) | undefined;
   /** Per-key limits shared across replicas (config `redis.url`); absent = in memory, built from `auth.keys`. */
   limiter?: KeyLimiter | undefined;
-  /** Run-time API-key revocations shared across replicas (config `redis.url`). */
-  isRevoked?: ((keyId: string) => boolean) | undefined;
+  /** Run-time API-key revocations shared across replicas (config `redis.url`); absent = a list in this process. */
+  revocations?: KeyRevocations | undefined;
 }

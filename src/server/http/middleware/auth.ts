@@ -51,6 +51,19 @@ export function hashApiKey(key: string): Buffer {
 }
 
 /**
+ * The id of a key as logs, limits and revocations name it: a prefix of its SHA-256.
+ * @example keyIdOf("sk-acme-1") // "3f1a9c0b7d2e"
+ */
+export function keyIdOf(key: string): string {
+  return hashApiKey(key).toString("hex").slice(0, KEY_ID_HEX);
+}
+
+/** True when `s` has the shape of a key id (lowercase hex of {@link keyIdOf}'s length). */
+export function isKeyId(s: string): boolean {
+  return new RegExp(`^[0-9a-f]{${KEY_ID_HEX}}$`).test(s);
+}
+
+/**
  * Hashes the configured keys (the plain text is dropped here). Throws on a
  * malformed `sha256:` entry, naming its index but never its value.
  *
