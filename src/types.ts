@@ -141,6 +141,19 @@ export interface GenerationResult {
   logprobs?: TokenLogprob[];
   /** The `stop` string that ended the generation (not part of `text`), when one did and the backend says which. */
   stopSequence?: string;
+  /** Where the output breaks the request's JSON schemas (checked by the gateway after generation; absent when it matches). */
+  schemaViolations?: SchemaViolation[];
+}
+
+/** One way a structured output breaks its schema (what the grammar could not carry). */
+export interface SchemaViolation {
+  /** What was validated: `response_format` (also `text.format` and Messages' `output_format`), or `tool_calls[i].arguments`. */
+  target: string;
+  /** JSON pointer into the output ("" for the whole value). */
+  path: string;
+  /** The schema keyword that failed (`maximum`, `pattern`, `multipleOf`, …; `json` when the output is not JSON, e.g. cut off by max_tokens). */
+  keyword: string;
+  message: string;
 }
 
 /** Callbacks and cancellation for one generation. */

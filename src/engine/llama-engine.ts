@@ -9,6 +9,7 @@
  * work: LlamaChat only evaluates the tokens after the longest common prefix.
  */
 import { grammarSizeProblem } from "./grammar-limits.js";
+import { schemaGrammar } from "../structured-output/index.js";
 import { randomInt } from "node:crypto";
 import {
   getLlama,
@@ -466,14 +467,17 @@ export class LlamaEngine {
     const tooBig = spec.type === "json_object" ? undefined : grammarSizeProblem(spec.schema);
     if (tooBig) throw new EngineError("invalid_grammar", `${field} is too large to compile into a grammar: ${tooBig}.`, param);
     let grammar: LlamaGrammar;
+    let gbnf: string;
     try {
-      grammar =
-        spec.type === "json_object"
-          ? await this.llama.getGrammarFor("json")
-          : // The schema was validated as an object; node-llama-cpp rejects what it cannot express.
-            await this.llama.createGrammarForJsonSchema(spec.schema as Parameters<Llama["createGrammarForJsonSchema"]>[0]);
+      // Our own GBNF (src/structured-output): node-llama-cpp's schema grammar drops ranges and patterns and lets integers take exponents.
+      gbnf = spec.type === "json_object" ? "" : schemaGrammar(spec.schema).gbnf;
     } catch (err) {
-      throw new EngineError("invalid_grammar", `${field} is not supported: ${errorMessage(err)}`, param);
+      throw new EngineError("invalid_grammar", `${field} cannot be satisfied: ${errorMessage(err)}`, param);
+    }
+    try {
+      grammar = spec.type === "json_object" ? await this.llama.getGrammarFor("json") : await this.llama.createGrammar({ grammar: gbnf });
+    } catch (err) {
+      throw new EngineError("engine_error", `The grammar for ${field} failed to compile: ${errorMessage(err)}`, param);
     }
     if (this.grammarCache.size > 64) this.grammarCache.clear();
     this.grammarCache.set(key, grammar);

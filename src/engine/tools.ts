@@ -2,8 +2,9 @@
  * Tools on the engine side: the function list node-llama-cpp's chat wrappers
  * document, and the JSON schema that forces a call when one is required.
  */
-import type { ChatModelFunctions, ChatWrapper, GbnfJsonSchema } from "node-llama-cpp";
+import type { ChatModelFunctions, ChatWrapper } from "node-llama-cpp";
 import type { ToolsRequest } from "../types.js";
+import { nodeLlamaParams } from "./function-params.js";
 
 /**
  * Tools as node-llama-cpp functions (no handlers: the caller, not the engine, runs them).
@@ -19,8 +20,8 @@ export function functionsOf(tools: ToolsRequest["tools"]): ChatModelFunctions {
   for (const tool of tools) {
     functions[tool.name] = {
       ...(tool.description ? { description: tool.description } : {}),
-      // The server checked that the schema only uses what node-llama-cpp's grammar expresses.
-      params: tool.parameters as GbnfJsonSchema,
+      // node-llama-cpp's subset of the schema; the gateway validates each call against the whole one.
+      params: nodeLlamaParams(tool.parameters),
     };
   }
   return functions;
@@ -51,14 +52,36 @@ export function supportsParallelCalls(chatWrapper: ChatWrapper): boolean {
  */
 export function forcedCallSchema(request: ToolsRequest, parallelSupported: boolean): Record<string, unknown> {
   const allowed = typeof request.choice === "object" ? request.tools.filter((t) => t.name === (request.choice as { name: string }).name) : request.tools;
-  const calls = allowed.map((tool) => ({
+  // A named tool is exactly one call, as OpenAI does.
+  const several = request.parallel && parallelSupported && typeof request.choice !== "object";
+  const callAt = (i: number) => `${several ? "/items" : ""}${allowed.length === 1 ? "" : `/anyOf/${i}`}`;
+  const calls = allowed.map((tool, i) => ({
     type: "object",
-    properties: { name: { const: tool.name }, arguments: tool.parameters },
+    // The parameters' own `$ref`s ("#/$defs/…", "#") now point into this bigger document.
+    properties: { name: { const: tool.name }, arguments: rebasedRefs(tool.parameters, `${callAt(i)}/properties/arguments`) },
     required: ["name", "arguments"],
     additionalProperties: false,
   }));
-  const one = calls.length === 1 ? calls[0]! : { oneOf: calls };
-  // A named tool is exactly one call, as OpenAI does.
-  const several = request.parallel && parallelSupported && typeof request.choice !== "object";
+  const one = calls.length === 1 ? calls[0]! : { anyOf: calls };
   return several ? { type: "array", items: one, minItems: 1 } : one;
+}
+
+/**
+ * A copy of `schema` whose local `$ref`s point to the same places once the schema sits at JSON pointer `base` of another document.
+ *
+ * @example
+ * ```ts
+ * rebasedRefs({ $ref: "#/$defs/a", $defs: { a: { type: "string" } } }, "/properties/arguments");
+ * // { $ref: "#/properties/arguments/$defs/a", $defs: { a: { type: "string" } } }
+ * ```
+ */
+export function rebasedRefs(schema: unknown, base: string): Record<string, unknown> {
+  const walk = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(walk);
+    if (typeof node !== "object" || node === null) return node;
+    return Object.fromEntries(
+      Object.entries(node).map(([k, v]) => [k, k === "$ref" && typeof v === "string" && v.startsWith("#") ? `#${base}${v.slice(1)}` : k === "const" || k === "enum" || k === "default" || k === "examples" ? v : walk(v)]),
+    );
+  };
+  return walk(schema) as Record<string, unknown>;
 }

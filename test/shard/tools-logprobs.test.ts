@@ -260,8 +260,8 @@ describe("tool calls", () => {
   it.each([
     [{ tool_choice: { type: "function", function: { name: "nope" } } }, "tool_choice"],
     [{ tools: [{ type: "function", function: { name: "bad name!", parameters: { type: "object" } } }] }, "tools[0].function.name"],
-    [{ tools: [weatherTool, { type: "function", function: { name: "x", parameters: { type: "object", properties: { s: { type: "string", pattern: "^a+$" } } } } }] }, "tools[1].function.parameters"],
-    [{ tools: [{ type: "function", function: { name: "x", parameters: { type: "object", properties: { n: { type: "integer", minimum: 1 } } } } }] }, "tools[0].function.parameters"],
+    [{ tools: [weatherTool, { type: "function", function: { name: "x", parameters: { type: "object", properties: { s: { type: "strin" } } } } }] }, "tools[1].function.parameters"],
+    [{ tools: [{ type: "function", function: { name: "x", parameters: { type: "object", properties: { n: { type: "integer", minimum: 3, maximum: 2 } }, required: ["n"] } } }] }, "tools[0].function.parameters"],
     [{ tools: [{ type: "function", function: { name: "x", parameters: { type: "frobnicate" } } }] }, "tools[0].function.parameters"],
     [{ tools: [{ type: "retrieval" }] }, "tools[0].type"],
     [{ tool_choice: "required", logprobs: true }, "logprobs"],

@@ -7,6 +7,8 @@
  * stream started is an `error` event. Body and stream come from the same
  * renderer, so they agree block for block.
  */
+import { violationsBlock } from "../generation/schema-stage.js";
+import type { SchemaViolation } from "../../types.js";
 import { randomBytes } from "node:crypto";
 import type { GatewayError } from "../../errors.js";
 import type { GeneratedChunk, GenerationResult } from "../../types.js";
@@ -33,6 +35,8 @@ export interface AnthropicMessage {
   stop_reason: StopReason | null;
   stop_sequence: string | null;
   usage: AnthropicUsage;
+  /** Extension: where the output breaks the request's schemas. */
+  switchyard?: { schema_violations?: Array<SchemaViolation & { choice: number }> };
 }
 
 /** One streamed event: its `type` is also the SSE event name. */
@@ -183,13 +187,17 @@ export class AnthropicRenderer {
     const stopReason = stopReasonOf(result);
     const stopSequence = stopReason === "stop_sequence" ? (result.stopSequence ?? null) : null;
     const usage = usageOf(result.usage.promptTokens, result.usage.completionTokens);
+    // Schema violations (README, "Structured output") in a `switchyard` extension block: on the message, and on message_delta when streamed.
+    const violations = violationsBlock([result]);
+    const extension = violations.schema_violations ? { switchyard: violations } : {};
     events.push({
       type: "message_delta",
       delta: { stop_reason: stopReason, stop_sequence: stopSequence },
       usage: { input_tokens: usage.input_tokens, output_tokens: usage.output_tokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+      ...extension,
     });
     events.push({ type: "message_stop" });
-    return { events, message: this.message(this.blocks.map((b) => b.block), stopReason, usage, stopSequence) };
+    return { events, message: { ...this.message(this.blocks.map((b) => b.block), stopReason, usage, stopSequence), ...extension } };
   }
 
   /** A failure after the stream started: Anthropic's `error` event. */

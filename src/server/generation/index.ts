@@ -58,3 +58,4 @@ export { requireRetrievalAccess, resolveModelFor } from "./resolve-model.js";
 export { ground, type Grounded, type GroundingRequest, type GroundingSearchResult } from "./grounding.js";
 export { poolProducer, choiceProducers, sharedProducers, fixedAnswer, choiceParams, type PoolProducerOptions } from "./producers.js";
 export { cachedProducer, type CachedProducer, type CachedProducerOptions } from "./cached-producer.js";
+export { validatedProducer, violationsBlock, SCHEMA_VIOLATIONS_HEADER } from "./schema-stage.js";

@@ -17,6 +17,7 @@ import type { GenerationPlan } from "./plan.js";
 import { choiceProducers, fixedAnswer, poolProducer, sharedProducers, type PoolProducerOptions } from "./producers.js";
 import { respond, type Producer } from "./respond.js";
 import { guardInput, restoredProducer, retrievedRedactor, scannedProducer } from "./guardrails-stage.js";
+import { validatedProducer } from "./schema-stage.js";
 
 /**
  * @example
@@ -48,7 +49,8 @@ export async function runGeneration(c: Context<AppEnv>, deps: GatewayDeps, plan:
   };
   // Output is scanned inside the cache (it stores redacted answers) and restored for this caller outside it.
   const scanned = (p: Producer): Producer => (guarded ? scannedProducer(guarded.redaction, p) : p);
-  const restored = (p: Producer): Producer => (guarded ? restoredProducer(guarded.redaction, p) : p);
+  // Then validated against the request's JSON schemas (outside the cache: a hit is checked too).
+  const restored = (p: Producer): Producer => validatedProducer(input, plan.params, guarded ? restoredProducer(guarded.redaction, p) : p);
 
   let cache: "hit" | "miss" | "bypass" = "bypass";
   let produce: Producer | Producer[];

@@ -13,6 +13,7 @@ import type { AppEnv } from "../http/env.js";
 import { createSseWriter, SSE_HEADERS } from "../http/sse.js";
 import { childController } from "../../util/link-abort.js";
 import type { GenerationRenderer, ResponseSummary } from "./renderer.js";
+import { SCHEMA_VIOLATIONS_HEADER } from "./schema-stage.js";
 
 /** Runs a generation, reporting chunks as they come; rejects with a GatewayError or an AbortError. */
 export type Producer = (onChunk: (chunk: GeneratedChunk) => void, signal: AbortSignal) => Promise<GenerationResult>;
@@ -116,6 +117,8 @@ export async function respond(c: Context<AppEnv>, opts: RespondOptions): Promise
     const results = await runAll(producers, { onChunk: () => undefined }, abort.signal);
     const summary = summarize(results);
     c.header("x-switchyard-shard", summary.result.shard);
+    const violations = results.reduce((n, r) => n + (r.schemaViolations?.length ?? 0), 0);
+    if (violations > 0) c.header(SCHEMA_VIOLATIONS_HEADER, String(violations));
     return c.json(renderer.body(results, summary));
   }
 

@@ -2,7 +2,7 @@
  * OpenAI response shapes for chat completions and legacy completions, in one
  * place so streaming, non-streaming and cache replay render identically.
  */
-import type { Citation, FinishReason, GenerationTimings, TokenLogprob, TokenUsage, ToolCall } from "../../types.js";
+import type { SchemaViolation, Citation, FinishReason, GenerationTimings, TokenLogprob, TokenUsage, ToolCall } from "../../types.js";
 import type { ToolCallDelta } from "./tool-calls.js";
 
 export interface ResponseMeta {
@@ -19,6 +19,8 @@ export interface SwitchyardTimings {
   cached_prompt_tokens: number;
   shard: string;
   cache: "hit" | "miss" | "bypass";
+  /** Where the output breaks the request's JSON schemas (README, "Structured output"); absent when it matches. */
+  schema_violations?: Array<SchemaViolation & { choice: number }>;
 }
 
 export function timingsBlock(t: GenerationTimings, shard: string, cache: SwitchyardTimings["cache"]): SwitchyardTimings {

@@ -2,6 +2,7 @@
  * Validated OpenAI request → engine input and sampling params. Every field is
  * either honoured or refused with a 400 naming it; nothing is silently dropped.
  */
+import { acceptedSchema } from "./tool-schema.js";
 import type { SwitchyardConfig } from "../../config/index.js";
 import { invalidRequest } from "../../errors.js";
 import type { ChatMessage, GenerationInput, OutputGrammar, SamplingParams } from "../../types.js";
@@ -179,5 +180,5 @@ function grammarOf(format: ChatRequest["response_format"]): OutputGrammar | unde
   if (!format.json_schema.schema) {
     throw invalidRequest("response_format.json_schema.schema is required.", { param: "response_format.json_schema.schema" });
   }
-  return { type: "json_schema", name: format.json_schema.name, schema: format.json_schema.schema };
+  return { type: "json_schema", name: format.json_schema.name, schema: acceptedSchema(format.json_schema.schema, "response_format.json_schema.schema") };
 }

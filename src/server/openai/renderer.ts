@@ -7,6 +7,7 @@
 import { errorBody } from "../../errors.js";
 import type { GenerationResult } from "../../types.js";
 import { sseFrame, type GenerationRenderer, type ResponseSummary } from "../generation/renderer.js";
+import { violationsBlock } from "../generation/schema-stage.js";
 import { openAIFinishReason, timingsBlock, type ChoiceBody, type Renderer } from "./openai-format.js";
 import { ToolCallIds, toolCallDeltas, withIds } from "./tool-calls.js";
 
@@ -28,9 +29,9 @@ function choiceBody(index: number, result: GenerationResult): ChoiceBody {
   };
 }
 
-function extraOf(summary: ResponseSummary) {
+function extraOf(summary: ResponseSummary, choices: readonly GenerationResult[] = []) {
   return {
-    switchyard: timingsBlock(summary.result.timings, summary.result.shard, summary.cache),
+    switchyard: { ...timingsBlock(summary.result.timings, summary.result.shard, summary.cache), ...violationsBlock(choices) },
     ...(summary.citations ? { citations: summary.citations } : {}),
   };
 }
@@ -46,7 +47,7 @@ export function openAIRenderer(format: Renderer, { includeUsage }: OpenAIRendere
   const ids: ToolCallIds[] = [];
   const idsOf = (index: number) => (ids[index] ??= new ToolCallIds());
   return {
-    body: (choices, summary) => format.body(choices.map((r, i) => choiceBody(i, r)), summary.usage, extraOf(summary)),
+    body: (choices, summary) => format.body(choices.map((r, i) => choiceBody(i, r)), summary.usage, extraOf(summary, choices)),
     stream: {
       open: () => undefined,
       start: (index) => {
@@ -61,7 +62,12 @@ export function openAIRenderer(format: Renderer, { includeUsage }: OpenAIRendere
         });
         return piece ? sseFrame(piece) : undefined;
       },
-      finish: (index, result) => sseFrame(format.finish(index, openAIFinishReason(result.finishReason, result.toolCalls?.length ?? 0))),
+      finish: (index, result) => {
+        const chunk = format.finish(index, openAIFinishReason(result.finishReason, result.toolCalls?.length ?? 0));
+        // A streamed choice's violations ride on its finish chunk (the headers are long gone).
+        const violations = violationsBlock([result]).schema_violations?.map((v) => ({ ...v, choice: index }));
+        return sseFrame(violations ? { ...chunk, switchyard: { schema_violations: violations } } : chunk);
+      },
       close: (summary) => (includeUsage ? sseFrame(format.usage(summary.usage, extraOf(summary))) : "") + DONE,
       error: (err) => sseFrame(errorBody(err)) + DONE,
     },

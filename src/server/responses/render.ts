@@ -12,6 +12,7 @@
  * event carries an increasing `sequence_number`. The non-streamed body is the
  * same renderer's final object, so both agree item for item.
  */
+import { violationsBlock } from "../generation/schema-stage.js";
 import type { GatewayError } from "../../errors.js";
 import type { GeneratedChunk, GenerationResult, TokenLogprob } from "../../types.js";
 import { newToolCallId } from "../openai/tool-calls.js";
@@ -304,7 +305,9 @@ export class ResponseRenderer {
       this.closeCall(call, c.arguments, status, events);
     });
     const output = this.order.map((o) => (o.kind === "message" ? this.message!.item : o.kind === "search" ? this.search! : this.calls.get(o.index)!.item));
-    const response = this.response(status, { output: structuredClone(output), usage: usageOf(result) });
+    const violations = violationsBlock([result]);
+    // Schema violations (README, "Structured output") in the `switchyard` extension block.
+    const response = { ...this.response(status, { output: structuredClone(output), usage: usageOf(result) }), ...(violations.schema_violations ? { switchyard: violations } : {}) };
     events.push(this.event(status === "completed" ? "response.completed" : "response.incomplete", { response }));
     return { events, response };
   }

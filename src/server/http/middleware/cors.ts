@@ -25,6 +25,7 @@ const EXPOSED_HEADERS = [
   "x-ratelimit-reset-tokens",
   "x-switchyard-shard",
   "x-switchyard-cache",
+  "x-switchyard-schema-violations",
   "x-switchyard-overhead-ms",
 ];
 
