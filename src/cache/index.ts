@@ -27,6 +27,7 @@ export type {
   CachedResponse,
   CacheStoreStats,
   CacheLookupResult,
+  CacheServed,
   CacheDirective,
   GeneratedResponse,
   CrossReplicaFlight,

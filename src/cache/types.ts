@@ -32,6 +32,12 @@ export interface CacheStoreStats {
 export type CacheLookupResult = "hit" | "miss" | "bypass";
 
 /**
+ * How a response was served, as `x-switchyard-cache` says: the exact cache's result, or
+ * `semantic` when the exact cache missed and the semantic cache answered with a paraphrase's stored answer.
+ */
+export type CacheServed = CacheLookupResult | "semantic";
+
+/**
  * What a request allows the cache to do, from `Cache-Control` and the
  * request's determinism (see `cacheDirective` / `cacheDirectiveFor`).
  */

@@ -18,6 +18,7 @@ import type { Server } from "node:http";
 // --- observability and security ---
 import { connectSharedState } from "./shared-state.js";
 import { Guardrails } from "../guardrails/index.js";
+import { semanticCacheFromConfig } from "./semantic-cache.js";
 import { cacheLookupObserver, createMetrics, instrumentSharedState, piiObserver, poolObserver, retrievalObserver, serveMetrics, type GatewayMetrics, type MetricsServer } from "../telemetry/index.js";
 
 export interface Gateway {
@@ -105,6 +106,12 @@ async function startInto(teardown: TeardownStack, { config, logger, waitReady }:
   });
   teardown.push(rag);
   const guardrails = new Guardrails({ config, observer: piiObserver(metrics.registry) });
+  const semanticCache = semanticCacheFromConfig(config, {
+    store: shared?.semanticStore,
+    resolve: (name) => registryModelHandle(registry, name),
+    warn: (fields, msg) => logger.warn(fields, msg),
+  });
+  if (semanticCache) logger.info({ embedder: semanticCache.embedderId }, "semantic cache embedder");
   logger.info({ embedder: rag.embedderId, source: chosen.source }, "retrieval embedder");
   const vectorStores = teardown.push(
     new VectorStoreService({
@@ -122,6 +129,7 @@ async function startInto(teardown: TeardownStack, { config, logger, waitReady }:
       cache,
       rag,
       guardrails,
+      ...(semanticCache ? { semanticCache } : {}),
       vectorStores,
       draining: () => draining,
       ...(shared ? { limiter: shared.limiter, responses: shared.responses, revocations: shared.revocations } : {}),

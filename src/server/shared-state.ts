@@ -6,7 +6,7 @@
  * `redis.url`, nothing here is built and every piece stays in memory.
  */
 import type { SwitchyardConfig } from "../config/index.js";
-import { AffinityStore, RedisCacheStore, RedisConnection, RedisFlight, RedisLimitStore, RedisResponseStore, Revocations, SharedBreakers, type RedisConnectionOptions } from "../state/index.js";
+import { AffinityStore, RedisCacheStore, RedisConnection, RedisFlight, RedisLimitStore, RedisResponseStore, RedisSemanticStore, Revocations, SharedBreakers, type RedisConnectionOptions } from "../state/index.js";
 import { MemoryResponseStore } from "./responses/index.js";
 import type { Logger } from "../telemetry/logger.js";
 import { hashApiKeys } from "./http/middleware/auth.js";
@@ -15,6 +15,8 @@ import { SharedRateLimiter } from "./http/shared-rate-limiter.js";
 export interface SharedState {
   redis: RedisConnection;
   cacheStore: RedisCacheStore;
+  /** Semantic-cache entries, next to the exact cache's (`cache:sem:*`). */
+  semanticStore: RedisSemanticStore;
   crossReplica: RedisFlight;
   limiter: SharedRateLimiter;
   revocations: Revocations;
@@ -69,6 +71,7 @@ export async function connectSharedState(config: SwitchyardConfig, logger: Logge
   await redis.connect();
   const cacheStore = new RedisCacheStore({ redis, maxBytes: config.cache.maxBytes, ttlMs: config.cache.ttlMs });
   const crossReplica = new RedisFlight({ redis, store: cacheStore, waitMs: r.flightWaitMs });
+  const semanticStore = new RedisSemanticStore({ redis, maxEntriesPerScope: config.cache.semantic.maxEntriesPerScope });
   const limitStore = new RedisLimitStore({ redis, leaseTtlMs: r.streamLeaseTtlMs });
   const limiter = new SharedRateLimiter({ store: limitStore, redis, keys: hashApiKeys(config.auth.keys), replicas: r.replicas, onOutage: r.limitsOnOutage, logger });
   const revocations = new Revocations({ redis, refreshMs: r.refreshMs });
@@ -92,6 +95,7 @@ export async function connectSharedState(config: SwitchyardConfig, logger: Logge
   return {
     redis,
     cacheStore,
+    semanticStore,
     crossReplica,
     limiter,
     revocations,

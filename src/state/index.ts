@@ -6,6 +6,7 @@
  * | --- | --- | --- |
  * | limits (`RedisLimitStore`) | `limits:<keyId>:rpm|tpm|streams` | the limiter falls back to 1/replicas of each limit locally, or fails closed |
  * | response cache (`RedisCacheStore`) | `cache:*` | bypass: miss on read, skip on write |
+ * | semantic cache (`RedisSemanticStore`) | `cache:sem:<scope>:index|answers` | bypass: miss on read, skip on write |
  * | single-flight (`RedisFlight`) | `flight:<key>` | generate locally |
  * | breakers (`SharedBreakers`) | `breaker:<upstream>` | local breakers only |
  * | affinity (`AffinityStore`) | `affinity:<model>:<session>` | local prefix affinity |
@@ -24,6 +25,7 @@
 export { RedisConnection, type RedisConnectionOptions, type RedisHealth, type RedisStatus } from "./redis-connection.js";
 export { RedisLimitStore, type RedisLimitStoreOptions, type SharedKeyLimits, type LimitDecision, type LimitView, type StreamLease } from "./redis-limits.js";
 export { RedisCacheStore, type RedisCacheStoreOptions } from "./redis-cache-store.js";
+export { RedisSemanticStore, type RedisSemanticStoreOptions } from "./redis-semantic-store.js";
 export { RedisFlight, type RedisFlightOptions } from "./redis-flight.js";
 export { SharedBreakers, type SharedBreakersOptions } from "./shared-breakers.js";
 export { AffinityStore, type AffinityStoreOptions } from "./affinity-store.js";

@@ -229,3 +229,27 @@ export const EXTEND_LOCK = script(
 return 0
 `,
 );
+
+/**
+ * Adds one semantic-cache entry to a scope: the index item (id, anchors,
+ * expiry, vector) at the tail of the scope's list, the answer in its hash;
+ * the oldest items past the cap leave both; both keys live as long as the
+ * newest entry. KEYS: index list, answers hash. ARGV: item JSON, id, answer
+ * JSON, max entries, ttl ms.
+ */
+export const SEMANTIC_ADD = script(
+  "semantic_add",
+  `redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+local max = tonumber(ARGV[4])
+local n = redis.call('LLEN', KEYS[1])
+while n > max do
+  local old = redis.call('LPOP', KEYS[1])
+  redis.call('HDEL', KEYS[2], cjson.decode(old).id)
+  n = n - 1
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+return n
+`,
+);

@@ -12,6 +12,7 @@ import {
   RedisFlight,
   RedisLimitStore,
   RedisResponseStore,
+  RedisSemanticStore,
   Revocations,
   SharedBreakers,
 } from "../../src/state/index.js";
@@ -261,6 +262,29 @@ describe.skipIf(!hasRedisServer)("shared state on a real redis-server", () => {
     await ba.markClosed(up);
     await bb.refresh();
     expect(bb.isOpen(up)).toBe(false);
+  });
+
+  it("shares semantic-cache entries per scope: nearest by cosine with equal anchors, capped, expired ones skipped", async () => {
+    const [a, b] = await replicas(2);
+    const writer = new RedisSemanticStore({ redis: a!, maxEntriesPerScope: 2 });
+    const reader = new RedisSemanticStore({ redis: b!, maxEntriesPerScope: 2 });
+    const unit = (x: number, y: number) => [x / Math.hypot(x, y), y / Math.hypot(x, y)];
+    const at = (question: string, vector: number[], anchors: string[] = [], ttlMs = 60_000) => ({ question, vector, anchors, response: entry(question), expiresAt: Date.now() + ttlMs });
+    await writer.add("scope-1", at("oldest", unit(0, 1)));
+    await writer.add("scope-1", at("reset password", unit(1, 0.1)));
+    await writer.add("scope-1", at("order 12", unit(1, 0.2), ["12"]));
+    // The oldest went past the cap; the other replica finds the nearest with the same anchors.
+    expect(await reader.nearest("scope-1", unit(0, 1), [], 0.99)).toBeUndefined();
+    const hit = await reader.nearest("scope-1", unit(1, 0), [], 0.9);
+    expect(hit?.entry.question).toBe("reset password");
+    expect(hit?.entry.response.text).toBe("reset password");
+    expect(hit?.similarity).toBeCloseTo(unit(1, 0.1)[0]!, 5);
+    expect((await reader.nearest("scope-1", unit(1, 0), ["12"], 0.9))?.entry.question).toBe("order 12");
+    expect(await reader.nearest("scope-1", unit(1, 0), ["13"], 0.5)).toBeUndefined();
+    expect(await reader.nearest("scope-2", unit(1, 0), [], 0.1)).toBeUndefined();
+    await writer.add("scope-3", at("short-lived", unit(1, 0), [], 30));
+    await sleep(60);
+    expect(await reader.nearest("scope-3", unit(1, 0), [], 0.5)).toBeUndefined();
   });
 
   it("shares session affinity", async () => {

@@ -32,6 +32,14 @@ function fromCached(entry: CachedResponse): GenerationResult {
   };
 }
 
+/** A producer that replays a stored answer: its chunks, then its result (shard `cache`). */
+export function replayProducer(entry: CachedResponse): Producer {
+  return async (onChunk) => {
+    for (const chunk of entry.chunks) onChunk(chunk);
+    return fromCached(entry);
+  };
+}
+
 /**
  * @example
  * ```ts
@@ -43,16 +51,7 @@ export async function cachedProducer({ cache, plan, produce }: CachedProducerOpt
   if (!cache || !plan) return { cache: "bypass", produce };
   const { key, directive } = plan;
   const found = await cache.lookup(key, directive);
-  if (found.value) {
-    const entry = found.value;
-    return {
-      cache: "hit",
-      produce: async (onChunk) => {
-        for (const chunk of entry.chunks) onChunk(chunk);
-        return fromCached(entry);
-      },
-    };
-  }
+  if (found.value) return { cache: "hit", produce: replayProducer(found.value) };
   return {
     cache: found.result,
     produce: async (onChunk, signal) => {

@@ -21,7 +21,7 @@ type KeyConfig = SwitchyardConfig["auth"]["keys"][number];
 const keyConfigs = new WeakMap<SwitchyardConfig, Map<string, KeyConfig>>();
 
 /** The configured key a request authenticated with (by its key id), if any. */
-function keyConfigOf(config: SwitchyardConfig, keyId: string): KeyConfig | undefined {
+export function keyConfigOf(config: SwitchyardConfig, keyId: string): KeyConfig | undefined {
   let byId = keyConfigs.get(config);
   if (!byId) {
     const records = hashApiKeys(config.auth.keys);

@@ -5,7 +5,7 @@
  * generation; the renderer only formats.
  */
 import type { GatewayError } from "../../errors.js";
-import type { CacheLookupResult } from "../../cache/index.js";
+import type { CacheServed } from "../../cache/index.js";
 import type { Citation, GeneratedChunk, GenerationResult, RetrievedPassage, TokenUsage } from "../../types.js";
 
 /** The whole answer, once every choice finished (for a body or the stream's closing events). */
@@ -14,7 +14,9 @@ export interface ResponseSummary {
   usage: TokenUsage;
   /** The first choice's result, standing for all (timings, shard). */
   result: GenerationResult;
-  cache: CacheLookupResult;
+  cache: CacheServed;
+  /** Cosine similarity of a semantic-cache hit to the question whose answer it replays. */
+  similarity?: number;
   /** Sources of a grounded answer. */
   citations?: Citation[];
 }

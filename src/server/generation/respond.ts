@@ -7,7 +7,7 @@
  */
 import type { Context } from "hono";
 import { toGatewayError } from "../../errors.js";
-import type { CacheLookupResult } from "../../cache/index.js";
+import type { CacheServed } from "../../cache/index.js";
 import type { Citation, GeneratedChunk, GenerationResult, TokenUsage } from "../../types.js";
 import type { AppEnv } from "../http/env.js";
 import { createSseWriter, SSE_HEADERS } from "../http/sse.js";
@@ -23,7 +23,9 @@ export interface RespondOptions {
   renderer: GenerationRenderer;
   /** One producer, or one per choice (`n`). */
   produce: Producer | readonly Producer[];
-  cache: CacheLookupResult;
+  cache: CacheServed;
+  /** A semantic-cache hit's similarity: `x-switchyard-cache-similarity` and the summary. */
+  similarity?: number | undefined;
   citations?: Citation[] | undefined;
 }
 
@@ -103,6 +105,7 @@ export async function respond(c: Context<AppEnv>, opts: RespondOptions): Promise
   const producers: readonly Producer[] = typeof opts.produce === "function" ? [opts.produce] : opts.produce;
   const abort = clientSignal(c);
   c.header("x-switchyard-cache", opts.cache);
+  if (opts.similarity !== undefined) c.header("x-switchyard-cache-similarity", opts.similarity.toFixed(4));
 
   const summarize = (results: readonly GenerationResult[]): ResponseSummary => {
     const first = results[0]!;
@@ -110,7 +113,13 @@ export async function respond(c: Context<AppEnv>, opts: RespondOptions): Promise
     c.set("modelMs", Math.max(...results.map((r) => r.timings.ttftMs + r.timings.decodeMs)));
     // Tokens-per-minute limits reserved an estimate at admission; the limiter charges what was really used.
     c.set("usage", usage);
-    return { usage, result: first, cache: opts.cache, ...(opts.citations ? { citations: opts.citations } : {}) };
+    return {
+      usage,
+      result: first,
+      cache: opts.cache,
+      ...(opts.similarity === undefined ? {} : { similarity: opts.similarity }),
+      ...(opts.citations ? { citations: opts.citations } : {}),
+    };
   };
 
   if (!opts.stream) {
@@ -163,7 +172,7 @@ export async function respond(c: Context<AppEnv>, opts: RespondOptions): Promise
   const result = await Promise.race([first.then(() => undefined), generation]);
   if (result) c.header("x-switchyard-shard", result[0]!.shard);
   // A replayed hit streams before its result object exists; say where it came from all the same.
-  else if (opts.cache === "hit") c.header("x-switchyard-shard", "cache");
+  else if (opts.cache === "hit" || opts.cache === "semantic") c.header("x-switchyard-shard", "cache");
 
   void generation.then(
     (results) => sse.end(events.close(summarize(results))),

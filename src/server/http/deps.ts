@@ -2,7 +2,7 @@
 import type { SwitchyardConfig } from "../../config/index.js";
 import type { ModelRegistry } from "../../router/index.js";
 import type { Logger } from "../../telemetry/logger.js";
-import type { ResponseCache } from "../../cache/index.js";
+import type { ResponseCache, SemanticCache } from "../../cache/index.js";
 import type { GenerationResult } from "../../types.js";
 import type { RagService } from "../../rag/index.js";
 import type { VectorStoreService } from "../../rag/vector-stores/index.js";
@@ -17,6 +17,8 @@ export interface GatewayDeps {
   logger: Logger;
   /** Response cache; absent = every request bypasses. */
   cache?: ResponseCache<GenerationResult> | undefined;
+  /** Semantic cache (opt-in per key and bot, `cache.semantic`); absent = never consulted. */
+  semanticCache?: SemanticCache;
   /** PII guardrails; absent = no request is scanned. */
   guardrails?: Guardrails | undefined;
   /** Retrieval; absent = collection endpoints answer 503. */

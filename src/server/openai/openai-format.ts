@@ -2,6 +2,7 @@
  * OpenAI response shapes for chat completions and legacy completions, in one
  * place so streaming, non-streaming and cache replay render identically.
  */
+import type { CacheServed } from "../../cache/index.js";
 import type { SchemaViolation, Citation, FinishReason, GenerationTimings, TokenLogprob, TokenUsage, ToolCall } from "../../types.js";
 import type { ToolCallDelta } from "./tool-calls.js";
 
@@ -18,14 +19,18 @@ export interface SwitchyardTimings {
   decode_ms: number;
   cached_prompt_tokens: number;
   shard: string;
-  cache: "hit" | "miss" | "bypass";
+  cache: CacheServed;
+  /** A semantic-cache hit's cosine similarity to the question whose answer it replays. */
+  similarity?: number;
   /** Where the output breaks the request's JSON schemas (README, "Structured output"); absent when it matches. */
   schema_violations?: Array<SchemaViolation & { choice: number }>;
 }
 
-export function timingsBlock(t: GenerationTimings, shard: string, cache: SwitchyardTimings["cache"]): SwitchyardTimings {
+export function timingsBlock(t: GenerationTimings, shard: string, cache: SwitchyardTimings["cache"], similarity?: number): SwitchyardTimings {
   const r = (n: number) => Math.round(n * 100) / 100;
-  return { queue_ms: r(t.queueMs), ttft_ms: r(t.ttftMs), decode_ms: r(t.decodeMs), cached_prompt_tokens: t.cachedPromptTokens, shard, cache };
+  const block: SwitchyardTimings = { queue_ms: r(t.queueMs), ttft_ms: r(t.ttftMs), decode_ms: r(t.decodeMs), cached_prompt_tokens: t.cachedPromptTokens, shard, cache };
+  if (similarity !== undefined) block.similarity = Math.round(similarity * 10_000) / 10_000;
+  return block;
 }
 
 export function usageBlock(u: TokenUsage, cachedTokens = 0) {

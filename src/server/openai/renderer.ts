@@ -31,7 +31,7 @@ function choiceBody(index: number, result: GenerationResult): ChoiceBody {
 
 function extraOf(summary: ResponseSummary, choices: readonly GenerationResult[] = []) {
   return {
-    switchyard: { ...timingsBlock(summary.result.timings, summary.result.shard, summary.cache), ...violationsBlock(choices) },
+    switchyard: { ...timingsBlock(summary.result.timings, summary.result.shard, summary.cache, summary.similarity), ...violationsBlock(choices) },
     ...(summary.citations ? { citations: summary.citations } : {}),
   };
 }

@@ -26,6 +26,7 @@ const EXPOSED_HEADERS = [
   "x-switchyard-shard",
   "x-switchyard-cache",
   "x-switchyard-schema-violations",
+  "x-switchyard-cache-similarity",
   "x-switchyard-overhead-ms",
 ];
 
