@@ -17,11 +17,19 @@ import type { LocalGatewaySpec } from "../scenarios/types.js";
 export interface LocalGateway {
   url: string;
   /** The knobs it was started with, defaults filled in. */
-  spec: Required<LocalGatewaySpec>;
+  spec: FullLocalGatewaySpec;
+  /** Shards in the model's pool now (draining ones excluded). */
+  shards(): number;
   close(): Promise<void>;
 }
 
-export const LOCAL_DEFAULTS: Required<LocalGatewaySpec> = { shards: 1, slots: 4, contextSize: 1024, queueMaxDepth: 64 };
+/** Every knob of {@link LocalGatewaySpec}, defaults filled in. */
+export type FullLocalGatewaySpec = { [K in keyof LocalGatewaySpec]-?: NonNullable<LocalGatewaySpec[K]> };
+
+export const LOCAL_DEFAULTS: FullLocalGatewaySpec = { shards: 1, maxShards: 0, slots: 4, contextSize: 1024, queueMaxDepth: 64 };
+
+/** The autoscaler's pace for load tests: quicker than the production defaults so a short run shows both directions. */
+const LOADTEST_AUTOSCALE = { queueDepth: 2, upAfterMs: 2_000, idleMs: 8_000, intervalMs: 250 };
 
 /**
  * @param dataDir where the tiny model is generated once and reused (default ./data, like `npm start`)
@@ -33,7 +41,8 @@ export const LOCAL_DEFAULTS: Required<LocalGatewaySpec> = { shards: 1, slots: 4,
  * ```
  */
 export async function startLocalGateway(spec: LocalGatewaySpec = {}, dataDir = path.resolve("data")): Promise<LocalGateway> {
-  const full = { ...LOCAL_DEFAULTS, ...spec };
+  // Knobs given as undefined keep their defaults.
+  const full: FullLocalGatewaySpec = { ...LOCAL_DEFAULTS, ...Object.fromEntries(Object.entries(spec).filter(([, v]) => v !== undefined)) };
   const file = await ensureTinyModel(tinyModelDir(dataDir));
   // Its own data dir: a load test must not write LanceDB tables or cache files into the real one.
   const scratch = await mkdtemp(path.join(os.tmpdir(), "switchyard-loadtest-"));
@@ -44,7 +53,18 @@ export async function startLocalGateway(spec: LocalGatewaySpec = {}, dataDir = p
       dataDir: scratch,
       telemetry: { logLevel: "fatal" },
       queue: { maxDepth: full.queueMaxDepth },
-      models: [{ name: "tiny", aliases: ["default"], file, shards: full.shards, slots: full.slots, contextSize: full.contextSize, fallback: "none" }],
+      models: [
+        {
+          name: "tiny",
+          aliases: ["default"],
+          file,
+          shards: full.shards,
+          ...(full.maxShards > full.shards ? { autoscale: { maxShards: full.maxShards, ...LOADTEST_AUTOSCALE } } : {}),
+          slots: full.slots,
+          contextSize: full.contextSize,
+          fallback: "none",
+        },
+      ],
     },
   });
   // Fatal only: the runner records every failure itself, and log lines would bury its progress output.
@@ -52,6 +72,7 @@ export async function startLocalGateway(spec: LocalGatewaySpec = {}, dataDir = p
   return {
     url: gateway.url,
     spec: full,
+    shards: () => gateway.registry.snapshot()[0]?.shards.filter((s) => s.draining !== true).length ?? 0,
     close: async () => {
       await gateway.close();
       await rm(scratch, { recursive: true, force: true });

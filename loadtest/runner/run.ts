@@ -69,7 +69,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     log("starting a local gateway on the generated tiny model (its numbers say nothing about a real model)...");
     local = await startLocalGateway({ ...scenario.localGateway, ...opts.localGateway });
     baseUrl = local.url;
-    log(`local gateway at ${baseUrl} (shards=${local.spec.shards} slots=${local.spec.slots} contextSize=${local.spec.contextSize} queue.maxDepth=${local.spec.queueMaxDepth})`);
+    log(`local gateway at ${baseUrl} (shards=${local.spec.shards}${local.spec.maxShards > local.spec.shards ? `..${local.spec.maxShards} autoscaled` : ""} slots=${local.spec.slots} contextSize=${local.spec.contextSize} queue.maxDepth=${local.spec.queueMaxDepth})`);
   }
   const model = opts.model ?? String(scenario.request.body.model ?? "default");
   const target: Target = { baseUrl, ...(opts.apiKey ? { apiKey: opts.apiKey } : {}), ...(opts.model ? { model: opts.model } : {}) };
@@ -88,6 +88,9 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     const t0 = performance.now();
     log(`running '${scenario.name}' against ${baseUrl}...`);
     let lastLog = 0;
+    // The local gateway's shard count over time (it follows the load when the scenario autoscales).
+    const shardSamples: Array<[number, number]> = [];
+    const sampler = local ? setInterval(() => shardSamples.push([performance.now() - t0, local!.shards()]), 250) : undefined;
     const driven = await drive({
       load: scenario.load,
       maxInFlight,
@@ -103,8 +106,9 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
         log(`  ${(p.elapsedMs / 1000).toFixed(0)} s: ${p.started} started, ${records.length} done (${failed} failed), ${p.inFlight} in flight, ${p.dropped} dropped`);
       },
     });
+    clearInterval(sampler);
     records.sort((a, b) => a.startMs - b.startMs);
-    const timeline = buildTimeline(records, driven.inFlightSamples, scenario.load, driven.endMs, driven.droppedMs);
+    const timeline = buildTimeline(records, driven.inFlightSamples, scenario.load, driven.endMs, driven.droppedMs, shardSamples);
     const summary = summarize({ scenario, records, itl, dropped: driven.dropped, endMs: driven.endMs, timeline });
     return {
       version: 1,

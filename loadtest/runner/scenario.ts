@@ -63,7 +63,7 @@ const scenarioSchema = z.strictObject({
   thresholds: z.record(z.string(), z.array(z.string())),
   expect: z.strictObject({ okStatuses: statuses.min(1), toleratedStatuses: statuses, retryAfterOn: statuses }),
   localGateway: z
-    .strictObject({ shards: count.optional(), slots: count.optional(), contextSize: count.optional(), queueMaxDepth: z.number().int().nonnegative().optional() })
+    .strictObject({ shards: count.optional(), maxShards: z.number().int().nonnegative().optional(), slots: count.optional(), contextSize: count.optional(), queueMaxDepth: z.number().int().nonnegative().optional() })
     .optional(),
   seed: z.strictObject({ collection: z.string().min(1), documents: z.string().regex(/^[\w./-]+\.json$/) }).optional(),
 });

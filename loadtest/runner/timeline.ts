@@ -24,12 +24,19 @@ const r2 = (n: number) => Math.round(n * 100) / 100;
 /**
  * @example buildTimeline(records, samples, scenario.load, 12_000)[0].offeredRps
  */
-export function buildTimeline(records: readonly RequestRecord[], inFlightSamples: ReadonlyArray<[number, number]>, load: LoadSpec, endMs: number, droppedMs: readonly number[] = []): TimelineBucket[] {
+export function buildTimeline(
+  records: readonly RequestRecord[],
+  inFlightSamples: ReadonlyArray<[number, number]>,
+  load: LoadSpec,
+  endMs: number,
+  droppedMs: readonly number[] = [],
+  shardSamples: ReadonlyArray<[number, number]> = [],
+): TimelineBucket[] {
   const widthS = bucketWidthS(endMs);
   const widthMs = widthS * 1000;
   const r3 = (v: number) => Math.round(v * 1000) / 1000;
   const n = Math.max(1, Math.ceil(endMs / widthMs));
-  const acc = Array.from({ length: n }, () => ({ started: 0, arrivals: 0, metSlo: 0, completed: 0, good: 0, errors: 0, tokens: 0, inFlight: [] as number[], ttft: [] as number[], e2e: [] as number[] }));
+  const acc = Array.from({ length: n }, () => ({ started: 0, arrivals: 0, metSlo: 0, completed: 0, good: 0, errors: 0, tokens: 0, inFlight: [] as number[], shards: [] as number[], ttft: [] as number[], e2e: [] as number[] }));
   const at = (ms: number) => acc[Math.min(n - 1, Math.max(0, Math.floor(ms / widthMs)))]!;
 
   for (const r of records) {
@@ -54,6 +61,7 @@ export function buildTimeline(records: readonly RequestRecord[], inFlightSamples
   }
   for (const t of droppedMs) at(t).arrivals++;
   for (const [t, v] of inFlightSamples) at(t).inFlight.push(v);
+  for (const [t, v] of shardSamples) at(t).shards.push(v);
 
   return acc.map((b, k) => {
     const t = k * widthMs;
@@ -71,7 +79,8 @@ export function buildTimeline(records: readonly RequestRecord[], inFlightSamples
       errorRps: r2(b.errors / widthS),
       outputTokensPerS: r2(b.tokens / widthS),
       meanInFlight: r2(b.inFlight.length ? b.inFlight.reduce((s, v) => s + v, 0) / b.inFlight.length : 0),
-      ...(ttft.length ? { ttftP50: r2(percentile(ttft, 50)), ttftP90: r2(percentile(ttft, 90)), ttftP99: r2(percentile(ttft, 99)) } : {}),
+      ...(b.shards.length ? { meanShards: r2(b.shards.reduce((s, v) => s + v, 0) / b.shards.length) } : {}),
+      ...(ttft.length ? { ttftP50: r2(percentile(ttft, 50)), ttftP90: r2(percentile(ttft, 90)), ttftP95: r2(percentile(ttft, 95)), ttftP99: r2(percentile(ttft, 99)) } : {}),
       ...(e2e.length ? { e2eP50: r2(percentile(e2e, 50)), e2eP90: r2(percentile(e2e, 90)), e2eP99: r2(percentile(e2e, 99)) } : {}),
     };
   });

@@ -140,9 +140,12 @@ export interface TimelineBucket {
   errorRps: number;
   outputTokensPerS: number;
   meanInFlight: number;
+  /** Mean shards in the model's pool (a local gateway with autoscaling; absent against a deployment). */
+  meanShards?: number;
   /** Latencies of requests that started in this bucket. */
   ttftP50?: number;
   ttftP90?: number;
+  ttftP95?: number;
   ttftP99?: number;
   e2eP50?: number;
   e2eP90?: number;

@@ -101,6 +101,8 @@ export interface Expectations {
 /** Gateway knobs the Node runner uses when it starts its own gateway; ignored against a deployment. */
 export interface LocalGatewaySpec {
   shards?: number | undefined;
+  /** Above `shards`: the gateway autoscales between the two (0 or absent: a fixed `shards`). */
+  maxShards?: number | undefined;
   slots?: number | undefined;
   contextSize?: number | undefined;
   queueMaxDepth?: number | undefined;

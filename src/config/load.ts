@@ -157,6 +157,6 @@ export function threadsPerShard(config: SwitchyardConfig, explicit: "auto" | num
   if (explicit !== "auto") return explicit;
   const localShards = config.models
     .filter((m) => m.upstream === undefined)
-    .reduce((n, m) => n + m.shards + adapterAliases(m).reduce((k, a) => k + a.shards, 0), 0);
+    .reduce((n, m) => n + (m.autoscale?.maxShards ?? m.shards) + adapterAliases(m).reduce((k, a) => k + a.shards, 0), 0);
   return Math.max(1, Math.floor((cores - 1) / Math.max(1, localShards)));
 }

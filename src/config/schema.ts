@@ -73,6 +73,21 @@ export const modelSchema = z
     /** Upstream models only: keep-alive connections per remote shard (undici Pool); more requests wait for one. */
     maxConnections: positiveInt.default(64),
     shards: positiveInt.default(1),
+    /**
+     * Local models: scale the shard count with load, from `shards` (started at boot, never removed) up to
+     * `maxShards`. A shard is added when more than `queueDepth` requests per ready shard have waited for
+     * `upAfterMs` and the host has the cores and memory for it; an added shard idle for `idleMs` is drained
+     * (running requests finish) and removed. Absent = a fixed `shards`.
+     */
+    autoscale: z
+      .object({
+        maxShards: positiveInt,
+        queueDepth: positiveInt.default(2),
+        upAfterMs: positiveInt.default(5_000),
+        idleMs: positiveInt.default(60_000),
+        intervalMs: positiveInt.default(500),
+      })
+      .optional(),
     slots: positiveInt.default(4),
     /** Tokens of context per slot. */
     contextSize: positiveInt.default(2048),
@@ -101,6 +116,15 @@ export const modelSchema = z
   .superRefine((m, ctx) => {
     if (m.upstream !== undefined && (m.load !== "startup" || m.idleUnloadMs > 0)) {
       ctx.addIssue({ code: "custom", path: [m.load !== "startup" ? "load" : "idleUnloadMs"], message: "on-demand loading applies to local models only (an upstream is always loaded)" });
+    }
+    if (m.autoscale !== undefined && m.upstream !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["autoscale"], message: "autoscale applies to local models only (a remote upstream scales itself)" });
+    }
+    if (m.autoscale !== undefined && m.load === "on-demand") {
+      ctx.addIssue({ code: "custom", path: ["autoscale"], message: "autoscale needs load: startup (an on-demand model's shards come and go with its loading)" });
+    }
+    if (m.autoscale !== undefined && m.autoscale.maxShards < m.shards) {
+      ctx.addIssue({ code: "custom", path: ["autoscale", "maxShards"], message: `maxShards must be at least shards (${m.shards})` });
     }
     if (m.upstream !== undefined && m.adapters.length > 0) {
       ctx.addIssue({ code: "custom", path: ["adapters"], message: "adapters apply to local models only (an upstream serves its own)" });

@@ -15,6 +15,8 @@ import { ModelPool, type PoolObserver, type PoolSnapshot } from "./model-pool.js
 import type { BreakerState } from "./breaker.js";
 import type { SharedRouting } from "./shared-routing.js";
 import { HostBudget } from "./host-budget.js";
+import { ShardAutoscaler, type ScalingDecision } from "./shard-autoscaler.js";
+import { hostRoomForShard } from "./host-room.js";
 
 export interface ServedModel {
   config: ModelConfig;
@@ -24,6 +26,8 @@ export interface ServedModel {
   /** True when serving the generated tiny model. */
   tiny: boolean;
   created: number;
+  /** Scales the model's local shards with its load (config `autoscale`); absent = a fixed shard count. */
+  autoscaler?: ShardAutoscaler;
   /** For an adapter alias: the model whose weights it adapts. */
   base?: string;
   /** For an adapter alias: the LoRA adapters its shards apply, with their scales. */
@@ -48,6 +52,8 @@ export interface CreateRegistryOptions {
   shared?: SharedRouting;
   /** Host-wide room for loaded models; default: a new one from config `loading`. */
   budget?: HostBudget;
+  /** Every shard autoscaling decision (config `models[].autoscale`), after it was logged. */
+  onScale?: (decision: ScalingDecision) => void;
 }
 
 export class ModelRegistry {
@@ -95,7 +101,7 @@ export class ModelRegistry {
    * registry.resolve("gpt-4o-mini")?.pool.generate(...);
    * ```
    */
-  static async create({ config, logger, onBreakerChange, observer, shardEnv, shared, budget: givenBudget }: CreateRegistryOptions): Promise<ModelRegistry> {
+  static async create({ config, logger, onBreakerChange, observer, shardEnv, shared, budget: givenBudget, onScale }: CreateRegistryOptions): Promise<ModelRegistry> {
     const served: ServedModel[] = [];
     const budget =
       givenBudget ??
@@ -146,8 +152,7 @@ export class ModelRegistry {
       const file = await resolveModel(m.file!, resolveOptions(m));
       const fileBytes = (await stat(file.path)).size;
       const threads = threadsPerShard(config, m.threads);
-      const localBackends = (name: string, shards: number, adapters: AdapterSpec[]) =>
-        Array.from({ length: shards }, (_, i) => {
+      const localBackend = (name: string, i: number, adapters: AdapterSpec[]) => {
           const spec: ShardSpec = {
             shardId: `${name}#${i}`,
             model: name,
@@ -173,8 +178,24 @@ export class ModelRegistry {
             ...(shardEnv ? { env: shardEnv } : {}),
             onLog: (level, msg, fields) => logger[level === "info" ? "info" : level === "warn" ? "warn" : "error"]({ model: name, ...fields }, msg),
           });
-        });
-      served.push({ config: m, pool: poolFor(m.name, localBackends(m.name, m.shards, []), { m, bytes: fileBytes }), identity: file.identity, tiny: file.tiny, created });
+        };
+      const localBackends = (name: string, shards: number, adapters: AdapterSpec[]) => Array.from({ length: shards }, (_, i) => localBackend(name, i, adapters));
+      const pool = poolFor(m.name, localBackends(m.name, m.shards, []), { m, bytes: fileBytes });
+      const autoscaler = m.autoscale
+        ? new ShardAutoscaler({
+            pool,
+            newShard: (index) => localBackend(m.name, index, []),
+            minShards: m.shards,
+            ...m.autoscale,
+            canAdd: () => hostRoomForShard({ pools: served.map((s) => s.pool), threads, modelBytes: fileBytes }),
+            onDecision: (d) => {
+              logger.info({ ...d }, d.direction === "up" ? "adding a shard: the queue stayed deep" : "removing an idle shard (drained first)");
+              onScale?.(d);
+            },
+            onRefused: (model, reason) => logger.warn({ model, reason }, "the queue stays deep but the host has no room for another shard"),
+          })
+        : undefined;
+      served.push({ config: m, pool, identity: file.identity, tiny: file.tiny, created, ...(autoscaler ? { autoscaler } : {}) });
 
       const adapterFiles = new Map<string, ResolvedModelFile>();
       for (const a of m.adapters) adapterFiles.set(a.name, await resolveAdapter(a.file, { ...resolveOptions(m), baseTiny: file.tiny }));
@@ -201,6 +222,7 @@ export class ModelRegistry {
   /** Starts the pools of `load: startup` models (on-demand ones load on their first request); rejects (naming model and file) if a model has no shard that could load. */
   async start(): Promise<void> {
     await Promise.all(this.models.filter((m) => m.config.upstream !== undefined || m.config.load !== "on-demand").map((m) => m.pool.start()));
+    for (const m of this.models) m.autoscaler?.start();
   }
 
   resolve(name: string): ServedModel | undefined {
@@ -241,10 +263,13 @@ export class ModelRegistry {
     return this.models.map((m) => m.pool.snapshot());
   }
 
-  /** Disposes pools in parallel; each disposes its shards (contexts, models, llama). Idempotent. */
+  /** Stops the autoscalers, then disposes pools in parallel; each disposes its shards (contexts, models, llama). Idempotent. */
   dispose(): Promise<void> {
     this.budget.dispose();
-    return (this.disposing ??= Promise.all(this.models.map((m) => m.pool.dispose())).then(() => undefined));
+    return (this.disposing ??= (async () => {
+      await Promise.all(this.models.map((m) => m.autoscaler?.dispose()));
+      await Promise.all(this.models.map((m) => m.pool.dispose()));
+    })());
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

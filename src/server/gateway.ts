@@ -91,6 +91,7 @@ async function startInto(teardown: TeardownStack, { config, logger, waitReady }:
       logger,
       shardEnv: { LANCEDB_LOG: "error" },
       observer: poolObserver({ metrics, recordContent: config.telemetry.recordContent }),
+      onScale: (decision) => metrics.observeScaling(decision),
       ...(shared ? { shared: { breakers: shared.breakers, affinity: shared.affinity } } : {}),
     }),
   );

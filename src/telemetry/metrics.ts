@@ -75,6 +75,8 @@ export interface GatewayMetrics {
   observeGeneration(o: GenerationObservation): void;
   observeEmbedding(o: EmbeddingObservation): void;
   observeRetrieval(ms: number): void;
+  /** A shard autoscaling decision (config `models[].autoscale`). */
+  observeScaling(o: { model: string; direction: "up" | "down" }): void;
   observeHttp(o: HttpObservation): void;
   /** Completion tokens generated since start, all models (for a tokens/s readout). */
   completionTokensTotal(): Promise<number>;
@@ -201,6 +203,22 @@ export function createMetrics({ pools = () => [], cache, defaultMetrics = true }
     collect: perShard((g, p, s) => g.set({ model: p.model, shard: s.id }, BREAKER_STATE_VALUE[s.breaker])),
   });
   new Gauge({
+    name: "switchyard_model_shards",
+    help: "Shards in the model's pool (draining ones excluded): follows the autoscaler.",
+    labelNames: ["model"] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const p of snapshots()) this.set({ model: p.model }, p.shards.filter((s) => s.draining !== true).length);
+    },
+  });
+  const scalingDecisions = new Counter({
+    name: "switchyard_shard_scaling_total",
+    help: "Shard autoscaling decisions by direction (up: added on a sustained queue; down: an idle added shard drained and removed).",
+    labelNames: ["model", "direction"] as const,
+    registers,
+  });
+  new Gauge({
     name: "switchyard_shard_ready",
     help: "1 when the shard can take work.",
     labelNames: ["model", "shard"] as const,
@@ -314,6 +332,7 @@ export function createMetrics({ pools = () => [], cache, defaultMetrics = true }
       promptTokens.inc({ model }, tokens);
     },
     observeRetrieval: (ms) => retrieval.observe(seconds(ms)),
+    observeScaling: ({ model, direction }) => scalingDecisions.inc({ model, direction }),
     observeHttp({ route, status, durationMs }) {
       httpRequests.inc({ route, status_class: statusClass(status) });
       httpDuration.observe({ route }, seconds(durationMs));
