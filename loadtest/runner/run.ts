@@ -90,7 +90,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     let lastLog = 0;
     // The local gateway's shard count over time (it follows the load when the scenario autoscales).
     const shardSamples: Array<[number, number]> = [];
-    const sampler = local ? setInterval(() => shardSamples.push([performance.now() - t0, local!.shards()]), 250) : undefined;
+    const sampler = local ? setInterval(() => shardSamples.push([performance.now() - t0, local.shards()]), 250) : undefined;
     const driven = await drive({
       load: scenario.load,
       maxInFlight,

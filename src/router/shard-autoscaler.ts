@@ -70,7 +70,7 @@ export class ShardAutoscaler implements AsyncDisposable {
 
   start(): void {
     if (this.disposed || this.timer) return;
-    this.timer = setInterval(() => this.tick(), this.opts.intervalMs);
+    this.timer = setInterval(() => void this.tick(), this.opts.intervalMs);
     this.timer.unref();
   }
 

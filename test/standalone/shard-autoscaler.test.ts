@@ -62,10 +62,10 @@ describe("ShardAutoscaler", () => {
     await t.pool.start();
     const runs = Array.from({ length: 4 }, () => t.run());
     await new Promise((r) => setTimeout(r, 20));
-    t.scaler.tick();
+    await t.scaler.tick();
     for (let i = 0; i < 3; i++) {
       t.advance(2_000);
-      t.scaler.tick();
+      await t.scaler.tick();
     }
     expect(t.decisions).toEqual([]);
     expect(t.refused).toEqual(["no free memory for another shard"]);
@@ -79,19 +79,19 @@ describe("ShardAutoscaler", () => {
     await t.pool.start();
     const first = Array.from({ length: 4 }, () => t.run());
     await new Promise((r) => setTimeout(r, 20));
-    t.scaler.tick();
+    await t.scaler.tick();
     t.advance(1_500);
     await t.scaler.tick();
     expect(t.pool.snapshot().shards.map((s) => s.id)).toEqual(["m#0", "m#1"]);
     await Promise.all(first);
     // Idle now; a request lands on the pool just before the scale-down and must finish.
-    t.scaler.tick();
+    await t.scaler.tick();
     t.advance(6_000);
     const late = [t.run(), t.run()];
     await new Promise((r) => setTimeout(r, 20));
     expect(t.scaler.tick()).toBeUndefined(); // busy again: not idle
     await Promise.all(late);
-    t.scaler.tick(); // marks the end of the busy period
+    await t.scaler.tick(); // marks the end of the busy period
     t.advance(6_000);
     const removal = t.scaler.tick();
     expect(removal).toBeDefined();
