@@ -105,6 +105,13 @@ export const rateLimited = (message: string, retryAfterMs: number, headers: Reco
     headers: retryHeaders(retryAfterMs, headers),
   });
 
+/**
+ * 429 for a request that can never be admitted (its reservation alone exceeds
+ * the key's tokens/min): no `Retry-After`, since waiting never helps.
+ */
+export const requestTooLarge = (message: string, headers: Record<string, string> = {}): GatewayError =>
+  new GatewayError(429, "rate_limit_error", message, { code: "rate_limit_exceeded", param: "max_tokens", headers });
+
 /** 503 for a full queue, a queue wait past its limit, or every shard out of rotation. */
 export const overloaded = (message: string, retryAfterMs: number): GatewayError =>
   new GatewayError(503, "server_error", message, { code: "server_is_overloaded", headers: retryHeaders(retryAfterMs) });

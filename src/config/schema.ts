@@ -239,6 +239,11 @@ export const configSchema = z.object({
       /** Per-request deadline (ms) and the cap on a client's `timeout` extension. */
       requestTimeoutMs: positiveInt.default(120_000),
       maxRequestTimeoutMs: positiveInt.default(600_000),
+      /**
+       * The window (ms) of the per-key `requestsPerMinute` and `tokensPerMinute`: a sliding window log,
+       * so no window of this length admits more than the limit. Keep 60 000 (tests shorten it).
+       */
+      rateWindowMs: positiveInt.default(60_000),
     })
     .prefault({}),
   queue: z

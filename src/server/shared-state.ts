@@ -72,8 +72,9 @@ export async function connectSharedState(config: SwitchyardConfig, logger: Logge
   const cacheStore = new RedisCacheStore({ redis, maxBytes: config.cache.maxBytes, ttlMs: config.cache.ttlMs });
   const crossReplica = new RedisFlight({ redis, store: cacheStore, waitMs: r.flightWaitMs });
   const semanticStore = new RedisSemanticStore({ redis, maxEntriesPerScope: config.cache.semantic.maxEntriesPerScope });
-  const limitStore = new RedisLimitStore({ redis, leaseTtlMs: r.streamLeaseTtlMs });
-  const limiter = new SharedRateLimiter({ store: limitStore, redis, keys: hashApiKeys(config.auth.keys), replicas: r.replicas, onOutage: r.limitsOnOutage, logger });
+  const windowMs = config.limits.rateWindowMs;
+  const limitStore = new RedisLimitStore({ redis, leaseTtlMs: r.streamLeaseTtlMs, windowMs });
+  const limiter = new SharedRateLimiter({ store: limitStore, redis, keys: hashApiKeys(config.auth.keys), replicas: r.replicas, onOutage: r.limitsOnOutage, windowMs, logger });
   const revocations = new Revocations({ redis, refreshMs: r.refreshMs });
   await revocations.start();
   const breakers = new SharedBreakers({ redis, refreshMs: r.refreshMs });

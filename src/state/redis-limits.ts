@@ -1,6 +1,7 @@
 /**
  * Per-key limits shared by every replica: requests/min and tokens/min as
- * continuously refilling buckets, concurrent streams as leases with a TTL.
+ * sliding window logs (at most the limit in any window; the in-memory
+ * limiter's semantics), concurrent streams as leases with a TTL.
  * One Lua script decides an admission atomically (all or nothing, on the
  * Redis server's clock); token reservations are settled with real usage
  * afterwards; a live replica renews its leases, a dead one's expire.
@@ -25,7 +26,7 @@ export interface LimitView {
   limit: number;
   /** Whole units left (never negative). */
   remaining: number;
-  /** Milliseconds until the bucket is full again. */
+  /** Milliseconds until the window is empty again. */
   resetMs: number;
 }
 
@@ -36,7 +37,7 @@ export interface StreamLease {
 }
 
 export type LimitDecision =
-  | { admitted: true; requests?: LimitView; tokens?: LimitView; lease?: StreamLease }
+  | { admitted: true; requests?: LimitView; tokens?: LimitView; lease?: StreamLease; /** The admission's id in the tokens log (settle with it). */ admission: string }
   | { admitted: false; reason: "requests" | "tokens" | "streams"; retryAfterMs: number; requests?: LimitView; tokens?: LimitView };
 
 export interface RedisLimitStoreOptions {
@@ -74,22 +75,23 @@ export class RedisLimitStore {
   }
 
   /**
-   * Decides one admission. `tokens` must already be clamped to the key's
-   * tokens/min (a larger request could never fit). Throws when Redis does
-   * not answer within its deadline.
+   * Decides one admission. `tokens` above the key's tokens/min is refused by
+   * the caller first (it could never fit). Throws when Redis does not answer
+   * within its deadline.
    */
   async admit(keyId: string, limits: SharedKeyLimits, { tokens = 0, stream = false }: { tokens?: number; stream?: boolean } = {}): Promise<LimitDecision> {
     const rpm = limits.requestsPerMinute ?? 0;
     const tpm = limits.tokensPerMinute ?? 0;
     const streamLimit = stream ? (limits.concurrentStreams ?? 0) : 0;
     const leaseId = streamLimit > 0 ? randomUUID() : "";
+    const admission = randomUUID();
     const streamsKey = this.redis.key("limits", keyId, "streams");
     const reply = (await this.redis.call("limits", (c) =>
       runScript(
         c,
         ADMIT,
-        [this.redis.key("limits", keyId, "rpm"), this.redis.key("limits", keyId, "tpm"), streamsKey],
-        [rpm, tpm, this.windowMs, Math.max(0, Math.ceil(tokens)), streamLimit, leaseId, this.leaseTtlMs],
+        [...this.logKeys(keyId, "rpm"), ...this.logKeys(keyId, "tpm"), streamsKey],
+        [rpm, tpm, this.windowMs, Math.max(0, Math.ceil(tokens)), streamLimit, leaseId, this.leaseTtlMs, admission],
       ),
     )) as [number, string, number, number, number, number, number, number];
     const [ok, reason, retryMs, reqRemaining, reqReset, tokRemaining, tokReset] = reply;
@@ -98,18 +100,24 @@ export class RedisLimitStore {
       ...(tpm > 0 ? { tokens: { limit: tpm, remaining: tokRemaining, resetMs: tokReset } } : {}),
     };
     if (ok !== 1) return { admitted: false, reason: reason as "requests" | "tokens" | "streams", retryAfterMs: retryMs, ...views };
-    if (streamLimit === 0) return { admitted: true, ...views };
+    if (streamLimit === 0) return { admitted: true, ...views, admission };
     const lease: StreamLease = { key: streamsKey, id: leaseId };
     this.leases.set(leaseId, lease);
-    return { admitted: true, ...views, lease };
+    return { admitted: true, ...views, lease, admission };
   }
 
-  /** Charges (`delta` > 0) or refunds (`delta` < 0) tokens; resolves to the new level. Throws when Redis does not answer. */
-  async adjustTokens(keyId: string, tokensPerMinute: number, delta: number): Promise<number> {
-    const reply = await this.redis.call("limits", (c) =>
-      runScript(c, ADJUST, [this.redis.key("limits", keyId, "tpm")], [tokensPerMinute, this.windowMs, Math.round(delta)]),
-    );
+  /**
+   * Settles admission `admission`'s tokens: charges (`delta` > 0) or refunds
+   * (`delta` < 0); resolves to what the window holds now. Throws when Redis does not answer.
+   */
+  async adjustTokens(keyId: string, admission: string, delta: number): Promise<number> {
+    const reply = await this.redis.call("limits", (c) => runScript(c, ADJUST, this.logKeys(keyId, "tpm"), [this.windowMs, admission, Math.round(delta)]));
     return Number(reply);
+  }
+
+  /** A log's keys: the zset of admissions and the hash of their amounts. */
+  private logKeys(keyId: string, kind: "rpm" | "tpm"): [string, string] {
+    return [this.redis.key("limits", keyId, kind), this.redis.key("limits", keyId, `${kind}-amounts`)];
   }
 
   /** Frees a stream slot. Never throws: a lease Redis cannot free now expires by itself. */

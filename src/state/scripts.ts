@@ -22,7 +22,7 @@ function script(name: string, lua: string): LuaScript {
  *
  * @example
  * ```ts
- * const reply = await runScript(client, ADMIT, [reqKey, tokKey, streamsKey], ["60", "0", ...]);
+ * const reply = await runScript(client, ADMIT, [reqLog, reqAmounts, tokLog, tokAmounts, streamsKey], ["60", "0", ...]);
  * ```
  */
 export async function runScript(client: Redis, s: LuaScript, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
@@ -39,37 +39,64 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
-/** Level of a refilling bucket (hash fields l = level, t = ms of last update); a missing bucket is full. */
-const BUCKET = `
-local function level(key, cap, window)
-  local v = redis.call('HMGET', key, 'l', 't')
-  local l = tonumber(v[1])
-  local ts = tonumber(v[2])
-  if l == nil or ts == nil then return cap end
-  return math.min(cap, l + math.max(0, now - ts) * cap / window)
+/**
+ * A sliding window log (the same semantics as the in-memory limiter's): a
+ * zset of admission ids scored by time, a hash of their amounts and a running
+ * sum (field `_sum`). `used` first drops what left the window; `retry`
+ * answers when `want` more would fit (the oldest admissions leaving first).
+ */
+const LOG = `
+local function used(z, h, window)
+  local old = redis.call('ZRANGEBYSCORE', z, '-inf', now - window)
+  local sum = tonumber(redis.call('HGET', h, '_sum') or '0')
+  for _, id in ipairs(old) do
+    sum = sum - tonumber(redis.call('HGET', h, id) or '0')
+    redis.call('HDEL', h, id)
+  end
+  if #old > 0 then
+    redis.call('ZREMRANGEBYSCORE', z, '-inf', now - window)
+    if redis.call('ZCARD', z) == 0 then sum = 0 end
+    redis.call('HSET', h, '_sum', tostring(sum))
+  end
+  return sum
 end
-local function store(key, l, window)
-  redis.call('HSET', key, 'l', tostring(l), 't', now)
-  redis.call('PEXPIRE', key, window * 2)
+local function retry(z, h, sum, want, cap, window)
+  local excess = sum + want - cap
+  if excess <= 0 then return 0 end
+  local entries = redis.call('ZRANGE', z, 0, -1, 'WITHSCORES')
+  for i = 1, #entries, 2 do
+    excess = excess - tonumber(redis.call('HGET', h, entries[i]) or '0')
+    if excess <= 0 then return tonumber(entries[i + 1]) + window - now end
+  end
+  return window
 end
-local function untilFull(l, cap, window)
-  if l >= cap then return 0 end
-  return math.ceil((cap - l) * window / cap)
+local function untilEmpty(z, window)
+  local last = redis.call('ZRANGE', z, -1, -1, 'WITHSCORES')
+  if #last == 0 then return 0 end
+  return math.max(0, tonumber(last[2]) + window - now)
+end
+local function append(z, h, id, amount, window)
+  redis.call('ZADD', z, now, id)
+  redis.call('HSET', h, id, tostring(amount))
+  redis.call('HINCRBYFLOAT', h, '_sum', amount)
+  redis.call('PEXPIRE', z, window * 2)
+  redis.call('PEXPIRE', h, window * 2)
 end
 `;
 
 /**
- * Admission, all or nothing. KEYS: requests bucket, tokens bucket, streams
- * zset (lease id → expiry ms). ARGV: rpm (0 = none), tpm (0 = none), window
- * ms, tokens wanted, stream limit (0 = no lease), lease id, lease TTL ms.
+ * Admission, all or nothing. KEYS: requests log zset, requests log hash,
+ * tokens log zset, tokens log hash, streams zset (lease id → expiry ms).
+ * ARGV: rpm (0 = none), tpm (0 = none), window ms, tokens wanted, stream
+ * limit (0 = no lease), lease id, lease TTL ms, admission id.
  *
  * Reply: `{admitted, reason, retryMs, reqRemaining, reqResetMs, tokRemaining, tokResetMs, streams}`
  * with reason `""`, `requests`, `tokens` or `streams`; remaining values are
- * floored (-1 where that limit is not set).
+ * floored (-1 where that limit is not set); reset = until the window is empty.
  */
 export const ADMIT = script(
   "admit",
-  `${NOW}${BUCKET}
+  `${NOW}${LOG}
 local rpm = tonumber(ARGV[1])
 local tpm = tonumber(ARGV[2])
 local window = tonumber(ARGV[3])
@@ -77,50 +104,58 @@ local want = tonumber(ARGV[4])
 local streamLimit = tonumber(ARGV[5])
 local lease = ARGV[6]
 local leaseTtl = tonumber(ARGV[7])
-local req = -1
-local tok = -1
-if rpm > 0 then req = level(KEYS[1], rpm, window) end
-if tpm > 0 then tok = level(KEYS[2], tpm, window) end
+local id = ARGV[8]
+local req = 0
+local tok = 0
+if rpm > 0 then req = used(KEYS[1], KEYS[2], window) end
+if tpm > 0 then tok = used(KEYS[3], KEYS[4], window) end
 local function view(reason, retry, streams)
   local rr, rs, tr, ts = -1, 0, -1, 0
-  if rpm > 0 then rr = math.max(0, math.floor(req)); rs = untilFull(req, rpm, window) end
-  if tpm > 0 then tr = math.max(0, math.floor(tok)); ts = untilFull(tok, tpm, window) end
+  if rpm > 0 then rr = math.max(0, math.floor(rpm - req)); rs = untilEmpty(KEYS[1], window) end
+  if tpm > 0 then tr = math.max(0, math.floor(tpm - tok)); ts = untilEmpty(KEYS[3], window) end
   local ok = 0
   if reason == '' then ok = 1 end
   return {ok, reason, math.ceil(retry), rr, rs, tr, ts, streams}
 end
-if rpm > 0 and req < 1 then return view('requests', (1 - req) * window / rpm, 0) end
-if tpm > 0 and want > 0 and tok < want then return view('tokens', (want - tok) * window / tpm, 0) end
+if rpm > 0 and req + 1 > rpm then return view('requests', retry(KEYS[1], KEYS[2], req, 1, rpm, window), 0) end
+if tpm > 0 and want > 0 and tok + want > tpm then return view('tokens', retry(KEYS[3], KEYS[4], tok, want, tpm, window), 0) end
 local streams = 0
 if streamLimit > 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
-  streams = redis.call('ZCARD', KEYS[3])
+  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now)
+  streams = redis.call('ZCARD', KEYS[5])
   if streams >= streamLimit then return view('streams', 1000, streams) end
-  redis.call('ZADD', KEYS[3], now + leaseTtl, lease)
-  redis.call('PEXPIRE', KEYS[3], leaseTtl * 2)
+  redis.call('ZADD', KEYS[5], now + leaseTtl, lease)
+  redis.call('PEXPIRE', KEYS[5], leaseTtl * 2)
   streams = streams + 1
 end
-if rpm > 0 then req = req - 1; store(KEYS[1], req, window) end
-if tpm > 0 and want > 0 then tok = tok - want; store(KEYS[2], tok, window) end
+if rpm > 0 then append(KEYS[1], KEYS[2], id, 1, window); req = req + 1 end
+if tpm > 0 and want > 0 then append(KEYS[3], KEYS[4], id, want, window); tok = tok + want end
 return view('', 0, streams)
 `,
 );
 
 /**
- * Charges (`delta` > 0) or refunds (`delta` < 0) tokens of a bucket; the
- * level may go negative (debt) when real usage exceeds the reservation, and
- * never above the capacity. KEYS: tokens bucket. ARGV: tpm, window ms, delta.
- * Reply: the new level, floored.
+ * Settles a token reservation: changes admission `id`'s amount by `delta`
+ * (a refund when negative). An admission that already left the window takes
+ * no refund, and usage above it is charged now as a new entry. KEYS: tokens
+ * log zset, tokens log hash. ARGV: window ms, admission id, delta.
+ * Reply: what the window holds now, floored.
  */
 export const ADJUST = script(
   "adjust",
-  `${NOW}${BUCKET}
-local cap = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
+  `${NOW}${LOG}
+local window = tonumber(ARGV[1])
+local id = ARGV[2]
 local delta = tonumber(ARGV[3])
-local l = math.min(cap, level(KEYS[1], cap, window) - delta)
-store(KEYS[1], l, window)
-return math.floor(l)
+local sum = used(KEYS[1], KEYS[2], window)
+if redis.call('ZSCORE', KEYS[1], id) then
+  redis.call('HINCRBYFLOAT', KEYS[2], id, delta)
+  sum = tonumber(redis.call('HINCRBYFLOAT', KEYS[2], '_sum', delta))
+elseif delta > 0 then
+  append(KEYS[1], KEYS[2], id .. ':late', delta, window)
+  sum = sum + delta
+end
+return math.floor(sum)
 `,
 );
 
@@ -147,6 +182,16 @@ return n
 `,
 );
 
+/** Drops a stored value's bookkeeping (index zset KEYS[2], sizes hash KEYS[3], bytes counter KEYS[4]); the value itself stays. */
+const FORGET = `
+local function forget(k)
+  local s = tonumber(redis.call('HGET', KEYS[3], k) or '0')
+  redis.call('HDEL', KEYS[3], k)
+  redis.call('ZREM', KEYS[2], k)
+  redis.call('DECRBY', KEYS[4], s)
+end
+`;
+
 /**
  * Stores a value under a budget shared by all replicas (the response cache,
  * stored Responses per tenant): values older than the TTL are forgotten
@@ -158,18 +203,12 @@ return n
  */
 export const BOUNDED_SET = script(
   "bounded_set",
-  `${NOW}
+  `${NOW}${FORGET}
 local size = tonumber(ARGV[2])
 local ttl = tonumber(ARGV[3])
 local max = tonumber(ARGV[4])
 local maxCount = tonumber(ARGV[5])
 if size > max then return -1 end
-local function forget(k)
-  local s = tonumber(redis.call('HGET', KEYS[3], k) or '0')
-  redis.call('HDEL', KEYS[3], k)
-  redis.call('ZREM', KEYS[2], k)
-  redis.call('DECRBY', KEYS[4], s)
-end
 forget(KEYS[1])
 if ttl > 0 then
   for _, k in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now - ttl)) do forget(k) end
@@ -206,10 +245,8 @@ return evicted
  */
 export const BOUNDED_DELETE = script(
   "bounded_delete",
-  `local s = tonumber(redis.call('HGET', KEYS[3], KEYS[1]) or '0')
-redis.call('HDEL', KEYS[3], KEYS[1])
-redis.call('ZREM', KEYS[2], KEYS[1])
-redis.call('DECRBY', KEYS[4], s)
+  `${FORGET}
+forget(KEYS[1])
 return redis.call('DEL', KEYS[1])
 `,
 );

@@ -26,3 +26,18 @@ it("refunds the unused part of a reservation once the real usage is known", asyn
     expect(Number(res.response.headers.get("x-ratelimit-remaining-tokens"))).toBeGreaterThan(0);
   }
 });
+
+it("a request whose max_tokens alone exceeds the key's tokens/min is refused (429, no Retry-After), never run", async () => {
+  const before = await client.models.list().withResponse();
+  const remaining = before.response.headers.get("x-ratelimit-remaining-tokens");
+  const err = await client.chat.completions
+    .create({ model: "tiny", messages: [{ role: "user", content: "go" }], max_tokens: 4000, temperature: 0 })
+    .catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+  const limited = err as InstanceType<typeof OpenAI.RateLimitError>;
+  expect(limited.message).toMatch(/Request too large for tokens per minute \(TPM\): limit 600/);
+  expect(limited.headers?.get("retry-after")).toBeNull();
+  // Nothing was reserved for it.
+  const after = await client.models.list().withResponse();
+  expect(after.response.headers.get("x-ratelimit-remaining-tokens")).toBe(remaining);
+});

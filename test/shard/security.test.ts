@@ -33,7 +33,9 @@ const KEYS = {
   streams: "sk-streams-0f1e2d3c4b5a6978",
 } as const;
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
-const RPM = 120; // 2 requests/s refill: the advertised wait is ~0.5 s
+const RPM = 120;
+/** The per-minute limits' window, shortened so that waiting out a full window stays quick (config `limits.rateWindowMs`). */
+const RATE_WINDOW_MS = 10_000;
 
 const logLines: string[] = [];
 let gateway: Gateway;
@@ -49,6 +51,7 @@ beforeAll(async () => {
       server: { port: 0, host: "127.0.0.1", corsOrigins: ["https://console.example"] },
       dataDir,
       cache: { enabled: false },
+      limits: { rateWindowMs: RATE_WINDOW_MS },
       models: [{ name: "tiny", aliases: ["default"], file: await tinyModelPath(), shards: 1, slots: 2, contextSize: 512, threads: 1, fallback: "none" }],
       auth: {
         keys: [
@@ -136,7 +139,8 @@ describe("rate limits", () => {
     expect(body.error).toMatchObject({ type: "rate_limit_error", code: "rate_limit_exceeded" });
     const retryAfterMs = Number(limited.headers.get("retry-after-ms"));
     expect(retryAfterMs).toBeGreaterThan(0);
-    expect(retryAfterMs).toBeLessThanOrEqual(60_000 / RPM + 50);
+    // A sliding window: the wait is until the window's oldest admission leaves it.
+    expect(retryAfterMs).toBeLessThanOrEqual(RATE_WINDOW_MS);
     expect(Number(limited.headers.get("retry-after"))).toBe(Math.max(1, Math.ceil(retryAfterMs / 1000)));
     for (const h of ["limit", "remaining", "reset"]) expect(limited.headers.get(`x-ratelimit-${h}-requests`)).toBeTruthy();
     expect(limited.headers.get("x-ratelimit-remaining-requests")).toBe("0");
@@ -155,7 +159,7 @@ describe("rate limits", () => {
     const started = performance.now();
     const list = await clientFor(KEYS.rpm, 2).models.list();
     expect(list.data.length).toBeGreaterThan(0);
-    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(performance.now() - started).toBeLessThan(RATE_WINDOW_MS + 5_000);
   });
 
   it("one key flooding does not slow or limit another", async () => {
@@ -173,7 +177,9 @@ describe("rate limits", () => {
     const chat = await alpha.chat.completions.create({ model: "tiny", messages: user("still here?"), max_tokens: 3 });
     expect(chat.usage!.completion_tokens).toBe(3);
     const statuses = await flood;
-    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(150);
+    // The flood (well under one window) gets at most the key's limit through; the rest are 429s.
+    expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(RPM);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(200 - RPM);
     expect(statuses.every((s) => s === 200 || s === 429)).toBe(true);
   });
 
@@ -317,10 +323,10 @@ describe("rate limiter units", () => {
     expect(limiter.headers("k")["x-ratelimit-remaining-tokens"]).toBe("900");
     a.tokens!.settle(0); // idempotent
     expect(limiter.headers("k")["x-ratelimit-remaining-tokens"]).toBe("900");
-    expect(() => limiter.admit("k", { tokens: 5000 })).toThrow(/tokens per minute/);
-    now += 6_000; // refills 100 → full
-    const b = limiter.admit("k", { tokens: 5000 }); // clamped to the bucket: a big request still fits a full minute
-    expect(b.tokens!.reserved).toBe(1000);
+    // More than the key's tokens/min could never fit: refused, not clamped.
+    expect(() => limiter.admit("k", { tokens: 5000 })).toThrow(/Request too large for tokens per minute/);
+    const b = limiter.admit("k", { tokens: 900 });
+    expect(b.tokens!.reserved).toBe(900);
     expect(() => limiter.admit("k", { tokens: 10 })).toThrow(/tokens per minute/);
     b.tokens!.refund();
     expect(() => limiter.admit("k", { tokens: 10 })).not.toThrow();

@@ -19,6 +19,7 @@ import {
 import type { GeneratedChunk } from "../../src/types.js";
 import { MemoryResponseStore, type StoredResponse } from "../../src/server/responses/index.js";
 import { createMetrics, instrumentSharedState } from "../../src/telemetry/index.js";
+import { SharedRateLimiter } from "../../src/server/http/shared-rate-limiter.js";
 import { hasRedisServer, startRedisServer, type RedisServer } from "../helpers/redis-server.js";
 
 let server: RedisServer;
@@ -88,22 +89,58 @@ describe.skipIf(!hasRedisServer)("shared state on a real redis-server", () => {
       expect(first).toMatchObject({ admitted: true, tokens: { limit: 1000, remaining: 300 } });
       expect(await sb.admit("k", limits, { tokens: 400 })).toMatchObject({ admitted: false, reason: "tokens" });
       // The first request used only 100: 600 come back, visible to the other replica.
-      const level = await sa.adjustTokens("k", 1000, 100 - 700);
-      expect(level).toBeGreaterThanOrEqual(900);
-      expect(await sb.admit("k", limits, { tokens: 400 })).toMatchObject({ admitted: true });
-      // Real usage above the reservation goes into debt.
-      expect(await sb.adjustTokens("k", 1000, 2000)).toBeLessThan(0);
-      expect(await sa.admit("k", limits, { tokens: 1 })).toMatchObject({ admitted: false, reason: "tokens" });
+      if (!first.admitted) throw new Error("refused");
+      expect(await sa.adjustTokens("k", first.admission, 100 - 700)).toBe(100);
+      const second = await sb.admit("k", limits, { tokens: 400 });
+      expect(second).toMatchObject({ admitted: true, tokens: { remaining: 500 } });
+      // Real usage above the reservation is charged to the same window.
+      if (!second.admitted) throw new Error("refused");
+      expect(await sb.adjustTokens("k", second.admission, 2000)).toBe(2500);
+      const refused = await sa.admit("k", limits, { tokens: 1 });
+      expect(refused).toMatchObject({ admitted: false, reason: "tokens" });
+      // It waits for both admissions to leave the window (the later one, ~60 s).
+      if (!refused.admitted) expect(refused.retryAfterMs).toBeGreaterThan(55_000);
     });
 
-    it("refills continuously over the window", async () => {
+    it("sliding window: at most the limit in any window, a burst up to it, Retry-After exact (same semantics as in memory)", async () => {
+      const [a, b] = await replicas(2);
+      const WINDOW = 600;
+      const sa = track(new RedisLimitStore({ redis: a!, windowMs: WINDOW }));
+      const sb = track(new RedisLimitStore({ redis: b!, windowMs: WINDOW }));
+      const limits = { requestsPerMinute: 5 };
+      const admittedAt: number[] = [];
+      let lastRetry = 0;
+      const started = performance.now();
+      // ~3 windows of requests from two replicas, as fast as they go, then honouring Retry-After.
+      while (performance.now() - started < 3 * WINDOW) {
+        const store = admittedAt.length % 2 === 0 ? sa : sb;
+        const d = await store.admit("k", limits);
+        if (d.admitted) admittedAt.push(performance.now());
+        else {
+          expect(d.reason).toBe("requests");
+          expect(d.retryAfterMs).toBeGreaterThan(0);
+          expect(d.retryAfterMs).toBeLessThanOrEqual(WINDOW);
+          lastRetry = d.retryAfterMs;
+          await sleep(d.retryAfterMs);
+        }
+      }
+      expect(lastRetry).toBeGreaterThan(0);
+      expect(admittedAt.length).toBeGreaterThanOrEqual(10);
+      // Times here are the client's (each taken after Redis answered), so allow for a call's own latency (50 ms on a loaded machine);
+      // a token bucket of 5 would have admitted 10 within the first window.
+      for (let i = 0; i + 5 < admittedAt.length; i++) expect(admittedAt[i + 5]! - admittedAt[i]!).toBeGreaterThan(WINDOW - 50);
+    });
+
+    it("a request larger than tokens/min is refused by the shared limiter before Redis, never admitted clamped", async () => {
       const [a] = await replicas(1);
-      const s = track(new RedisLimitStore({ redis: a!, windowMs: 400 }));
-      expect(await s.admit("k", { requestsPerMinute: 2 })).toMatchObject({ admitted: true });
-      expect(await s.admit("k", { requestsPerMinute: 2 })).toMatchObject({ admitted: true });
-      expect(await s.admit("k", { requestsPerMinute: 2 })).toMatchObject({ admitted: false });
-      await sleep(250); // 200 ms refills one of two
-      expect(await s.admit("k", { requestsPerMinute: 2 })).toMatchObject({ admitted: true });
+      const store = track(new RedisLimitStore({ redis: a! }));
+      const limiter = new SharedRateLimiter({ store, redis: a!, keys: [{ keyId: "k", tokensPerMinute: 1000 }] });
+      const err = await Promise.resolve(limiter.admit("k", { tokens: 4022 })).catch((e: unknown) => e);
+      expect(err).toMatchObject({ status: 429, code: "rate_limit_exceeded" });
+      expect((err as Error).message).toMatch(/Request too large for tokens per minute \(TPM\): limit 1000, requested 4022/);
+      expect((err as { headers: Record<string, string> }).headers["retry-after"]).toBeUndefined();
+      const ok = await limiter.admit("k", { tokens: 1000 });
+      expect(ok.tokens?.reserved).toBe(1000);
     });
 
     it("shares concurrent-stream leases; a released lease frees its slot at once", async () => {

@@ -87,7 +87,13 @@ export function createApp(deps: GatewayDeps, telemetry: AppTelemetry = {}): Hono
   app.use("/v1/*", auth({ records: keys, isRevoked: (keyId) => revocations.isRevoked(keyId) }));
   app.use(
     "/v1/*",
-    rateLimit({ records: keys, defaultMaxTokens: config.limits.defaultMaxTokens, maxTokensCap: config.limits.maxTokensCap, ...(deps.limiter ? { limiter: deps.limiter } : {}) }),
+    rateLimit({
+      records: keys,
+      defaultMaxTokens: config.limits.defaultMaxTokens,
+      maxTokensCap: config.limits.maxTokensCap,
+      windowMs: config.limits.rateWindowMs,
+      ...(deps.limiter ? { limiter: deps.limiter } : {}),
+    }),
   );
   // Retrieval writes and searches run the embedding model: the key's `models` list applies (403 otherwise).
   app.on("POST", ["/v1/collections/*", "/v1/vector_stores", "/v1/vector_stores/*"], async function retrievalAccess(c, next) {

@@ -1,14 +1,22 @@
 /**
- * The per-key limiter behind the `rateLimit` middleware: token buckets for
- * requests, tokens and concurrent streams, in memory, one set per key.
+ * The per-key limiter behind the `rateLimit` middleware: requests per
+ * minute, tokens per minute and concurrent streams, in memory, one set per key.
  *
- * A key that floods drains only its own buckets, and a check is O(1) with no
- * shared queue, so it never slows another key. A bucket holds a minute's
- * allowance and refills continuously, so the advertised `Retry-After` is
- * exact: waiting it is enough. Tokens are reserved at admission (an estimate)
- * and reconciled with the real usage later; the level may go negative (debt).
+ * Window semantics (the same as the shared limiter's in Redis): a sliding
+ * window log. A key is admitted when what it was admitted in the last
+ * `windowMs` (60 s), plus this request, fits the limit, so no 60-second
+ * window ever holds more than the limit: RPM 10 admits at most 10 requests
+ * in any 60 s, and a burst of 10 is fine. A refused request's `Retry-After`
+ * is exact: when enough of the window's oldest admissions leave it.
+ *
+ * Tokens are reserved at admission (the prompt estimate plus `max_tokens`, or
+ * the default cap) and settled with the real usage later: a refund lowers
+ * the request's own entry in the log, usage above the reservation raises it.
+ * A request whose reservation alone exceeds the key's tokens/min can never
+ * fit: it is refused at once (429, no `Retry-After`), never admitted clamped.
+ * A key flooding touches only its own log, so it never slows another key.
  */
-import { rateLimited } from "../../errors.js";
+import { rateLimited, requestTooLarge } from "../../errors.js";
 
 export interface KeyLimits {
   requestsPerMinute?: number | undefined;
@@ -16,51 +24,87 @@ export interface KeyLimits {
   concurrentStreams?: number | undefined;
 }
 
-/** A continuously refilling bucket; the level may go negative (debt) when real usage exceeds a reservation. */
-class TokenBucket {
-  private level: number;
-  private updated: number;
-  private readonly perMs: number;
+/** One admission in a {@link WindowLog}: when, and how much (1 for a request; tokens, settled later, for a reservation). */
+interface LogEntry {
+  readonly at: number;
+  amount: number;
+  expired: boolean;
+}
+
+/**
+ * A sliding window log: what was admitted in the last `windowMs`, oldest
+ * first. Memory is one entry per admission still in the window.
+ */
+class WindowLog {
+  private entries: LogEntry[] = [];
+  private head = 0;
+  private sum = 0;
 
   constructor(
     readonly capacity: number,
-    windowMs: number,
-    now: number,
-  ) {
-    this.level = capacity;
-    this.updated = now;
-    this.perMs = capacity / windowMs;
+    private readonly windowMs: number,
+  ) {}
+
+  /** What the last window holds (entries that left it are dropped). */
+  used(now: number): number {
+    while (this.head < this.entries.length && this.entries[this.head]!.at <= now - this.windowMs) {
+      const e = this.entries[this.head++]!;
+      e.expired = true;
+      this.sum -= e.amount;
+    }
+    if (this.head > 1024 && this.head * 2 > this.entries.length) {
+      this.entries = this.entries.slice(this.head);
+      this.head = 0;
+    }
+    if (this.head === this.entries.length) this.sum = 0; // no drift once empty
+    return this.sum;
   }
 
-  available(now: number): number {
-    this.level = Math.min(this.capacity, this.level + (now - this.updated) * this.perMs);
-    this.updated = now;
-    return this.level;
-  }
-
-  /** Milliseconds until `n` (at most the capacity) is available. */
+  /** Milliseconds until `n` more fit the window (0 = now; Infinity when `n` exceeds the capacity). */
   msUntil(n: number, now: number): number {
-    const missing = Math.min(n, this.capacity) - this.available(now);
-    return missing <= 0 ? 0 : missing / this.perMs;
+    if (n > this.capacity) return Infinity;
+    let excess = this.used(now) + n - this.capacity;
+    if (excess <= 0) return 0;
+    for (let i = this.head; i < this.entries.length; i++) {
+      const e = this.entries[i]!;
+      excess -= e.amount;
+      if (excess <= 0) return e.at + this.windowMs - now;
+    }
+    return this.windowMs;
   }
 
-  msUntilFull(now: number): number {
-    return (this.capacity - this.available(now)) / this.perMs;
+  /** Milliseconds until the window is empty (OpenAI's `x-ratelimit-reset-*`). */
+  msUntilEmpty(now: number): number {
+    this.used(now);
+    const last = this.entries[this.entries.length - 1];
+    return last === undefined || last.expired ? 0 : last.at + this.windowMs - now;
   }
 
-  take(n: number, now: number): void {
-    this.level = this.available(now) - n;
+  add(amount: number, now: number): LogEntry {
+    this.used(now);
+    const entry: LogEntry = { at: now, amount, expired: false };
+    this.entries.push(entry);
+    this.sum += amount;
+    return entry;
   }
 
-  give(n: number, now: number): void {
-    this.level = Math.min(this.capacity, this.available(now) + n);
+  /**
+   * Changes an admission's amount by `delta` (settlement). An entry that
+   * already left the window takes no refund; usage above it is charged now.
+   */
+  adjust(entry: LogEntry, delta: number, now: number): void {
+    this.used(now);
+    if (!entry.expired) {
+      entry.amount += delta;
+      this.sum += delta;
+    } else if (delta > 0) this.add(delta, now);
   }
 }
 
 interface KeyState {
   limits: KeyLimits;
-  requests?: TokenBucket;
-  tokens?: TokenBucket;
+  requests?: WindowLog;
+  tokens?: WindowLog;
   streams: number;
 }
 
@@ -68,8 +112,6 @@ interface KeyState {
 export interface TokenReservation {
   /** Tokens currently charged for this request. */
   readonly reserved: number;
-  /** Charge `extra` more now (e.g. retrieved passages grew the prompt). Never rejects: the request is already admitted. */
-  add(extra: number): void;
   /** Replaces the reservation by the real usage (refunds or charges the difference). Idempotent. */
   settle(actualTokens: number): void;
   /** Gives the whole reservation back (the request failed before generating). */
@@ -84,7 +126,7 @@ export interface Admission {
 }
 
 export interface AdmitRequest {
-  /** Tokens to reserve (prompt estimate + max_tokens); clamped to the per-minute limit so a big request still fits a full bucket. */
+  /** Tokens to reserve (prompt estimate + max_tokens); more than the key's tokens/min is refused at once (it could never fit). */
   tokens?: number;
   /** Needs a concurrent-stream slot. */
   stream?: boolean;
@@ -93,7 +135,7 @@ export interface AdmitRequest {
 export interface RateLimiterOptions {
   /** Limits by key id (see `hashApiKeys`); keys without any limit are not tracked. */
   keys: Iterable<{ keyId: string } & KeyLimits>;
-  /** The "minute". Default 60 000; tests may shorten it. */
+  /** The window of the per-minute limits, in ms. Default 60 000 (config `limits.rateWindowMs`); tests shorten it. */
   windowMs?: number;
   /** Monotonic clock in ms. */
   now?: () => number;
@@ -146,13 +188,12 @@ export class RateLimiter implements KeyLimiter {
 
   constructor({ keys, windowMs = 60_000, now = () => performance.now() }: RateLimiterOptions) {
     this.now = now;
-    const t = now();
     for (const { keyId, requestsPerMinute, tokensPerMinute, concurrentStreams } of keys) {
       if (requestsPerMinute === undefined && tokensPerMinute === undefined && concurrentStreams === undefined) continue;
       this.states.set(keyId, {
         limits: { requestsPerMinute, tokensPerMinute, concurrentStreams },
-        ...(requestsPerMinute ? { requests: new TokenBucket(requestsPerMinute, windowMs, t) } : {}),
-        ...(tokensPerMinute ? { tokens: new TokenBucket(tokensPerMinute, windowMs, t) } : {}),
+        ...(requestsPerMinute ? { requests: new WindowLog(requestsPerMinute, windowMs) } : {}),
+        ...(tokensPerMinute ? { tokens: new WindowLog(tokensPerMinute, windowMs) } : {}),
         streams: 0,
       });
     }
@@ -173,8 +214,9 @@ export class RateLimiter implements KeyLimiter {
     if (!state) return { keyId, tokens: undefined, releaseStream: () => undefined };
     const now = this.now();
     const { limits } = state;
-    const want = state.tokens ? Math.min(Math.max(0, Math.ceil(tokens)), state.tokens.capacity) : 0;
+    const want = state.tokens ? Math.max(0, Math.ceil(tokens)) : 0;
 
+    if (state.tokens && want > state.tokens.capacity) throw requestTooLarge(tooLargeMessage(limits.tokensPerMinute!, want), this.headers(keyId));
     if (state.requests && state.requests.msUntil(1, now) > 0) {
       throw this.refusal(keyId, `Rate limit reached for requests per minute (RPM): limit ${limits.requestsPerMinute}.`, state.requests.msUntil(1, now));
     }
@@ -186,7 +228,7 @@ export class RateLimiter implements KeyLimiter {
       throw this.refusal(keyId, `Too many concurrent streams for this API key: limit ${limits.concurrentStreams}.`, NO_STREAM_RETRY_MS);
     }
 
-    state.requests?.take(1, now);
+    state.requests?.add(1, now);
     let releaseStream = () => undefined as void;
     if (stream && limits.concurrentStreams !== undefined) {
       state.streams++;
@@ -208,13 +250,13 @@ export class RateLimiter implements KeyLimiter {
     const out: Record<string, string> = {};
     if (state.requests) {
       out["x-ratelimit-limit-requests"] = String(state.requests.capacity);
-      out["x-ratelimit-remaining-requests"] = String(Math.max(0, Math.floor(state.requests.available(now))));
-      out["x-ratelimit-reset-requests"] = formatResetDuration(state.requests.msUntilFull(now));
+      out["x-ratelimit-remaining-requests"] = String(Math.max(0, Math.floor(state.requests.capacity - state.requests.used(now))));
+      out["x-ratelimit-reset-requests"] = formatResetDuration(state.requests.msUntilEmpty(now));
     }
     if (state.tokens) {
       out["x-ratelimit-limit-tokens"] = String(state.tokens.capacity);
-      out["x-ratelimit-remaining-tokens"] = String(Math.max(0, Math.floor(state.tokens.available(now))));
-      out["x-ratelimit-reset-tokens"] = formatResetDuration(state.tokens.msUntilFull(now));
+      out["x-ratelimit-remaining-tokens"] = String(Math.max(0, Math.floor(state.tokens.capacity - state.tokens.used(now))));
+      out["x-ratelimit-reset-tokens"] = formatResetDuration(state.tokens.msUntilEmpty(now));
     }
     return out;
   }
@@ -223,32 +265,34 @@ export class RateLimiter implements KeyLimiter {
     return rateLimited(`${message} Please try again in ${formatResetDuration(retryAfterMs)}.`, retryAfterMs, this.headers(keyId));
   }
 
-  private reservation(bucket: TokenBucket, initial: number): TokenReservation {
+  private reservation(log: WindowLog, initial: number): TokenReservation {
     let reserved = initial;
     let settled = false;
     const now = this.now;
-    bucket.take(initial, now());
+    const entry = log.add(initial, now());
     const reconcile = (actual: number) => {
       if (settled) return;
       settled = true;
-      const delta = reserved - Math.max(0, actual);
-      if (delta > 0) bucket.give(delta, now());
-      else if (delta < 0) bucket.take(-delta, now());
-      reserved = Math.max(0, actual);
+      const real = Math.max(0, actual);
+      if (real !== reserved) log.adjust(entry, real - reserved, now());
+      reserved = real;
     };
     return {
       get reserved() {
         return reserved;
       },
-      add(extra) {
-        if (settled || !(extra > 0)) return;
-        bucket.take(extra, now());
-        reserved += extra;
-      },
       settle: (actual) => reconcile(actual),
       refund: () => reconcile(0),
     };
   }
+}
+
+/** OpenAI's wording for a request that can never fit the key's tokens/min. */
+export function tooLargeMessage(tokensPerMinute: number, requested: number): string {
+  return (
+    `Request too large for tokens per minute (TPM): limit ${tokensPerMinute}, requested ${requested}. ` +
+    "Lower max_tokens (or the prompt): a request must fit the key's tokens per minute."
+  );
 }
 
 /** Rough tokens of text: ~4 characters a token for English BPE vocabularies. */

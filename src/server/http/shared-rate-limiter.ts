@@ -9,10 +9,10 @@
  * `closed` refuses with 503 and `Retry-After`. Either way no request waits
  * longer than the Redis deadline.
  */
-import { rateLimited, unavailable } from "../../errors.js";
+import { rateLimited, requestTooLarge, unavailable } from "../../errors.js";
 import type { RedisConnection, RedisLimitStore, LimitDecision, LimitView } from "../../state/index.js";
 import type { Logger } from "../../telemetry/logger.js";
-import { RateLimiter, formatResetDuration, type Admission, type AdmitRequest, type KeyLimiter, type KeyLimits, type TokenReservation } from "./rate-limiter.js";
+import { RateLimiter, formatResetDuration, tooLargeMessage, type Admission, type AdmitRequest, type KeyLimiter, type KeyLimits, type TokenReservation } from "./rate-limiter.js";
 
 export interface SharedRateLimiterOptions {
   store: RedisLimitStore;
@@ -23,7 +23,7 @@ export interface SharedRateLimiterOptions {
   replicas?: number;
   /** `local` (default): the 1/replicas fallback; `closed`: 503 while Redis is unreachable. */
   onOutage?: "local" | "closed";
-  /** The "minute". Default 60 000. */
+  /** The window of the per-minute limits, in ms. Default 60 000 (config `limits.rateWindowMs`). */
   windowMs?: number;
   logger?: Logger;
 }
@@ -71,7 +71,8 @@ export class SharedRateLimiter implements KeyLimiter {
     const limits = this.limits.get(keyId);
     if (!limits) return { keyId, tokens: undefined, releaseStream: () => undefined };
     const tpm = limits.tokensPerMinute;
-    const want = tpm ? Math.min(Math.max(0, Math.ceil(tokens)), tpm) : 0;
+    const want = tpm ? Math.max(0, Math.ceil(tokens)) : 0;
+    if (tpm && want > tpm) throw requestTooLarge(tooLargeMessage(tpm, want), this.headers(keyId));
     let decision: LimitDecision;
     try {
       decision = await this.store.admit(keyId, limits, { tokens: want, stream });
@@ -97,7 +98,7 @@ export class SharedRateLimiter implements KeyLimiter {
     let released = false;
     return {
       keyId,
-      tokens: tpm ? this.reservation(keyId, tpm, want) : undefined,
+      tokens: tpm ? this.reservation(keyId, decision.admission, want) : undefined,
       releaseStream: () => {
         if (released || !lease) return;
         released = true;
@@ -125,12 +126,12 @@ export class SharedRateLimiter implements KeyLimiter {
     return this.fallback.admit(keyId, request);
   }
 
-  /** Tokens held in Redis; adjustments that fail are dropped (the bucket refills within the window anyway). */
-  private reservation(keyId: string, tpm: number, initial: number): TokenReservation {
+  /** Tokens held in Redis; adjustments that fail are dropped (the admission leaves the window anyway). */
+  private reservation(keyId: string, admission: string, initial: number): TokenReservation {
     let reserved = initial;
     let settled = false;
     const adjust = (delta: number) => {
-      if (delta !== 0) this.store.adjustTokens(keyId, tpm, delta).catch(() => undefined);
+      if (delta !== 0) this.store.adjustTokens(keyId, admission, delta).catch(() => undefined);
     };
     const reconcile = (actual: number) => {
       if (settled) return;
@@ -142,11 +143,6 @@ export class SharedRateLimiter implements KeyLimiter {
     return {
       get reserved() {
         return reserved;
-      },
-      add(extra) {
-        if (settled || !(extra > 0)) return;
-        reserved += extra;
-        adjust(extra);
       },
       settle: (actual) => reconcile(actual),
       refund: () => reconcile(0),
