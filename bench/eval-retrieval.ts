@@ -52,7 +52,7 @@ import {
   type SearchMode,
   type VectorIndexType,
 } from "../src/rag/index.js";
-import { mean, percentile, seededRandom } from "../src/rag/eval-metrics.js";
+import { mean, percentile } from "../src/rag/eval-metrics.js";
 import {
   beirSet,
   bitextFaqSet,
@@ -62,6 +62,7 @@ import {
   type EvalSet,
   readBitext,
   scoreVariant,
+  syntheticCorpus,
 } from "./retrieval-datasets.js";
 
 const MODES: SearchMode[] = ["vector", "fulltext", "hybrid"];
@@ -249,39 +250,6 @@ async function evalQuality(opts: Options, csvPath: string, beirDirs: string[], s
 
 // ---------------------------------------------------------------- synthetic
 
-/** Pronounceable pseudo-words, so the full-text tokenizer and stemmer treat them like words. */
-function vocabulary(size: number, rand: () => number): string[] {
-  const consonants = "bcdfghjklmnprstvz";
-  const vowels = "aeiou";
-  const words = new Set<string>();
-  while (words.size < size) {
-    const syllables = 2 + Math.floor(rand() * 2);
-    let w = "";
-    for (let s = 0; s < syllables; s++) w += (consonants[Math.floor(rand() * consonants.length)] ?? "b") + (vowels[Math.floor(rand() * vowels.length)] ?? "a");
-    words.add(w);
-  }
-  return [...words];
-}
-
-/** Zipf-like word choice: a few common words, a long tail, as in real text. */
-function zipfPicker(vocab: string[], rand: () => number): () => string {
-  const weights = vocab.map((_, i) => 1 / (i + 1));
-  const cumulative: number[] = [];
-  let total = 0;
-  for (const w of weights) cumulative.push((total += w));
-  return () => {
-    const x = rand() * total;
-    let lo = 0;
-    let hi = cumulative.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if ((cumulative[mid] as number) < x) lo = mid + 1;
-      else hi = mid;
-    }
-    return vocab[lo] as string;
-  };
-}
-
 interface IndexedRun {
   type: VectorIndexType;
   buildSeconds: number;
@@ -319,10 +287,7 @@ async function modeLatencies(rag: RagService, queries: string[]): Promise<{ late
 async function evalSynthetic(opts: Options, sizes: number[], queryCount: number, indexTypes: VectorIndexType[]): Promise<SyntheticRun[]> {
   const out: SyntheticRun[] = [];
   for (const n of sizes) {
-    const rand = seededRandom(opts.seed + n);
-    const pick = zipfPicker(vocabulary(20_000, rand), rand);
-    const words = (k: number): string => Array.from({ length: k }, pick).join(" ");
-    const docs: RagDocument[] = Array.from({ length: n }, (_, i) => ({ id: `syn-${i}`, text: words(40 + Math.floor(rand() * 30)) }));
+    const { docs, words } = syntheticCorpus(n, opts.seed + n);
     const embedder = new HashingEmbedder({ dimension: 384 });
     // No automatic index: the flat figures first, then each index type built on purpose.
     const extra = { writeBatchDocuments: 2_000, embedBatchSize: 256, vectorIndex: { threshold: 0 } };

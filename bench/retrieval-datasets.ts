@@ -208,3 +208,49 @@ export async function scoreVariant(
     p95ms: round(percentile(latency, 95), 2),
   };
 }
+
+// ---------------------------------------------------------------- synthetic
+
+/** Pronounceable pseudo-words, so the full-text tokenizer and stemmer treat them like words. */
+export function vocabulary(size: number, rand: () => number): string[] {
+  const consonants = "bcdfghjklmnprstvz";
+  const vowels = "aeiou";
+  const words = new Set<string>();
+  while (words.size < size) {
+    const syllables = 2 + Math.floor(rand() * 2);
+    let w = "";
+    for (let s = 0; s < syllables; s++) w += (consonants[Math.floor(rand() * consonants.length)] ?? "b") + (vowels[Math.floor(rand() * vowels.length)] ?? "a");
+    words.add(w);
+  }
+  return [...words];
+}
+
+/** Zipf-like word choice: a few common words, a long tail, as in real text. */
+export function zipfPicker(vocab: string[], rand: () => number): () => string {
+  const weights = vocab.map((_, i) => 1 / (i + 1));
+  const cumulative: number[] = [];
+  let total = 0;
+  for (const w of weights) cumulative.push((total += w));
+  return () => {
+    const x = rand() * total;
+    let lo = 0;
+    let hi = cumulative.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((cumulative[mid] as number) < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return vocab[lo] as string;
+  };
+}
+
+/**
+ * `n` synthetic documents of 40-69 Zipf-distributed pseudo-words (one chunk each at the default
+ * chunk size), and a word sampler for queries from the same distribution. Seeded: the same corpus each run.
+ */
+export function syntheticCorpus(n: number, seed: number): { docs: RagDocument[]; words: (k: number) => string } {
+  const rand = seededRandom(seed);
+  const pick = zipfPicker(vocabulary(20_000, rand), rand);
+  const words = (k: number): string => Array.from({ length: k }, pick).join(" ");
+  return { docs: Array.from({ length: n }, (_, i) => ({ id: `syn-${i}`, text: words(40 + Math.floor(rand() * 30)) })), words };
+}

@@ -411,6 +411,16 @@ export const configSchema = z.object({
           type: z.enum(["hnsw_sq", "ivf_pq"]).default("hnsw_sq"),
         })
         .prefault({}),
+      /**
+       * Path of a reranker GGUF (a cross-encoder with a classification head: bge-reranker-v2-m3,
+       * jina-reranker-v1-tiny-en, Qwen3-Reranker). Set: every search reorders its first `rerankTopN`
+       * candidates by the reranker's score after fusion, in the gateway process. Unset (default): off.
+       */
+      rerankModel: z.string().min(1).optional(),
+      /** Candidates the reranker scores per search (the rest keep their order after them). */
+      rerankTopN: z.number().int().min(1).max(100).default(20),
+      /** Tokens per (query, passage) pair for the reranker; longer passages are scored by their best window. */
+      rerankContextSize: z.number().int().min(64).max(32_768).default(512),
       /** Per-collection settings, by collection name: `{ fusion: {...} }` overrides `rag.fusion` there. */
       collections: z.record(z.string(), z.object({ fusion: fusionSchema.partial().optional() })).default({}),
       /** Passages scoring below this are not relevant; none left = "I don't know". */

@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import type { SwitchyardConfig } from "../config/index.js";
 import { type ChosenEmbedder, chooseEmbedder, type EmbeddingModelHandle } from "./embedder-choice.js";
+import { GgufReranker } from "./reranker.js";
 import { RagService, type RagServiceOptions } from "./service.js";
 
 export interface RagFromConfigOptions {
@@ -56,6 +57,9 @@ export function ragServiceFromConfig(config: SwitchyardConfig, options: RagFromC
     fusion: config.rag.fusion,
     collectionFusion,
     vectorIndex: config.rag.vectorIndex,
+    ...(config.rag.rerankModel === undefined
+      ? {}
+      : { reranker: new GgufReranker({ file: config.rag.rerankModel, contextSize: config.rag.rerankContextSize }), rerankTopN: config.rag.rerankTopN }),
     ...(options.onBackgroundError === undefined ? {} : { onBackgroundError: options.onBackgroundError }),
     ...(options.onSearch === undefined ? {} : { onSearch: options.onSearch }),
   });

@@ -3,7 +3,8 @@
  * storage with tenant isolation, vector / full-text / hybrid search, grounded
  * prompts with citations.
  */
-export { RagService, DEFAULT_FUSION, DEFAULT_VECTOR_INDEX_THRESHOLD, type RagServiceOptions, type SearchObservation } from "./service.js";
+export { GgufReranker, NotARerankerError, rerank, type GgufRerankerOptions, type Reranker } from "./reranker.js";
+export { RagService, DEFAULT_FUSION, DEFAULT_RERANK_TOP_N, DEFAULT_VECTOR_INDEX_THRESHOLD, type RagServiceOptions, type SearchObservation } from "./service.js";
 export { type VectorIndexStatus, type VectorIndexType, VECTOR_INDEX_NAME } from "./store.js";
 export { type RagDocument, type Chunk, type UpsertResult, type UpsertProgress, MAX_QUESTIONS_PER_DOCUMENT } from "./document.js";
 export { type Embedder, type EmbedPurpose, embedInBatches } from "./embedder.js";

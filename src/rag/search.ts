@@ -10,6 +10,7 @@ import type { Embedder } from "./embedder.js";
 import { filterPredicate, type SearchFilter } from "./filters.js";
 import { FUSION_METHODS, type FusionOptions, weightedFusion } from "./fusion.js";
 import { assertCollectionName, assertTenant } from "./names.js";
+import { rerank, type Reranker } from "./reranker.js";
 import { type ChunkStore, embedderMismatch, type StoredHit } from "./store.js";
 import type { VectorGate } from "./vector-gate.js";
 
@@ -51,6 +52,12 @@ export interface SearchSettings {
   gate?: VectorGate;
   /** Hybrid fetches `topK × overFetch` (at least 20) from each list before fusing. Default 4. */
   overFetch?: number;
+  /**
+   * Reranking after the mode's ranking (fusion, for hybrid): the first `topN`
+   * candidates are scored by the cross-encoder and reordered; their scores
+   * become the reranker's (0 to 1). Absent = off.
+   */
+  rerank?: { reranker: Reranker; topN: number };
 }
 
 function validate(req: SearchRequest): { topK: number; mode: SearchMode } {
@@ -182,7 +189,14 @@ export async function searchCollection(settings: SearchSettings, req: SearchRequ
       score: f.score,
     }));
   }
-  hits = await resolveQuestions(store, req, hits.slice(0, topK));
+  if (settings.rerank) {
+    // Rerank answers, not the question rows that found them: resolve first, over the candidates reranking sees.
+    const { reranker, topN } = settings.rerank;
+    hits = await resolveQuestions(store, req, hits.slice(0, Math.max(topK, topN)));
+    hits = await rerank(reranker, req.query, hits, (h) => h.hit.text, topN);
+  } else {
+    hits = await resolveQuestions(store, req, hits.slice(0, topK));
+  }
 
   const floor = req.scoreFloor ?? settings.scoreFloor;
   return hits

@@ -9,6 +9,7 @@ import type { Embedder } from "./embedder.js";
 import { upsertDocuments } from "./ingest.js";
 import { assertCollectionName, assertDocumentId, assertTenant } from "./names.js";
 import { type SearchRequest, searchCollection } from "./search.js";
+import type { Reranker } from "./reranker.js";
 import { ChunkStore, type VectorIndexStatus, type VectorIndexType } from "./store.js";
 import type { FusionOptions } from "./fusion.js";
 import { VectorGate, type VectorSignal } from "./vector-gate.js";
@@ -17,6 +18,9 @@ import { VectorGate, type VectorSignal } from "./vector-gate.js";
 export const DEFAULT_VECTOR_INDEX_THRESHOLD = 20_000;
 
 /** Hybrid fusion defaults, chosen on the evals in BENCHMARKS.md ("Retrieval"). */
+/** Candidates a configured reranker scores per search. */
+export const DEFAULT_RERANK_TOP_N = 20;
+
 export const DEFAULT_FUSION: Omit<FusionOptions, "rrfK"> = { method: "rrf", vectorWeight: 0.5 };
 
 export interface RagServiceOptions {
@@ -44,6 +48,14 @@ export interface RagServiceOptions {
    * during the build; unindexed rows are searched exhaustively.
    */
   vectorIndex?: { threshold?: number; type?: VectorIndexType };
+  /**
+   * Config `rag.rerankModel`: a cross-encoder that reorders the first
+   * `rerankTopN` (default 20) candidates of every search after fusion. The
+   * service disposes it. Default: none (off).
+   */
+  reranker?: Reranker | undefined;
+  /** Config `rag.rerankTopN`: candidates the reranker scores per search. Default 20. */
+  rerankTopN?: number | undefined;
   /** Called when a background index build fails (the status keeps the error too). */
   onBackgroundError?: (err: unknown, collection: string) => void;
   /**
@@ -258,6 +270,7 @@ export class RagService {
           rrfK: this.options.rrfK,
         },
         scoreFloor: this.options.scoreFloor,
+        ...(this.options.reranker === undefined ? {} : { rerank: { reranker: this.options.reranker, topN: this.options.rerankTopN ?? DEFAULT_RERANK_TOP_N } }),
       },
       request,
     );
@@ -291,10 +304,24 @@ export class RagService {
     return (await this.store()).listCollections(tenant);
   }
 
+  /**
+   * Loads the configured reranker now (the gateway does at startup, so a file that cannot
+   * rank fails the start instead of every search); resolves at once when none is configured.
+   */
+  async loadReranker(): Promise<void> {
+    await this.options.reranker?.load();
+  }
+
+  /** Identity of the configured reranker, or `undefined` when reranking is off. */
+  get rerankerId(): string | undefined {
+    return this.options.reranker?.id;
+  }
+
   /** Closes the database; idempotent, later calls of other methods fail. */
   async dispose(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.options.reranker?.dispose();
     const pending = this.storePromise;
     this.storePromise = undefined;
     if (pending !== undefined) {

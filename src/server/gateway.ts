@@ -106,6 +106,9 @@ async function startInto(teardown: TeardownStack, { config, logger, waitReady }:
     onSearch: retrievalObserver({ metrics }),
   });
   teardown.push(rag);
+  // A configured reranker loads now: a file that cannot rank fails the start, not every search.
+  await rag.loadReranker();
+  if (rag.rerankerId !== undefined) logger.info({ reranker: rag.rerankerId, topN: config.rag.rerankTopN }, "retrieval reranker");
   const guardrails = new Guardrails({ config, observer: piiObserver(metrics.registry) });
   const semanticCache = semanticCacheFromConfig(config, {
     store: shared?.semanticStore,

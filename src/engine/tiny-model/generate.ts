@@ -327,3 +327,32 @@ export function buildTinyLora(model: TinyModelSpec, lora: TinyLoraSpec): GgufFil
   pair("output.weight", width, vocabSize, 3, silencedTokenIds());
   return { metadata, tensors };
 }
+
+/**
+ * A tiny cross-encoder reranker for tests: the tiny model's weights under llama.cpp's
+ * `qwen3` architecture (plus the per-head q/k norms qwen3 has) with rank pooling and a
+ * two-label classification head (`cls.output`, labels yes/no, as llama.cpp converts
+ * Qwen3-Reranker), so node-llama-cpp's `LlamaRankingContext` runs its real path. Scores
+ * are deterministic and meaningless (random weights). qwen3 is the architecture whose
+ * loader in the bundled llama.cpp reads `cls.output`; `llama-embed` there does not yet.
+ */
+export function buildTinyReranker(spec: TinyModelSpec): GgufFile {
+  const base = buildTinyModel(spec);
+  const arch = "qwen3";
+  const metadata: Array<readonly [string, GgufMetadataValue]> = base.metadata.map(([key, value]) => {
+    if (key === "general.architecture") return [key, { type: "string", value: arch }] as const;
+    return [key.startsWith("llama.") ? `${arch}.${key.slice("llama.".length)}` : key, value] as const;
+  });
+  metadata.push([`${arch}.pooling_type`, { type: "uint32", value: 4 }]); // LLAMA_POOLING_TYPE_RANK
+  metadata.push([`${arch}.classifier.output_labels`, { type: "string[]", value: ["yes", "no"] }]);
+  const headDim = spec.width / spec.heads;
+  const ones = encodeF32(new Float32Array(headDim).fill(1));
+  const tensors: GgufTensor[] = [...base.tensors];
+  for (let layer = 0; layer < spec.layers; layer++) {
+    tensors.push({ name: `blk.${layer}.attn_q_norm.weight`, dims: [headDim], type: GgmlType.F32, data: ones });
+    tensors.push({ name: `blk.${layer}.attn_k_norm.weight`, dims: [headDim], type: GgmlType.F32, data: ones });
+  }
+  const head = approxNormal(spec.seed, "cls.output.weight", spec.width * 2, 1 / Math.sqrt(spec.width));
+  tensors.push({ name: "cls.output.weight", dims: [spec.width, 2], type: GgmlType.F32, data: encodeF32(head) });
+  return { metadata, tensors };
+}

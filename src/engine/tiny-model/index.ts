@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, open, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { buildTinyLora, buildTinyModel, type TinyLoraSpec, type TinyModelSpec } from "./generate.js";
+import { buildTinyLora, buildTinyModel, buildTinyReranker, type TinyLoraSpec, type TinyModelSpec } from "./generate.js";
 import { serializeGguf } from "./gguf-writer.js";
 
 /** Shape and seed of a generated tiny model. */
@@ -175,6 +175,19 @@ export async function ensureTinyModel(dir: string, options?: TinyModelOptions): 
   const spec = resolveSpec(options);
   const filePath = path.join(dir, fileNameFor(spec));
   if (!(await isFile(filePath))) await writeTinyModel(filePath, spec);
+  return filePath;
+}
+
+/**
+ * Returns the path of a tiny reranker GGUF (the tiny model of `options` with a
+ * classification head and rank pooling, see `buildTinyReranker`) inside `dir`, generating
+ * it only if absent (same concurrency guarantees as {@link ensureTinyModel}).
+ * @throws RangeError when the options do not describe a valid model.
+ */
+export async function ensureTinyReranker(dir: string, options?: TinyModelOptions): Promise<string> {
+  const spec = resolveSpec(options);
+  const filePath = path.join(dir, fileNameFor(spec).replace(/\.gguf$/, ".rerank.gguf"));
+  if (!(await isFile(filePath))) await writeGgufAtomically(filePath, serializeGguf(buildTinyReranker(spec)));
   return filePath;
 }
 
