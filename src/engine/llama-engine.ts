@@ -10,6 +10,7 @@
  */
 import { grammarSizeProblem } from "./grammar-limits.js";
 import { schemaGrammar } from "../structured-output/index.js";
+import { fixNodeLlamaIntegerRule } from "./integer-rule.js";
 import { randomInt } from "node:crypto";
 import {
   getLlama,
@@ -99,6 +100,7 @@ export class LlamaEngine {
 
   /** Loads the model and creates the context and all slots. Errors name the model and file. */
   static async load(spec: ShardSpec): Promise<LlamaEngine> {
+    await fixNodeLlamaIntegerRule();
     const llama = await getLlama({ gpu: spec.gpu, build: "never", logLevel: LlamaLogLevel.error });
     let model: LlamaModel;
     try {

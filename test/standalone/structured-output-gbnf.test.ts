@@ -11,6 +11,7 @@ import { integerRangeGbnf, patternGbnf, schemaGrammar, SchemaGrammarError } from
 import { schemaValidator, violationsOf } from "../../src/structured-output/schema-validator.js";
 import { nodeLlamaParams } from "../../src/engine/function-params.js";
 import { rebasedRefs } from "../../src/engine/tools.js";
+import { fixNodeLlamaIntegerRule, INTEGER_RULE } from "../../src/engine/integer-rule.js";
 import { gbnfToRegExp } from "../helpers/gbnf-regexp.js";
 
 const accepts = (gbnf: string, text: string) => gbnfToRegExp(gbnf).test(text);
@@ -205,6 +206,25 @@ describe("nodeLlamaParams (tool_choice auto)", () => {
     expect(text).not.toContain("anyOf");
     expect((lowered as { properties: Record<string, unknown> }).properties.n).toEqual({ type: "integer" });
   });
+});
+
+describe("fixNodeLlamaIntegerRule (tool_choice auto)", () => {
+  it("node-llama-cpp's own schema grammars stop allowing an exponent on integers (numbers keep theirs)", async () => {
+    const llama = await getLlama({ gpu: false, build: "never", logLevel: "error" as never });
+    try {
+      const before = (await llama.createGrammarForJsonSchema({ type: "integer" })).grammar;
+      expect(before).toMatch(/\[eE\]/);
+      await fixNodeLlamaIntegerRule();
+      await fixNodeLlamaIntegerRule();
+      const after = (await llama.createGrammarForJsonSchema({ type: "object", properties: { i: { type: "integer" }, n: { type: "number" } } })).grammar;
+      expect(after).toContain(INTEGER_RULE);
+      const integerRule = after.split("\n").find((l) => l.includes(INTEGER_RULE))!;
+      expect(integerRule).not.toMatch(/\[eE\]/);
+      expect(after).toMatch(/\[eE\]/); // the number rule
+    } finally {
+      await llama.dispose();
+    }
+  }, 60_000);
 });
 
 describe("rebasedRefs", () => {
