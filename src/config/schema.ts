@@ -59,8 +59,14 @@ export const modelSchema = z
      * (downloaded into `modelsDir` when online), or `tiny` for the generated test model.
      */
     file: z.string().min(1).optional(),
-    /** OpenAI-compatible upstream base URL (`http://host:port/v1`): the shards are remote. */
-    upstream: z.url().optional(),
+    /**
+     * OpenAI-compatible upstream base URL (`http://host:port/v1`): the shards are remote.
+     * `dns+http://shards.svc:8080/v1` resolves every address of the name (a headless Service) into one
+     * remote backend each, re-resolved every `discoveryRefreshMs` (new addresses join, gone ones drain).
+     */
+    upstream: z.url().refine((u) => /^(dns\+)?https?:\/\//.test(u), "expected http://, https://, dns+http:// or dns+https://").optional(),
+    /** `dns+` upstreams only: how often the name is resolved again (ms). */
+    discoveryRefreshMs: positiveInt.default(5000),
     /** Model name to send upstream; defaults to `name`. */
     upstreamModel: z.string().optional(),
     upstreamApiKey: z.string().optional(),

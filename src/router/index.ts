@@ -17,3 +17,4 @@ export { LocalBackend } from "./local-backend.js";
 export { RemoteBackend } from "./remote-backend.js";
 export type { BreakerState } from "./breaker.js";
 export type { SharedRouting, SharedBreakerState, SharedAffinity } from "./shared-routing.js";
+export { DnsDiscovery, systemResolver, type HostResolver } from "./dns-discovery.js";

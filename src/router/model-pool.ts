@@ -305,17 +305,18 @@ export class ModelPool implements BudgetedModel {
 
   /**
    * Adds a backend at run time (discovery found a new address) and starts it; it takes
-   * requests once ready. A backend whose id is already in the pool is ignored (false).
+   * requests once ready. Resolves once its start settled (never rejects: a backend that
+   * cannot start says so in its state and the pool routes around it). A backend whose id
+   * is already in the pool is ignored (undefined).
    */
-  addBackend(backend: Backend): boolean {
-    if (this.disposing || this.members.some((m) => m.backend.id === backend.id)) return false;
+  addBackend(backend: Backend): Promise<void> | undefined {
+    if (this.disposing || this.members.some((m) => m.backend.id === backend.id)) return undefined;
     const member = this.memberOf(backend);
     this.members.push(member);
-    backend.start().then(
+    return backend.start().then(
       () => this.dispatch(),
-      () => undefined, // Its state says `failed`; the pool routes around it.
+      () => undefined,
     );
-    return true;
   }
 
   /**

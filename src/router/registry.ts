@@ -11,6 +11,7 @@ import type { AdapterSpec, ShardSpec } from "../engine/protocol.js";
 import type { Backend } from "./backend.js";
 import { LocalBackend } from "./local-backend.js";
 import { RemoteBackend } from "./remote-backend.js";
+import { DnsDiscovery, isDnsUpstream, type HostResolver } from "./dns-discovery.js";
 import { ModelPool, type PoolObserver, type PoolSnapshot } from "./model-pool.js";
 import type { BreakerState } from "./breaker.js";
 import type { SharedRouting } from "./shared-routing.js";
@@ -48,6 +49,8 @@ export interface CreateRegistryOptions {
   observer?: PoolObserver;
   /** Environment for shard processes. */
   shardEnv?: NodeJS.ProcessEnv;
+  /** Resolves `dns+` upstreams' host names to every address. Default: node:dns lookup (getaddrinfo, all addresses). */
+  resolver?: HostResolver;
   /** Breaker state and session affinity of remote backends shared across replicas (config `redis.url`). Default: local. */
   shared?: SharedRouting;
   /** Host-wide room for loaded models; default: a new one from config `loading`. */
@@ -67,6 +70,8 @@ export class ModelRegistry {
     bots: BotConfig[],
     /** Host-wide room for loaded models, shared by every pool. */
     readonly budget: HostBudget,
+    /** One per `dns+` upstream model: keeps its pool's backends in step with DNS. */
+    private readonly discoveries: DnsDiscovery[] = [],
   ) {
     for (const m of models) for (const n of [m.config.name, ...plainAliases(m.config)]) this.byName.set(n, m);
     for (const b of bots) {
@@ -101,8 +106,9 @@ export class ModelRegistry {
    * registry.resolve("gpt-4o-mini")?.pool.generate(...);
    * ```
    */
-  static async create({ config, logger, onBreakerChange, observer, shardEnv, shared, budget: givenBudget, onScale }: CreateRegistryOptions): Promise<ModelRegistry> {
+  static async create({ config, logger, onBreakerChange, observer, shardEnv, shared, resolver, budget: givenBudget, onScale }: CreateRegistryOptions): Promise<ModelRegistry> {
     const served: ServedModel[] = [];
+    const discoveries: DnsDiscovery[] = [];
     const budget =
       givenBudget ??
       new HostBudget({
@@ -133,6 +139,30 @@ export class ModelRegistry {
     });
     for (const m of config.models) {
       const created = Math.floor(Date.now() / 1000);
+      if (m.upstream !== undefined && isDnsUpstream(m.upstream)) {
+        const pool = poolFor(m.name, []);
+        discoveries.push(
+          new DnsDiscovery({
+            upstream: m.upstream,
+            pool,
+            model: m.name,
+            refreshMs: m.discoveryRefreshMs,
+            ...(resolver ? { resolver } : {}),
+            logger,
+            backendFor: (baseUrl, id) =>
+              new RemoteBackend({
+                id,
+                baseUrl,
+                model: m.upstreamModel ?? m.name,
+                capacity: m.maxConcurrency,
+                maxConnections: m.maxConnections,
+                ...(m.upstreamApiKey ? { apiKey: m.upstreamApiKey } : {}),
+              }),
+          }),
+        );
+        served.push({ config: m, pool, identity: `${m.upstream}#${m.upstreamModel ?? m.name}`, tiny: false, created });
+        continue;
+      }
       if (m.upstream !== undefined) {
         const backends = Array.from(
           { length: m.shards },
@@ -216,13 +246,15 @@ export class ModelRegistry {
         });
       }
     }
-    return new ModelRegistry(served, config.defaultModel ?? config.models[0]!.name, config.bots, budget);
+    return new ModelRegistry(served, config.defaultModel ?? config.models[0]!.name, config.bots, budget, discoveries);
   }
 
   /** Starts the pools of `load: startup` models (on-demand ones load on their first request); rejects (naming model and file) if a model has no shard that could load. */
   async start(): Promise<void> {
     await Promise.all(this.models.filter((m) => m.config.upstream !== undefined || m.config.load !== "on-demand").map((m) => m.pool.start()));
     for (const m of this.models) m.autoscaler?.start();
+    // DNS-discovered backends join the (started, empty) pools: the first resolution and their probes, then a refresh timer.
+    await Promise.all(this.discoveries.map((d) => d.start()));
   }
 
   resolve(name: string): ServedModel | undefined {
@@ -265,6 +297,7 @@ export class ModelRegistry {
 
   /** Stops the autoscalers, then disposes pools in parallel; each disposes its shards (contexts, models, llama). Idempotent. */
   dispose(): Promise<void> {
+    for (const d of this.discoveries) d.dispose();
     this.budget.dispose();
     return (this.disposing ??= (async () => {
       await Promise.all(this.models.map((m) => m.autoscaler?.dispose()));

@@ -3,7 +3,7 @@
  * in order (stop accepting → drain in-flight → dispose shards → close).
  */
 import type { SwitchyardConfig } from "../config/index.js";
-import { ModelRegistry } from "../router/index.js";
+import { ModelRegistry, type HostResolver } from "../router/index.js";
 import { createLogger, type Logger } from "../telemetry/logger.js";
 import path from "node:path";
 import { createApp, metricsAccess } from "./http/app.js";
@@ -46,6 +46,8 @@ export interface StartGatewayOptions {
   logger?: Logger;
   /** Wait for every model to be ready before resolving. Default true. */
   waitReady?: boolean;
+  /** Resolves the host names of `dns+` upstreams to every address (tests inject one). Default: node:dns lookup. */
+  resolver?: HostResolver | undefined;
 }
 
 /**
@@ -58,18 +60,18 @@ export interface StartGatewayOptions {
  * A failure while starting (a model that cannot load, a port in use) disposes what was already started
  * before the error is rethrown: no shard process outlives a failed start.
  */
-export async function startGateway({ config, logger = createLogger({ level: config.telemetry.logLevel }), waitReady = true }: StartGatewayOptions): Promise<Gateway> {
+export async function startGateway({ config, logger = createLogger({ level: config.telemetry.logLevel }), waitReady = true, resolver }: StartGatewayOptions): Promise<Gateway> {
   // Everything acquired below is pushed here; it is undone last-first on close or on a failed start.
   const teardown = new TeardownStack();
   try {
-    return await startInto(teardown, { config, logger, waitReady });
+    return await startInto(teardown, { config, logger, waitReady, resolver });
   } catch (err) {
     await teardown.dispose();
     throw err;
   }
 }
 
-async function startInto(teardown: TeardownStack, { config, logger, waitReady }: Required<StartGatewayOptions>): Promise<Gateway> {
+async function startInto(teardown: TeardownStack, { config, logger, waitReady, resolver }: Required<StartGatewayOptions>): Promise<Gateway> {
   const metricsSource: { registry?: ModelRegistry } = {};
   // Shared state across replicas (config `redis.url`): the cache store, its single-flight, limits, revocations,
   // remote breakers and affinity, stored Responses.
@@ -90,6 +92,7 @@ async function startInto(teardown: TeardownStack, { config, logger, waitReady }:
       config,
       logger,
       shardEnv: { LANCEDB_LOG: "error" },
+      ...(resolver ? { resolver } : {}),
       observer: poolObserver({ metrics, recordContent: config.telemetry.recordContent }),
       onScale: (decision) => metrics.observeScaling(decision),
       ...(shared ? { shared: { breakers: shared.breakers, affinity: shared.affinity } } : {}),
