@@ -266,25 +266,32 @@ export class RateLimiter implements KeyLimiter {
   }
 
   private reservation(log: WindowLog, initial: number): TokenReservation {
-    let reserved = initial;
-    let settled = false;
-    const now = this.now;
-    const entry = log.add(initial, now());
-    const reconcile = (actual: number) => {
-      if (settled) return;
-      settled = true;
-      const real = Math.max(0, actual);
-      if (real !== reserved) log.adjust(entry, real - reserved, now());
-      reserved = real;
-    };
-    return {
-      get reserved() {
-        return reserved;
-      },
-      settle: (actual) => reconcile(actual),
-      refund: () => reconcile(0),
-    };
+    const entry = log.add(initial, this.now());
+    return tokenReservation(initial, (delta) => log.adjust(entry, delta, this.now()));
   }
+}
+
+/**
+ * A reservation of `initial` tokens that is settled (or refunded) once: the difference between the real usage and
+ * what was reserved goes to `adjust` (never called with 0). Shared by the in-memory and the Redis limiter.
+ */
+export function tokenReservation(initial: number, adjust: (delta: number) => void): TokenReservation {
+  let reserved = initial;
+  let settled = false;
+  const reconcile = (actual: number) => {
+    if (settled) return;
+    settled = true;
+    const real = Math.max(0, actual);
+    if (real !== reserved) adjust(real - reserved);
+    reserved = real;
+  };
+  return {
+    get reserved() {
+      return reserved;
+    },
+    settle: (actual) => reconcile(actual),
+    refund: () => reconcile(0),
+  };
 }
 
 /** OpenAI's wording for a request that can never fit the key's tokens/min. */

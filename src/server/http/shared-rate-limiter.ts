@@ -12,7 +12,7 @@
 import { rateLimited, requestTooLarge, unavailable } from "../../errors.js";
 import type { RedisConnection, RedisLimitStore, LimitDecision, LimitView } from "../../state/index.js";
 import type { Logger } from "../../telemetry/logger.js";
-import { RateLimiter, formatResetDuration, tooLargeMessage, type Admission, type AdmitRequest, type KeyLimiter, type KeyLimits, type TokenReservation } from "./rate-limiter.js";
+import { RateLimiter, formatResetDuration, tokenReservation, tooLargeMessage, type Admission, type AdmitRequest, type KeyLimiter, type KeyLimits, type TokenReservation } from "./rate-limiter.js";
 
 export interface SharedRateLimiterOptions {
   store: RedisLimitStore;
@@ -128,25 +128,9 @@ export class SharedRateLimiter implements KeyLimiter {
 
   /** Tokens held in Redis; adjustments that fail are dropped (the admission leaves the window anyway). */
   private reservation(keyId: string, admission: string, initial: number): TokenReservation {
-    let reserved = initial;
-    let settled = false;
-    const adjust = (delta: number) => {
-      if (delta !== 0) this.store.adjustTokens(keyId, admission, delta).catch(() => undefined);
-    };
-    const reconcile = (actual: number) => {
-      if (settled) return;
-      settled = true;
-      const real = Math.max(0, actual);
-      adjust(real - reserved);
-      reserved = real;
-    };
-    return {
-      get reserved() {
-        return reserved;
-      },
-      settle: (actual) => reconcile(actual),
-      refund: () => reconcile(0),
-    };
+    return tokenReservation(initial, (delta) => {
+      this.store.adjustTokens(keyId, admission, delta).catch(() => undefined);
+    });
   }
 }
 
