@@ -34,7 +34,7 @@ import {
   type Token,
 } from "node-llama-cpp";
 import type { GenerationInput, GeneratedChunk, OutputGrammar, SamplingParams, ToolsRequest } from "../types.js";
-import type { ShardInfo, ShardSpec, WireDone, WireError } from "./protocol.js";
+import type { KvCells, ShardInfo, ShardSpec, WireDone, WireError } from "./protocol.js";
 import { toChatHistory } from "./chat-history.js";
 import { forcedCallSchema, functionsOf, supportsParallelCalls } from "./tools.js";
 import { ForcedCallStream } from "./forced-call-stream.js";
@@ -151,6 +151,13 @@ export class LlamaEngine {
       embeddingLength: this.model.embeddingVectorSize,
       modelBytes: this.model.size,
     };
+  }
+
+  /** KV cells held by the generations running now, out of slots × context per slot (see {@link KvCells}). */
+  kvCells(): KvCells {
+    let used = 0;
+    for (const u of this.units) if (u.busy) used += u.sequence.nextTokenIndex;
+    return { used, total: this.slotUnits.length * this.units[0]!.sequence.contextSize };
   }
 
   /** Number of prompt tokens the input becomes after templating and tokenization. */

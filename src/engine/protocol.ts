@@ -46,6 +46,16 @@ export interface ShardInfo {
   modelBytes: number;
 }
 
+/**
+ * KV cache cells (tokens) of a shard: `used` = cells held by the sequences generating now (a finished
+ * conversation's retained prefix is not counted: it is reusable, not pressure, as vLLM's
+ * `kv_cache_usage_perc` leaves cached free blocks out); `total` = slots × tokens of context per slot.
+ */
+export interface KvCells {
+  used: number;
+  total: number;
+}
+
 export interface WireGenerateRequest {
   input: GenerationInput;
   params: SamplingParams;
@@ -93,5 +103,6 @@ export type ChildMessage =
   | { type: "done"; id: number; result: WireDone }
   | { type: "embedded"; id: number; vectors: number[][]; tokens: number }
   | { type: "tokenized"; id: number; tokens: number }
-  | { type: "pong"; seq: number }
+  /** Heartbeat answer; carries the KV cache occupancy at that moment. */
+  | { type: "pong"; seq: number; kv: KvCells }
   | { type: "error"; id: number; error: WireError };

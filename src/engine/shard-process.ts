@@ -7,7 +7,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { fileURLToPath } from "node:url";
 import type { GenerationInput, GenerationOptions, SamplingParams } from "../types.js";
-import type { ChildMessage, ParentMessage, ShardInfo, ShardSpec, WireDone, WireError } from "./protocol.js";
+import type { ChildMessage, KvCells, ParentMessage, ShardInfo, ShardSpec, WireDone, WireError } from "./protocol.js";
 import { linkAbort } from "../util/link-abort.js";
 
 /** A failure reported by (or about) a shard. `code` says whose fault it was. */
@@ -94,6 +94,7 @@ export class ShardProcess extends EventEmitter<{
   private heartbeat: NodeJS.Timeout | undefined;
   private pingSeq = 0;
   private lastPongAt = Date.now();
+  private lastKv: KvCells | undefined;
   /** Aborted generations the shard has not confirmed within `abortConfirmMs`. */
   private unconfirmedAborts = 0;
   private responsive = true;
@@ -124,6 +125,11 @@ export class ShardProcess extends EventEmitter<{
 
   get alive(): boolean {
     return !this.exited;
+  }
+
+  /** KV cache occupancy from the last heartbeat answer (at most `heartbeatIntervalMs` old); undefined before the first. */
+  get kvCells(): KvCells | undefined {
+    return this.lastKv;
   }
 
   /** False while the shard misses its heartbeat or leaves an abort unconfirmed. */
@@ -250,6 +256,7 @@ export class ShardProcess extends EventEmitter<{
     if (msg.type === "ready" || msg.type === "fatal") return;
     if (msg.type === "pong") {
       this.lastPongAt = Date.now();
+      this.lastKv = msg.kv;
       return this.updateHealth();
     }
     const p = this.pending.get(msg.id);

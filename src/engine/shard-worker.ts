@@ -68,7 +68,7 @@ async function onMessage(msg: ParentMessage): Promise<void> {
       }
       return;
     case "ping":
-      send({ type: "pong", seq: msg.seq });
+      send({ type: "pong", seq: msg.seq, kv: engine?.kvCells() ?? { used: 0, total: 0 } });
       return;
     case "shutdown":
       for (const c of running.values()) c.abort();

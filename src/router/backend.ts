@@ -4,7 +4,7 @@
  */
 import type { EventRelay } from "lifecycle-utils";
 import type { GenerationInput, GenerationOptions, SamplingParams } from "../types.js";
-import type { WireDone, WireError } from "../engine/protocol.js";
+import type { KvCells, WireDone, WireError } from "../engine/protocol.js";
 
 /**
  * Why a backend failed a call. The engine's wire codes (a local shard's
@@ -66,6 +66,8 @@ export interface Backend {
   readonly lastError: string | undefined;
   /** Tokens of context per slot, once known. */
   readonly contextSize: number | undefined;
+  /** KV cache occupancy, for backends that can tell (a local shard, from its heartbeat); absent or undefined otherwise. */
+  readonly kvCells?: KvCells | undefined;
   /** Starts the backend; resolves when ready, rejects when it cannot load. */
   start(): Promise<void>;
   /** Generates on one slot (0 ≤ slot < capacity); the router guarantees the slot is free. */

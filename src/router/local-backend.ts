@@ -7,7 +7,7 @@
  */
 import { EventRelay } from "lifecycle-utils";
 import { ShardProcess, ShardError, type ShardProcessOptions } from "../engine/shard-process.js";
-import type { ShardSpec, WireDone } from "../engine/protocol.js";
+import type { KvCells, ShardSpec, WireDone } from "../engine/protocol.js";
 import type { GenerationInput, SamplingParams } from "../types.js";
 import { BackendError, type Backend, type BackendGenerateOptions, type BackendState } from "./backend.js";
 
@@ -75,6 +75,9 @@ export class LocalBackend implements Backend {
   }
   get contextSize(): number | undefined {
     return this.process?.info.contextSize;
+  }
+  get kvCells(): KvCells | undefined {
+    return this._state === "ready" ? this.process?.kvCells : undefined;
   }
   /** The shard's OS process id (tests kill it to simulate a crash). */
   get pid(): number | undefined {

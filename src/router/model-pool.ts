@@ -7,6 +7,7 @@ import { AbortError, invalidRequest, overloaded, timeout as timeoutError, unavai
 import type { SwitchyardConfig } from "../config/index.js";
 import type { GenerationInput, GenerationOptions, GenerationResult, SamplingParams } from "../types.js";
 import type { Backend, BackendState } from "./backend.js";
+import type { KvCells } from "../engine/protocol.js";
 import { ShardBreaker, type BreakerState } from "./breaker.js";
 import { RetryBudget } from "./retry-budget.js";
 import { commonPrefixLength, prefixChain } from "./affinity.js";
@@ -181,6 +182,8 @@ export interface PoolLoadOptions {
 /** Everything a status page or /metrics wants to know about a pool, at one instant. */
 export interface PoolSnapshot {
   model: string;
+  /** For an adapter alias's pool: the model whose weights its shards adapt (set by the registry). */
+  base?: string;
   waiting: number;
   running: number;
   /** The load lifecycle (absent in snapshots built by hand, e.g. in tests). */
@@ -192,6 +195,8 @@ export interface PoolSnapshot {
     breaker: BreakerState;
     slotsBusy: number;
     slotsTotal: number;
+    /** KV cache cells in use and in all, when the backend reports them (local shards). */
+    kvCells?: KvCells;
     /** Present (true) while leaving the pool (gone from discovery): no new requests, in-flight ones finish. */
     draining?: true;
     restarts: number;
@@ -540,6 +545,7 @@ export class ModelPool implements BudgetedModel {
         ...(m.draining ? { draining: true as const } : {}),
         slotsBusy: m.slots.filter((s) => s.busy).length,
         slotsTotal: m.slots.length,
+        ...(m.backend.kvCells ? { kvCells: m.backend.kvCells } : {}),
         restarts: m.backend.restarts,
         lastError: m.backend.lastError,
       })),

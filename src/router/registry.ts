@@ -292,7 +292,7 @@ export class ModelRegistry {
   }
 
   snapshot(): PoolSnapshot[] {
-    return this.models.map((m) => m.pool.snapshot());
+    return this.models.map((m) => (m.base === undefined ? m.pool.snapshot() : { ...m.pool.snapshot(), base: m.base }));
   }
 
   /** Stops the autoscalers, then disposes pools in parallel; each disposes its shards (contexts, models, llama). Idempotent. */

@@ -176,6 +176,84 @@ export function createMetrics({ pools = () => [], cache, defaultMetrics = true }
       for (const p of snapshots()) this.set({ model: p.model }, p.waiting);
     },
   });
+  // The model-server protocol of the Kubernetes Gateway API Inference Extension, in vLLM's names, so an
+  // endpoint picker can route to a shard host: one series per served model (`model_name`, as vLLM labels it),
+  // an adapter alias's shards counted with the model they adapt (vLLM serves LoRA requests in the base engine).
+  // Local shards only: a remote upstream exports its own.
+  const served = () => {
+    const byModel = new Map<string, PoolSnapshot[]>();
+    for (const p of snapshots()) {
+      if (!p.shards.some((s) => s.kind === "local")) continue;
+      const model = p.base ?? p.model;
+      byModel.set(model, [...(byModel.get(model) ?? []), p]);
+    }
+    return byModel;
+  };
+  const perServedModel = (pick: (pools: PoolSnapshot[]) => number) =>
+    function collect(this: Gauge<"model_name">) {
+      this.reset();
+      for (const [model, pools] of served()) this.set({ model_name: model }, pick(pools));
+    };
+  const sum = (pools: PoolSnapshot[], of: (p: PoolSnapshot) => number) => pools.reduce((n, p) => n + of(p), 0);
+  /** KV cells held by running generations over all cells of the model's ready shards (0 when none reported). */
+  const kvUsage = (pools: PoolSnapshot[]) => {
+    let used = 0;
+    let total = 0;
+    for (const s of pools.flatMap((p) => p.shards)) {
+      used += s.kvCells?.used ?? 0;
+      total += s.kvCells?.total ?? 0;
+    }
+    return total > 0 ? Math.min(1, used / total) : 0;
+  };
+  new Gauge({
+    name: "vllm:num_requests_waiting",
+    help: "Inference Extension TotalQueuedRequests: generations queued for a slot now (same as switchyard_requests_waiting).",
+    labelNames: ["model_name"] as const,
+    registers,
+    collect: perServedModel((pools) => sum(pools, (p) => p.waiting)),
+  });
+  new Gauge({
+    name: "vllm:num_requests_running",
+    help: "Inference Extension TotalRunningRequests: generations holding a slot now (same as switchyard_requests_running).",
+    labelNames: ["model_name"] as const,
+    registers,
+    collect: perServedModel((pools) => sum(pools, (p) => p.running)),
+  });
+  for (const [name, deprecated] of [
+    ["vllm:kv_cache_usage_perc", ""],
+    ["vllm:gpu_cache_usage_perc", " Older name of vllm:kv_cache_usage_perc, read by earlier endpoint pickers."],
+  ] as const) {
+    new Gauge({
+      name,
+      help: `Inference Extension KVCacheUtilization: KV cache cells held by running generations over slots x context per slot of the ready local shards; 1 means 100 percent.${deprecated}`,
+      labelNames: ["model_name"] as const,
+      registers,
+      collect: perServedModel(kvUsage),
+    });
+  }
+  new Gauge({
+    name: "vllm:lora_requests_info",
+    help: "Inference Extension LoRA adapters per served model: max_lora = its adapter aliases, running_lora_adapters = those with a ready shard, waiting_lora_adapters = those with requests waiting and no ready shard; the value is the scrape time (s).",
+    labelNames: ["max_lora", "running_lora_adapters", "waiting_lora_adapters"] as const,
+    registers,
+    collect() {
+      this.reset();
+      const now = Date.now() / 1000;
+      for (const pools of served().values()) {
+        const aliases = pools.filter((p) => p.base !== undefined);
+        if (aliases.length === 0) continue;
+        const ready = (p: PoolSnapshot) => p.shards.some((s) => s.state === "ready");
+        this.set(
+          {
+            max_lora: String(aliases.length),
+            running_lora_adapters: aliases.filter(ready).map((p) => p.model).join(","),
+            waiting_lora_adapters: aliases.filter((p) => !ready(p) && p.waiting > 0).map((p) => p.model).join(","),
+          },
+          now,
+        );
+      }
+    },
+  });
   const perShard = (fn: (g: Gauge<"model" | "shard">, p: PoolSnapshot, s: PoolSnapshot["shards"][number]) => void) =>
     function collect(this: Gauge<"model" | "shard">) {
       this.reset();
