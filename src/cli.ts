@@ -16,7 +16,7 @@ const USAGE = `Usage: switchyard <command> [options]
 Commands:
   serve                         Start the gateway (PORT, HOST, SWITCHYARD_CONFIG, ...)
   ingest <path> --collection N  Load, chunk, embed and upsert documents (md, txt, html, jsonl, csv, folders)
-  index --collection N          Build the collection's ANN vector index now (--type hnsw_sq|ivf_pq, --status)
+  index --collection N          Build the collection's ANN vector index now (--type ivf_flat|hnsw_sq|ivf_pq, --status)
   models list                   List configured models
   models make-tiny [--layers N --width N --seed N --weights q8_0|f32]   Generate the tiny test model
   models pull <hf:uri>          Download a GGUF into the models directory

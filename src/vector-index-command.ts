@@ -1,14 +1,14 @@
 /**
- * `switchyard index --collection NAME [--type hnsw_sq|ivf_pq] [--status]`:
+ * `switchyard index --collection NAME [--type ivf_flat|hnsw_sq|ivf_pq] [--status]`:
  * builds a collection's ANN vector index now (the gateway also builds one in
  * the background past `rag.vectorIndex.threshold` rows), or prints its status.
  */
 import { parseArgs } from "node:util";
 import type { SwitchyardConfig } from "./config/index.js";
-import { RagService } from "./rag/index.js";
+import { RagService, VECTOR_INDEX_TYPES, type VectorIndexType } from "./rag/index.js";
 import path from "node:path";
 
-export const INDEX_USAGE = "switchyard index --collection NAME [--type hnsw_sq|ivf_pq] [--status]";
+export const INDEX_USAGE = `switchyard index --collection NAME [--type ${VECTOR_INDEX_TYPES.join("|")}] [--status]`;
 
 export async function vectorIndexCommand(config: SwitchyardConfig, args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -21,7 +21,7 @@ export async function vectorIndexCommand(config: SwitchyardConfig, args: string[
   });
   if (!values.collection) throw new Error(`usage: ${INDEX_USAGE}`);
   const type = values.type ?? config.rag.vectorIndex.type;
-  if (type !== "hnsw_sq" && type !== "ivf_pq") throw new Error(`--type must be hnsw_sq or ivf_pq, got '${type}'`);
+  if (!isVectorIndexType(type)) throw new Error(`--type must be one of ${VECTOR_INDEX_TYPES.join(", ")}, got '${type}'`);
   // Building an index reads stored vectors only: no embedder is called.
   const rag = new RagService({
     uri: config.rag.uri ?? path.join(config.dataDir, "lancedb"),
@@ -30,7 +30,7 @@ export async function vectorIndexCommand(config: SwitchyardConfig, args: string[
     chunkOverlap: config.rag.chunkOverlap,
     rrfK: config.rag.rrfK,
     scoreFloor: config.rag.scoreFloor,
-    vectorIndex: { threshold: 0 },
+    vectorIndex: { ...config.rag.vectorIndex, threshold: 0 },
   });
   try {
     if (!values.status) {
@@ -42,4 +42,8 @@ export async function vectorIndexCommand(config: SwitchyardConfig, args: string[
   } finally {
     await rag.dispose();
   }
+}
+
+function isVectorIndexType(s: string): s is VectorIndexType {
+  return (VECTOR_INDEX_TYPES as readonly string[]).includes(s);
 }

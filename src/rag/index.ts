@@ -4,8 +4,8 @@
  * prompts with citations.
  */
 export { GgufReranker, NotARerankerError, rerank, type GgufRerankerOptions, type Reranker } from "./reranker.js";
-export { RagService, DEFAULT_FUSION, DEFAULT_RERANK_TOP_N, DEFAULT_VECTOR_INDEX_THRESHOLD, type RagServiceOptions, type SearchObservation } from "./service.js";
-export { type VectorIndexStatus, type VectorIndexType, VECTOR_INDEX_NAME } from "./store.js";
+export { RagService, DEFAULT_FUSION, DEFAULT_RERANK_TOP_N, DEFAULT_VECTOR_INDEX_THRESHOLD, DEFAULT_VECTOR_INDEX_TYPE, type RagServiceOptions, type SearchObservation } from "./service.js";
+export { DEFAULT_IVF_SETTINGS, type IvfSettings, type VectorIndexStatus, type VectorIndexType, VECTOR_INDEX_NAME, VECTOR_INDEX_TYPES } from "./store.js";
 export { type RagDocument, type Chunk, type UpsertResult, type UpsertProgress, MAX_QUESTIONS_PER_DOCUMENT } from "./document.js";
 export { type Embedder, type EmbedPurpose, embedInBatches } from "./embedder.js";
 export { SifEmbedder, ConcatEmbedder, unitVector, type SifEmbedderOptions, type WeightedEmbedder } from "./sif-embedder.js";

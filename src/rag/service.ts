@@ -10,12 +10,14 @@ import { upsertDocuments } from "./ingest.js";
 import { assertCollectionName, assertDocumentId, assertTenant } from "./names.js";
 import { type SearchRequest, searchCollection } from "./search.js";
 import type { Reranker } from "./reranker.js";
-import { ChunkStore, type VectorIndexStatus, type VectorIndexType } from "./store.js";
+import { ChunkStore, type IvfSettings, type VectorIndexStatus, type VectorIndexType } from "./store.js";
 import type { FusionOptions } from "./fusion.js";
 import { VectorGate, type VectorSignal } from "./vector-gate.js";
 
 /** Rows at which a collection gets an ANN vector index in the background. */
 export const DEFAULT_VECTOR_INDEX_THRESHOLD = 20_000;
+/** The ANN index kind built by default: IVF_FLAT (bench/ann-tune.ts; BENCHMARKS.md "Retrieval"). */
+export const DEFAULT_VECTOR_INDEX_TYPE: VectorIndexType = "ivf_flat";
 
 /** Hybrid fusion defaults, chosen on the evals in BENCHMARKS.md ("Retrieval"). */
 /** Candidates a configured reranker scores per search. */
@@ -44,10 +46,12 @@ export interface RagServiceOptions {
   /**
    * Config `rag.vectorIndex`: build an ANN index in the background once a
    * collection has `threshold` rows (default 20,000; 0 = never
-   * automatically), of `type` (default `hnsw_sq`). Upserts and searches go on
-   * during the build; unindexed rows are searched exhaustively.
+   * automatically), of `type` (default `ivf_flat`), IVF types with
+   * `partitions` lists (default 0 = √rows) of which searches scan
+   * `probeFraction` (default 0.4). Upserts and searches go on during the
+   * build; unindexed rows are searched exhaustively.
    */
-  vectorIndex?: { threshold?: number; type?: VectorIndexType };
+  vectorIndex?: { threshold?: number; type?: VectorIndexType } & Partial<IvfSettings>;
   /**
    * Config `rag.rerankModel`: a cross-encoder that reorders the first
    * `rerankTopN` (default 20) candidates of every search after fusion. The
@@ -129,6 +133,10 @@ export class RagService {
         ? {}
         : { readConsistencyIntervalSeconds: this.options.readConsistencyIntervalSeconds }),
       ...(this.options.storageOptions === undefined ? {} : { storageOptions: this.options.storageOptions }),
+      ivf: {
+        ...(this.options.vectorIndex?.partitions === undefined ? {} : { partitions: this.options.vectorIndex.partitions }),
+        ...(this.options.vectorIndex?.probeFraction === undefined ? {} : { probeFraction: this.options.vectorIndex.probeFraction }),
+      },
     });
     return this.storePromise;
   }
@@ -171,7 +179,7 @@ export class RagService {
     const threshold = this.options.vectorIndex?.threshold ?? DEFAULT_VECTOR_INDEX_THRESHOLD;
     if (result.chunks > 0 && threshold > 0) {
       // Only the size check is awaited; the build itself runs in the background (ChunkStore.buildVectorIndex).
-      const type = this.options.vectorIndex?.type ?? "hnsw_sq";
+      const type = this.options.vectorIndex?.type ?? DEFAULT_VECTOR_INDEX_TYPE;
       try {
         if (await store.maybeBuildVectorIndex(collection, threshold, type)) {
           store.buildVectorIndex(collection, type).catch((err: unknown) => this.options.onBackgroundError?.(err, collection));
@@ -194,7 +202,7 @@ export class RagService {
    */
   async buildVectorIndex(collection: string, type?: VectorIndexType): Promise<void> {
     assertCollectionName(collection);
-    await (await this.store()).buildVectorIndex(collection, type ?? this.options.vectorIndex?.type ?? "hnsw_sq");
+    await (await this.store()).buildVectorIndex(collection, type ?? this.options.vectorIndex?.type ?? DEFAULT_VECTOR_INDEX_TYPE);
   }
 
   /**

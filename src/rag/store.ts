@@ -37,7 +37,25 @@ export interface ChunkStoreOptions {
   readConsistencyIntervalSeconds?: number;
   /** Object-store settings passed to LanceDB (credentials, region, endpoint). */
   storageOptions?: Record<string, string>;
+  /** How IVF vector indexes are built and searched; defaults {@link DEFAULT_IVF_SETTINGS}. */
+  ivf?: Partial<IvfSettings>;
 }
+
+/**
+ * IVF index settings (config `rag.vectorIndex.partitions` / `probeFraction`).
+ * Used by `ivf_flat` and `ivf_pq`; `hnsw_sq` is built as one HNSW graph.
+ */
+export interface IvfSettings {
+  /** Partitions (k-means lists) of a new index; 0 = √rows at build time (LanceDB's own rule). */
+  partitions: number;
+  /**
+   * Share of the partitions each search scans (nprobes = ⌈fraction × partitions⌉, at least 1).
+   * 0.4 gave recall@10 0.971 of flat at 100k chunks with IVF_FLAT, 0.2 gave 0.92 (BENCHMARKS.md "Retrieval").
+   */
+  probeFraction: number;
+}
+
+export const DEFAULT_IVF_SETTINGS: IvfSettings = { partitions: 0, probeFraction: 0.4 };
 
 /** A chunk as read back from a search, with the mode's raw score. */
 export interface StoredHit {
@@ -60,8 +78,16 @@ export const OPTIMIZE_MAX_FRAGMENTS = 24;
 /** Name LanceDB gives the index on `vector`. */
 export const VECTOR_INDEX_NAME = "vector_idx";
 
-/** ANN index kinds (LanceDB): a graph over scalar-quantised vectors, or inverted lists of product-quantised ones. */
-export type VectorIndexType = "hnsw_sq" | "ivf_pq";
+/**
+ * ANN index kinds (LanceDB): inverted lists of full vectors (`ivf_flat`, the
+ * default: best recall and latency in bench/ann-tune.ts, 16 s to build at
+ * 100k chunks), a graph over scalar-quantised vectors (`hnsw_sq`: lower recall
+ * at a higher latency, minutes to build), or inverted lists of
+ * product-quantised vectors (`ivf_pq`: smallest, recall ≤ 0.81 in the sweep).
+ */
+export type VectorIndexType = "ivf_flat" | "hnsw_sq" | "ivf_pq";
+
+export const VECTOR_INDEX_TYPES: readonly VectorIndexType[] = ["ivf_flat", "hnsw_sq", "ivf_pq"];
 
 /** What a collection's vector index looks like now. */
 export interface VectorIndexStatus {
@@ -76,12 +102,24 @@ export interface VectorIndexStatus {
 }
 
 /**
- * ANN search parameters, chosen for recall@10 ≥ 0.95 of flat search at 100k
- * chunks (bench/eval-retrieval.ts --synthetic, BENCHMARKS.md "Retrieval").
+ * HNSW_SQ search: candidate list and re-ranking on full vectors. The best
+ * measured at 100k chunks (bench/ann-tune.ts, m 20): recall@10 0.868 of flat.
  */
-export const VECTOR_SEARCH_EF = 200;
-export const VECTOR_SEARCH_NPROBES = 20;
-export const VECTOR_SEARCH_REFINE = 4;
+export const HNSW_SEARCH_EF = 1500;
+export const HNSW_SEARCH_REFINE = 10;
+/** IVF_PQ search: re-ranking factor on full vectors (recall@10 ≤ 0.81 in the sweep). */
+export const IVF_PQ_SEARCH_REFINE = 10;
+
+/** How a vector search uses the collection's ANN index (none: flat). */
+interface AnnSearchParams {
+  nprobes: number;
+  ef?: number;
+  refine?: number;
+}
+
+function indexTypeOf(indexType: string): VectorIndexType | null {
+  return /hnsw/i.test(indexType) ? "hnsw_sq" : /pq/i.test(indexType) ? "ivf_pq" : /flat/i.test(indexType) ? "ivf_flat" : null;
+}
 
 /** Columns read back for hits (never the vector: it is large and unused). */
 const HIT_COLUMNS = ["chunk_id", "document_id", "title", "source", "position", "text", "metadata"];
@@ -163,8 +201,20 @@ export class ChunkStore {
   private readonly presence = new Map<string, { version: number; present: boolean }>();
   /** Per (collection, tenant): the tenant's content digest at a table version. */
   private readonly tenantVersions = new Map<string, { version: number; digest: number }>();
+  /** Per collection: how searches use its ANN index, at a table version. */
+  private readonly annParams = new Map<string, { version: number; params: AnnSearchParams | undefined }>();
+  /** Partitions of the IVF indexes this process built (others are estimated, see {@link annSearchParams}). */
+  private readonly builtPartitions = new Map<string, number>();
+  private readonly ivf: IvfSettings;
 
-  private constructor(private readonly db: Connection) {}
+  private constructor(
+    private readonly db: Connection,
+    ivf: Partial<IvfSettings> | undefined,
+  ) {
+    this.ivf = { ...DEFAULT_IVF_SETTINGS, ...ivf };
+    if (!(Number.isInteger(this.ivf.partitions) && this.ivf.partitions >= 0)) throw new RangeError("ivf.partitions must be a non-negative integer");
+    if (!(this.ivf.probeFraction > 0 && this.ivf.probeFraction <= 1)) throw new RangeError("ivf.probeFraction must be within (0, 1]");
+  }
 
   /** Opens (or creates) the database at `uri`. */
   static async connect(options: ChunkStoreOptions): Promise<ChunkStore> {
@@ -172,7 +222,7 @@ export class ChunkStore {
       readConsistencyInterval: options.readConsistencyIntervalSeconds ?? 1,
       ...(options.storageOptions === undefined ? {} : { storageOptions: options.storageOptions }),
     });
-    return new ChunkStore(db);
+    return new ChunkStore(db, options.ivf);
   }
 
   /** The collection's table, or `undefined` when it does not exist (absence is not cached). */
@@ -350,11 +400,12 @@ export class ChunkStore {
    * without the write lock, so upserts and searches go on meanwhile; rows
    * written during or after the build are searched exhaustively until the
    * next optimize adds them to the index. One build per collection at a time:
-   * a second call joins the first.
+   * a second call joins the first. IVF types get `ivf.partitions` partitions
+   * (0: √rows); `hnsw_sq` one graph over all rows.
    *
    * @example
    * ```ts
-   * await store.buildVectorIndex("kb", "hnsw_sq");
+   * await store.buildVectorIndex("kb", "ivf_flat");
    * ```
    */
   buildVectorIndex(collection: string, type: VectorIndexType): Promise<void> {
@@ -363,11 +414,16 @@ export class ChunkStore {
     const build = (async () => {
       const table = await this.openTable(collection);
       if (table === undefined) throw new GatewayError(404, "invalid_request_error", `Collection '${collection}' not found.`, { code: "collection_not_found" });
+      const numPartitions = this.ivf.partitions > 0 ? this.ivf.partitions : Math.max(1, Math.round(Math.sqrt(await table.countRows())));
       const config =
         type === "hnsw_sq"
-          ? lancedb.Index.hnswSq({ distanceType: "cosine" })
-          : lancedb.Index.ivfPq({ distanceType: "cosine", numPartitions: Math.max(1, Math.round(Math.sqrt(await table.countRows()))) });
+          ? lancedb.Index.hnswSq({ distanceType: "cosine", numPartitions: 1 })
+          : type === "ivf_pq"
+            ? lancedb.Index.ivfPq({ distanceType: "cosine", numPartitions })
+            : lancedb.Index.ivfFlat({ distanceType: "cosine", numPartitions });
       await table.createIndex("vector", { config, replace: true });
+      this.builtPartitions.set(collection, type === "hnsw_sq" ? 1 : numPartitions);
+      this.annParams.delete(collection);
       this.vectorBuildErrors.delete(collection);
     })();
     this.vectorBuilds.set(collection, build);
@@ -380,6 +436,30 @@ export class ChunkStore {
     return build;
   }
 
+  /**
+   * How vector searches use the collection's index now (`undefined`: none,
+   * flat search), cached per table version. nprobes comes from the partition
+   * count: known when this process built the index, otherwise `ivf.partitions`
+   * or, when that is 0, √(indexed rows) (the build rule; an over-estimate once
+   * optimize has added rows, which costs latency, not recall).
+   */
+  private async annSearchParams(collection: string, table: Table): Promise<AnnSearchParams | undefined> {
+    const version = await table.version();
+    const cached = this.annParams.get(collection);
+    if (cached !== undefined && cached.version === version) return cached.params;
+    const stats = await table.indexStats(VECTOR_INDEX_NAME);
+    const type = stats === undefined ? null : indexTypeOf(stats.indexType);
+    let params: AnnSearchParams | undefined;
+    if (stats !== undefined && type === "hnsw_sq") params = { nprobes: 1, ef: HNSW_SEARCH_EF, refine: HNSW_SEARCH_REFINE };
+    else if (stats !== undefined) {
+      const partitions =
+        this.builtPartitions.get(collection) ?? (this.ivf.partitions > 0 ? this.ivf.partitions : Math.max(1, Math.round(Math.sqrt(stats.numIndexedRows))));
+      params = { nprobes: Math.max(1, Math.ceil(this.ivf.probeFraction * partitions)), ...(type === "ivf_pq" ? { refine: IVF_PQ_SEARCH_REFINE } : {}) };
+    }
+    this.annParams.set(collection, { version, params });
+    return params;
+  }
+
   /** The collection's vector index state (see {@link VectorIndexStatus}). */
   async vectorIndexStatus(collection: string): Promise<VectorIndexStatus> {
     const table = await this.openTable(collection);
@@ -387,8 +467,7 @@ export class ChunkStore {
     const error = this.vectorBuildErrors.get(collection) ?? null;
     const stats = table === undefined ? undefined : await table.indexStats(VECTOR_INDEX_NAME);
     const rows = table === undefined ? 0 : await table.countRows();
-    const type: VectorIndexType | null =
-      stats === undefined ? null : /hnsw/i.test(stats.indexType) ? "hnsw_sq" : /pq/i.test(stats.indexType) ? "ivf_pq" : null;
+    const type = stats === undefined ? null : indexTypeOf(stats.indexType);
     return {
       state: building ? "building" : stats !== undefined ? "ready" : error !== null ? "failed" : "none",
       type,
@@ -417,13 +496,14 @@ export class ChunkStore {
     const where = tenantPredicate(tenant, predicate);
     const table = await this.openTable(collection);
     if (table === undefined) return [];
-    const rows = await table
-      .vectorSearch(vector)
-      .distanceType("cosine")
-      // With an index: HNSW candidate list / IVF partitions and re-ranking on full vectors (ignored without one).
-      .ef(Math.max(VECTOR_SEARCH_EF, limit * 2))
-      .nprobes(VECTOR_SEARCH_NPROBES)
-      .refineFactor(VECTOR_SEARCH_REFINE)
+    const ann = await this.annSearchParams(collection, table);
+    let query = table.vectorSearch(vector).distanceType("cosine");
+    if (ann !== undefined) {
+      query = query.nprobes(ann.nprobes);
+      if (ann.ef !== undefined) query = query.ef(Math.max(ann.ef, limit * 2));
+      if (ann.refine !== undefined) query = query.refineFactor(ann.refine);
+    }
+    const rows = await query
       .where(where)
       .select([...HIT_COLUMNS, "_distance"])
       .limit(limit)

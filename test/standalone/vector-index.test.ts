@@ -27,7 +27,7 @@ describe("background ANN index", { timeout: 180_000 }, () => {
     cleanup = undefined;
   });
 
-  async function open(threshold: number): Promise<RagService> {
+  async function open(threshold: number, ivf: { probeFraction?: number } = {}): Promise<RagService> {
     const dir = await mkdtemp(join(tmpdir(), "switchyard-ann-"));
     const rag = await RagService.open({
       uri: join(dir, "db"),
@@ -36,7 +36,7 @@ describe("background ANN index", { timeout: 180_000 }, () => {
       chunkOverlap: 0,
       rrfK: 60,
       scoreFloor: Number.NEGATIVE_INFINITY,
-      vectorIndex: { threshold, type: "hnsw_sq" },
+      vectorIndex: { threshold, ...ivf },
     });
     cleanup = async () => {
       await rag.dispose();
@@ -63,7 +63,7 @@ describe("background ANN index", { timeout: 180_000 }, () => {
     await rag.buildVectorIndex("kb"); // joins the running build
     const status = await rag.vectorIndexStatus("kb");
     expect(status.state).toBe("ready");
-    expect(status.type).toBe("hnsw_sq");
+    expect(status.type).toBe("ivf_flat");
     expect(status.indexedRows).toBeGreaterThanOrEqual(2_000);
 
     await rag.upsertDocuments("t", "kb", [{ id: "after", text: "quasar nebula telescope" }]);
@@ -79,5 +79,27 @@ describe("background ANN index", { timeout: 180_000 }, () => {
     expect((await rag.vectorIndexStatus("kb")).state).toBe("none");
     await rag.buildVectorIndex("kb", "ivf_pq");
     expect(await rag.vectorIndexStatus("kb")).toMatchObject({ state: "ready", type: "ivf_pq" });
+  });
+
+  it("searches probeFraction of the IVF_FLAT partitions: all of them = the flat top-10, one = fewer of them", async () => {
+    const queries = docs(20, "q", 9).map((d) => d.text.split(" ").slice(0, 5).join(" "));
+    const top10 = async (rag: RagService): Promise<string[][]> =>
+      Promise.all(queries.map(async (query) => (await rag.search({ tenant: "t", collection: "kb", query, topK: 10, mode: "vector" })).map((p) => p.chunkId)));
+    const recall = (got: string[][], want: string[][]): number =>
+      got.reduce((sum, ids, i) => sum + ids.filter((id) => want[i]!.includes(id)).length / 10, 0) / got.length;
+
+    const all = await open(0, { probeFraction: 1 });
+    await all.upsertDocuments("t", "kb", docs(2_000, "d", 4));
+    const flat = await top10(all);
+    await all.buildVectorIndex("kb");
+    expect((await all.vectorIndexStatus("kb")).type).toBe("ivf_flat");
+    expect(recall(await top10(all), flat)).toBe(1);
+    await cleanup?.();
+
+    const one = await open(0, { probeFraction: 0.001 }); // ⌈0.001 × 45⌉ = 1 partition
+    await one.upsertDocuments("t", "kb", docs(2_000, "d", 4));
+    expect(recall(await top10(one), flat)).toBe(1); // same data, still flat
+    await one.buildVectorIndex("kb");
+    expect(recall(await top10(one), flat)).toBeLessThan(0.9);
   });
 });
