@@ -4,7 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import path from "node:path";
-import { loadConfig, ConfigError, modelNames } from "./config/index.js";
+import { loadConfig, configFilePath, ConfigError, modelNames } from "./config/index.js";
 import { ensureTinyLora, ensureTinyModel, type TinyModelOptions } from "./engine/tiny-model/index.js";
 import { tinyModelDir } from "./engine/model-files.js";
 import { evalCommand, EVAL_USAGE } from "./eval-command.js";
@@ -36,7 +36,9 @@ async function serve(): Promise<void> {
   const { startTracing, shutdownTracing } = await import("./telemetry/index.js");
   // Before the gateway: spans of the first requests need the SDK (OTLP only when OTEL_EXPORTER_OTLP_ENDPOINT is set).
   await startTracing({ serviceName: "switchyard", env: process.env });
-  const gateway = await startGateway({ config });
+  const gateway = await startGateway({ config, reloadConfig: () => loadConfig(), configFile: configFilePath() });
+  // SIGHUP applies the config file again (refused, and logged, when it is invalid: the running config stays).
+  process.on("SIGHUP", () => void gateway.reload().catch(() => undefined));
   const shutdown = (signal: string) => {
     gateway.logger.info({ signal }, "shutting down");
     gateway

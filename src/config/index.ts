@@ -1,4 +1,4 @@
-export { loadConfig, threadsPerShard, ConfigError, DEFAULT_CONFIG_PATH, type LoadConfigOptions } from "./load.js";
+export { loadConfig, configFilePath, threadsPerShard, ConfigError, DEFAULT_CONFIG_PATH, type LoadConfigOptions } from "./load.js";
 export {
   configSchema,
   modelSchema,

@@ -27,6 +27,11 @@ export interface LoadConfigOptions {
 
 export const DEFAULT_CONFIG_PATH = "config/default.yaml";
 
+/** The config file `loadConfig` reads: `SWITCHYARD_CONFIG`, else `config/default.yaml`. */
+export function configFilePath(env: NodeJS.ProcessEnv = process.env): string {
+  return env.SWITCHYARD_CONFIG ?? DEFAULT_CONFIG_PATH;
+}
+
 /**
  * @example
  * ```ts
@@ -34,7 +39,7 @@ export const DEFAULT_CONFIG_PATH = "config/default.yaml";
  * ```
  */
 export function loadConfig({ path, env = process.env, raw }: LoadConfigOptions = {}): SwitchyardConfig {
-  const file = path ?? env.SWITCHYARD_CONFIG ?? DEFAULT_CONFIG_PATH;
+  const file = path ?? configFilePath(env);
   let data: unknown = raw;
   if (data === undefined) {
     if (!existsSync(file)) throw new ConfigError(`Config file not found: ${file} (set SWITCHYARD_CONFIG)`);

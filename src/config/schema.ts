@@ -206,6 +206,11 @@ export const configSchema = z.object({
       drainTimeoutMs: positiveInt.default(30_000),
       /** CORS allowed origins; empty = CORS off. */
       corsOrigins: z.array(z.string()).default([]),
+      /**
+       * Watch the config file and apply it when it changes, as SIGHUP and `POST /v1/admin/reload` do
+       * (keys, limits, bots, cache, retrieval, models; see README "Operating many models"). Opt-in.
+       */
+      watchConfig: z.boolean().default(false),
     })
     .prefault({}),
   /** Where LanceDB tables and generated models live. */

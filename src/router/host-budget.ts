@@ -48,7 +48,13 @@ export class HostBudget {
   private evicting = 0;
   private disposed = false;
 
-  constructor(private readonly opts: HostBudgetOptions) {}
+  constructor(private opts: HostBudgetOptions) {}
+
+  /** New limits (a config reload); loads waiting for room are looked at again. */
+  configure(limits: Pick<HostBudgetOptions, "maxLoadedModels" | "maxLoadedBytes">): void {
+    this.opts = { ...this.opts, ...limits };
+    this.changed();
+  }
 
   /** Models holding room now (loading, loaded or unloading). */
   get loaded(): string[] {

@@ -29,6 +29,8 @@ export interface ServedModel {
   created: number;
   /** Scales the model's local shards with its load (config `autoscale`); absent = a fixed shard count. */
   autoscaler?: ShardAutoscaler;
+  /** For a `dns+` upstream: keeps the pool's backends in step with DNS. */
+  discovery?: DnsDiscovery;
   /** For an adapter alias: the model whose weights it adapts. */
   base?: string;
   /** For an adapter alias: the LoRA adapters its shards apply, with their scales. */
@@ -57,11 +59,31 @@ export interface CreateRegistryOptions {
   budget?: HostBudget;
   /** Every shard autoscaling decision (config `models[].autoscale`), after it was logged. */
   onScale?: (decision: ScalingDecision) => void;
+  /**
+   * The running registry, at a config reload: a model whose settings (its own and the pool-wide
+   * `queue`, `breaker`, `retry`, `health`, `limits.requestTimeoutMs`) did not change keeps its
+   * pool and shards; a changed or new model gets a new pool. Its budget is kept (limits updated).
+   */
+  previous?: ModelRegistry;
+}
+
+/** Stops the models' discoveries and autoscalers, then disposes their pools in parallel (each dispose is idempotent). */
+async function disposeModels(models: ServedModel[]): Promise<void> {
+  for (const m of models) m.discovery?.dispose();
+  await Promise.all(models.map((m) => m.autoscaler?.dispose()));
+  await Promise.all(models.map((m) => m.pool.dispose()));
+}
+
+/** What decides whether a model's pool can be kept across a reload. */
+function poolSettings(config: SwitchyardConfig, m: ModelConfig): string {
+  return JSON.stringify([m, config.queue, config.breaker, config.retry, config.health, config.limits.requestTimeoutMs, config.modelsDir, config.dataDir]);
 }
 
 export class ModelRegistry {
   private readonly byName = new Map<string, ServedModel>();
   private readonly bots = new Map<string, BotConfig>();
+  /** Per configured model: its settings and the served entries (the model and its adapter aliases) built from it. */
+  private readonly sources = new Map<string, { settings: string; served: ServedModel[] }>();
   private disposing: Promise<void> | undefined;
 
   private constructor(
@@ -70,8 +92,6 @@ export class ModelRegistry {
     bots: BotConfig[],
     /** Host-wide room for loaded models, shared by every pool. */
     readonly budget: HostBudget,
-    /** One per `dns+` upstream model: keeps its pool's backends in step with DNS. */
-    private readonly discoveries: DnsDiscovery[] = [],
   ) {
     for (const m of models) for (const n of [m.config.name, ...plainAliases(m.config)]) this.byName.set(n, m);
     for (const b of bots) {
@@ -106,11 +126,13 @@ export class ModelRegistry {
    * registry.resolve("gpt-4o-mini")?.pool.generate(...);
    * ```
    */
-  static async create({ config, logger, onBreakerChange, observer, shardEnv, shared, resolver, budget: givenBudget, onScale }: CreateRegistryOptions): Promise<ModelRegistry> {
+  static async create({ config, logger, onBreakerChange, observer, shardEnv, shared, resolver, budget: givenBudget, onScale, previous }: CreateRegistryOptions): Promise<ModelRegistry> {
     const served: ServedModel[] = [];
-    const discoveries: DnsDiscovery[] = [];
+    const sources = new Map<string, { settings: string; served: ServedModel[] }>();
+    previous?.budget.configure(config.loading);
     const budget =
       givenBudget ??
+      previous?.budget ??
       new HostBudget({
         ...config.loading,
         onEvict: (evicted, forModel) => logger.info({ model: evicted, for: forModel }, "evicting the least recently used idle model"),
@@ -137,31 +159,53 @@ export class ModelRegistry {
       model: m.name,
       warn: (msg: string) => logger.warn({ model: m.name }, msg),
     });
-    for (const m of config.models) {
+    const built: ServedModel[] = [];
+    try {
+      for (const m of config.models) {
+        const settings = poolSettings(config, m);
+        const kept = previous?.sources.get(m.name);
+        const from = served.length;
+        if (kept?.settings === settings) {
+          served.push(...kept.served);
+          sources.set(m.name, kept);
+          continue;
+        }
+        await build(m);
+        built.push(...served.slice(from));
+        sources.set(m.name, { settings, served: served.slice(from) });
+      }
+    } catch (err) {
+      // A model that cannot be built (a file that cannot be resolved): what was built for this registry goes, kept pools stay.
+      await disposeModels(built);
+      throw err;
+    }
+    const registry = new ModelRegistry(served, config.defaultModel ?? config.models[0]!.name, config.bots, budget);
+    for (const [name, source] of sources) registry.sources.set(name, source);
+    return registry;
+
+    async function build(m: ModelConfig): Promise<void> {
       const created = Math.floor(Date.now() / 1000);
       if (m.upstream !== undefined && isDnsUpstream(m.upstream)) {
         const pool = poolFor(m.name, []);
-        discoveries.push(
-          new DnsDiscovery({
-            upstream: m.upstream,
-            pool,
-            model: m.name,
-            refreshMs: m.discoveryRefreshMs,
-            ...(resolver ? { resolver } : {}),
-            logger,
-            backendFor: (baseUrl, id) =>
-              new RemoteBackend({
-                id,
-                baseUrl,
-                model: m.upstreamModel ?? m.name,
-                capacity: m.maxConcurrency,
-                maxConnections: m.maxConnections,
-                ...(m.upstreamApiKey ? { apiKey: m.upstreamApiKey } : {}),
-              }),
-          }),
-        );
-        served.push({ config: m, pool, identity: `${m.upstream}#${m.upstreamModel ?? m.name}`, tiny: false, created });
-        continue;
+        const discovery = new DnsDiscovery({
+          upstream: m.upstream,
+          pool,
+          model: m.name,
+          refreshMs: m.discoveryRefreshMs,
+          ...(resolver ? { resolver } : {}),
+          logger,
+          backendFor: (baseUrl, id) =>
+            new RemoteBackend({
+              id,
+              baseUrl,
+              model: m.upstreamModel ?? m.name,
+              capacity: m.maxConcurrency,
+              maxConnections: m.maxConnections,
+              ...(m.upstreamApiKey ? { apiKey: m.upstreamApiKey } : {}),
+            }),
+        });
+        served.push({ config: m, pool, identity: `${m.upstream}#${m.upstreamModel ?? m.name}`, tiny: false, created, discovery });
+        return;
       }
       if (m.upstream !== undefined) {
         const backends = Array.from(
@@ -177,7 +221,7 @@ export class ModelRegistry {
             }),
         );
         served.push({ config: m, pool: poolFor(m.name, backends), identity: `${m.upstream}#${m.upstreamModel ?? m.name}`, tiny: false, created });
-        continue;
+        return;
       }
       const file = await resolveModel(m.file!, resolveOptions(m));
       const fileBytes = (await stat(file.path)).size;
@@ -246,15 +290,20 @@ export class ModelRegistry {
         });
       }
     }
-    return new ModelRegistry(served, config.defaultModel ?? config.models[0]!.name, config.bots, budget, discoveries);
   }
 
-  /** Starts the pools of `load: startup` models (on-demand ones load on their first request); rejects (naming model and file) if a model has no shard that could load. */
-  async start(): Promise<void> {
-    await Promise.all(this.models.filter((m) => m.config.upstream !== undefined || m.config.load !== "on-demand").map((m) => m.pool.start()));
-    for (const m of this.models) m.autoscaler?.start();
+  /**
+   * Starts the pools of `load: startup` models (on-demand ones load on their first request), then their
+   * autoscalers and DNS discoveries; rejects (naming model and file) if a model has no shard that could load.
+   * With `running` (a config reload), only the models whose pools `running` does not already serve start.
+   */
+  async start(running?: ModelRegistry): Promise<void> {
+    const started = new Set(running?.models.map((m) => m.pool));
+    const models = this.models.filter((m) => !started.has(m.pool));
+    await Promise.all(models.filter((m) => m.config.upstream !== undefined || m.config.load !== "on-demand").map((m) => m.pool.start()));
+    for (const m of models) m.autoscaler?.start();
     // DNS-discovered backends join the (started, empty) pools: the first resolution and their probes, then a refresh timer.
-    await Promise.all(this.discoveries.map((d) => d.start()));
+    await Promise.all(models.map((m) => m.discovery?.start()));
   }
 
   resolve(name: string): ServedModel | undefined {
@@ -295,14 +344,25 @@ export class ModelRegistry {
     return this.models.map((m) => (m.base === undefined ? m.pool.snapshot() : { ...m.pool.snapshot(), base: m.base }));
   }
 
-  /** Stops the autoscalers, then disposes pools in parallel; each disposes its shards (contexts, models, llama). Idempotent. */
+  /** Models of this registry whose pools `successor` does not keep (a reload replaced or removed them). */
+  replacedBy(successor: ModelRegistry): ServedModel[] {
+    const kept = new Set(successor.models.map((m) => m.pool));
+    return this.models.filter((m) => !kept.has(m.pool));
+  }
+
+  /**
+   * After a reload switched to `successor` and this registry's requests drained: disposes the models
+   * `successor` does not keep, each through its own idempotent disposals (discovery, autoscaler, pool
+   * and its shards). The shared budget and the kept pools stay (they are `successor`'s now).
+   */
+  async retire(successor: ModelRegistry): Promise<void> {
+    await disposeModels(this.replacedBy(successor));
+  }
+
+  /** Stops discoveries and autoscalers, then disposes pools in parallel; each disposes its shards (contexts, models, llama). Idempotent. */
   dispose(): Promise<void> {
-    for (const d of this.discoveries) d.dispose();
     this.budget.dispose();
-    return (this.disposing ??= (async () => {
-      await Promise.all(this.models.map((m) => m.autoscaler?.dispose()));
-      await Promise.all(this.models.map((m) => m.pool.dispose()));
-    })());
+    return (this.disposing ??= disposeModels(this.models));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

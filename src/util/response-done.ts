@@ -23,14 +23,30 @@ export function isEventStream(res: Response): boolean {
  * ```
  */
 export function whenResponseDone(c: Context, done: () => void): void {
+  c.res = onBodyDone(c.res, done);
+}
+
+/**
+ * `res` with `done` called once its body has been sent in full, failed, or been cancelled: an SSE body is
+ * wrapped (a new Response), any other response is complete already, so `done` runs at once and `res` is returned.
+ *
+ * @example
+ * ```ts
+ * const res = onBodyDone(await app.fetch(req), () => inflight--);
+ * ```
+ */
+export function onBodyDone(res: Response, done: () => void): Response {
   let called = false;
   const finish = () => {
     if (called) return;
     called = true;
     done();
   };
-  const body = c.res.body;
-  if (!body || !isEventStream(c.res)) return finish();
+  const body = res.body;
+  if (!body || !isEventStream(res)) {
+    finish();
+    return res;
+  }
   const reader = body.getReader();
   const wrapped = new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -50,5 +66,5 @@ export function whenResponseDone(c: Context, done: () => void): void {
       return reader.cancel(reason);
     },
   });
-  c.res = new Response(wrapped, { status: c.res.status, statusText: c.res.statusText, headers: c.res.headers });
+  return new Response(wrapped, { status: res.status, statusText: res.statusText, headers: res.headers });
 }

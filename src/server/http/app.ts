@@ -19,6 +19,7 @@ import { anthropicErrors, messagesRoutes } from "../routes/messages.js";
 import { adminKeysRoutes } from "../routes/admin-keys.js";
 import { LocalRevocations } from "./key-revocations.js";
 import { statusRoutes } from "../routes/status.js";
+import { adminRoutes } from "../routes/admin.js";
 import { FILE_UPLOAD_PATH, vectorStoreRoutes } from "../routes/vector-stores.js";
 import { uiRoutes } from "../../ui/index.js";
 import { requireRetrievalAccess } from "../generation/index.js";
@@ -124,6 +125,7 @@ export function createApp(deps: GatewayDeps, telemetry: AppTelemetry = {}): Hono
   app.route("/", collectionsRoutes(deps));
   app.route("/", responsesRoutes(deps));
   app.route("/", messagesRoutes(deps));
+  app.route("/", adminRoutes(deps));
   app.route("/", statusRoutes(deps, telemetry.metrics ? { completionTokens: () => telemetry.metrics!.completionTokensTotal() } : {}));
   app.route("/", vectorStoreRoutes({ ...(deps.vectorStores ? { vectorStores: deps.vectorStores } : {}), maxUploadBytes: config.rag.maxUploadBytes }));
   app.route("/", adminKeysRoutes(deps, { revocations, shared: deps.revocations !== undefined && config.redis.url !== undefined }));

@@ -10,6 +10,7 @@ import type { KeyLimiter } from "./rate-limiter.js";
 import type { ResponseStore } from "../responses/index.js";
 import type { Guardrails } from "../../guardrails/index.js";
 import type { KeyRevocations } from "./key-revocations.js";
+import type { ConfigVersion, ReloadResult } from "../config-reload.js";
 
 export interface GatewayDeps {
   config: SwitchyardConfig;
@@ -33,4 +34,8 @@ export interface GatewayDeps {
   limiter?: KeyLimiter | undefined;
   /** Run-time API-key revocations shared across replicas (config `redis.url`); absent = a list in this process. */
   revocations?: KeyRevocations | undefined;
+  /** The config served (shown by /v1/status); absent in apps built without a gateway. */
+  configVersion?: ConfigVersion | undefined;
+  /** Applies the config again from its source (`POST /v1/admin/reload`); absent = that route answers 503. */
+  reload?: (() => Promise<ReloadResult>) | undefined;
 }

@@ -10,6 +10,7 @@ import type { CacheCounters, CacheStoreStats } from "../../cache/index.js";
 import type { PoolSnapshot } from "../../router/index.js";
 import type { AppEnv } from "../http/env.js";
 import type { GatewayDeps } from "../http/deps.js";
+import type { ConfigVersion } from "../config-reload.js";
 
 /** The body of `GET /v1/status`. */
 export interface StatusBody {
@@ -24,6 +25,8 @@ export interface StatusBody {
    * client knows tokens/s cannot be derived rather than reading it as zero.
    */
   completionTokens: number | null;
+  /** The config served: version (1 at start, +1 per applied reload), hash, when applied; null outside a gateway. */
+  config?: ConfigVersion | null;
 }
 
 export interface StatusRouteOptions {
@@ -59,6 +62,7 @@ export function statusRoutes(deps: GatewayDeps, options: StatusRouteOptions = {}
       cache: cache ? { counters: cache.counters(), stats: cache.stats() } : null,
       uptimeSeconds: Math.round((now() - startedAt) / 100) / 10,
       completionTokens: (await options.completionTokens?.()) ?? null,
+      config: deps.configVersion ?? null,
     };
     c.header("cache-control", "no-store");
     return c.json(body);

@@ -10,7 +10,7 @@ import { formatBytes, h } from "./dom.js";
  * @typedef {{ model: string, waiting: number, running: number, shards: ShardStatus[] }} ModelStatus
  * @typedef {{ hit: number, miss: number, bypass: number, coalesced: number, stored: number, errors: number }} CacheCounters
  * @typedef {{ entries: number, bytes: number, maxBytes: number, evictions: number }} CacheStats
- * @typedef {{ models: ModelStatus[], cache: { counters: CacheCounters, stats: CacheStats } | null, uptimeSeconds: number, completionTokens?: number | null }} Status
+ * @typedef {{ models: ModelStatus[], cache: { counters: CacheCounters, stats: CacheStats } | null, uptimeSeconds: number, completionTokens?: number | null, config?: { version: number, hash: string, appliedAt: string } | null }} Status
  * @typedef {{ status: Status, at: number }} Sample a status and when (page clock, ms) it arrived
  */
 
@@ -72,6 +72,7 @@ export function renderStats(current, previous) {
     stat("Queue", String(waiting), "waiting"),
     stat("Running", String(running), `${busy} of ${total} slots busy`),
   ];
+  if (status.config) cards.push(stat("Config", `v${status.config.version}`, `${status.config.hash} · applied ${status.config.appliedAt}`));
   const cache = status.cache;
   if (cache) {
     const { hit, miss, bypass } = cache.counters;
