@@ -153,8 +153,7 @@ function checkReferences(all: Manifest[], where: string): void {
         expect(KNOWN_ENV.has(e.name) || e.name === "SWITCHYARD_CONFIG", `${where} ${w.metadata.name}: env ${e.name} is read by src/config`).toBe(true);
         const ref = e.valueFrom?.secretKeyRef;
         if (ref) {
-          // tsc needs this cast (stringData is not on Manifest); the type-aware rule misjudges it.
-          // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
+          // stringData is not on Manifest: the cast names it.
           const secret = named("Secret", ref.name) as (Manifest & { stringData?: Record<string, string> }) | undefined;
           expect(secret?.stringData?.[ref.key], `${where}: Secret ${ref.name} has ${ref.key}`).toBeDefined();
         }
