@@ -202,6 +202,8 @@ export const configSchema = z.object({
       port: z.number().int().min(0).max(65535).default(8080),
       /** Request bodies above this are refused with 413 before they are read whole. */
       bodyLimitBytes: positiveInt.default(1024 * 1024),
+      /** Deepest nesting (objects and arrays) of a JSON request body; deeper is a 400 naming the parameter. */
+      maxJsonDepth: positiveInt.max(10_000).default(128),
       /** Graceful shutdown: how long in-flight requests may take after SIGTERM. */
       drainTimeoutMs: positiveInt.default(30_000),
       /** CORS allowed origins; empty = CORS off. */
@@ -472,6 +474,11 @@ export const configSchema = z.object({
   telemetry: z
     .object({
       logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+      /**
+       * Share of successful requests written to the access log at info (0–1); errors (status ≥ 400) are
+       * always logged. Sampled lines carry `sampleRate`. 1 logs every request.
+       */
+      accessLogSampleRate: z.number().min(0).max(1).default(0.05),
       /** Record prompt and completion text in spans and logs. Off: they may hold personal data. */
       recordContent: z.boolean().default(false),
       /** Serve /metrics on a separate port only (0 = on the main port, where API keys, when configured, guard it: an admin key or `metricsKey`). */

@@ -580,10 +580,29 @@ export class ModelPool implements BudgetedModel {
   }
 
   private async runAttempts(input: GenerationInput, params: SamplingParams, opts: PoolRequestOptions, observer: PoolRequestObserver | undefined): Promise<GenerationResult> {
-    const traceparent = opts.traceparent ?? observer?.traceparent;
     const deadlineMs = opts.timeoutMs ?? this.opts.requestTimeoutMs;
-    const deadline = AbortSignal.timeout(deadlineMs);
-    const signal = opts.signal ? AbortSignal.any([opts.signal, deadline]) : deadline;
+    // One controller for the client's signal and the deadline (one timer, one listener, both
+    // removed when the request ends): AbortSignal.timeout + AbortSignal.any cost more per request.
+    const request = childController(opts.signal);
+    const deadline = setTimeout(() => request.abort(), deadlineMs);
+    deadline.unref();
+    try {
+      return await this.runAttemptsUntil(input, params, opts, observer, request.signal, deadlineMs);
+    } finally {
+      clearTimeout(deadline);
+      request[Symbol.dispose]();
+    }
+  }
+
+  private async runAttemptsUntil(
+    input: GenerationInput,
+    params: SamplingParams,
+    opts: PoolRequestOptions,
+    observer: PoolRequestObserver | undefined,
+    signal: AbortSignal,
+    deadlineMs: number,
+  ): Promise<GenerationResult> {
+    const traceparent = opts.traceparent ?? observer?.traceparent;
     const abortError = () => (opts.signal?.aborted ? clientAborted() : timeoutError(`Request timed out after ${deadlineMs} ms.`));
     const chain = prefixChain(input);
     const exclude = new Set<string>();

@@ -13,6 +13,7 @@ import type { Hono } from "hono";
 import { ConfigError, type SwitchyardConfig } from "../config/index.js";
 import type { ModelRegistry } from "../router/index.js";
 import { onBodyDone } from "../util/response-done.js";
+import type { NodeBindings } from "../util/node-bindings.js";
 import type { AppEnv } from "./http/env.js";
 
 /** The config a gateway serves now, as /v1/status shows it. */
@@ -82,16 +83,17 @@ export class Generation {
     readonly version: ConfigVersion,
   ) {}
 
-  async fetch(request: Request): Promise<Response> {
+  /** `env`: @hono/node-server's Node request and response, passed on so the app keeps its hot path (see node-bindings.ts). */
+  async fetch(request: Request, env?: NodeBindings): Promise<Response> {
     this.inflight++;
     let res: Response;
     try {
-      res = await this.app.fetch(request);
+      res = await this.app.fetch(request, env);
     } catch (err) {
       this.done();
       throw err;
     }
-    return onBodyDone(res, () => this.done());
+    return onBodyDone(res, () => this.done(), env?.outgoing);
   }
 
   private done(): void {

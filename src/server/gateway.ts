@@ -13,6 +13,7 @@ import { registryModelHandle } from "./embedding-model-handle.js";
 import { LruCacheStore, ResponseCache } from "../cache/index.js";
 import type { GenerationResult } from "../types.js";
 import { listen } from "../util/listen.js";
+import type { NodeBindings } from "../util/node-bindings.js";
 import { TeardownStack } from "../util/teardown.js";
 import type { Server } from "node:http";
 // --- observability and security ---
@@ -308,7 +309,7 @@ async function startInto(
     metricsServer = bound;
   }
   // Each request runs on the generation current when it arrives.
-  const { server, url } = await listen({ fetch: (request: Request) => current!.fetch(request), port: config.server.port, hostname: config.server.host });
+  const { server, url } = await listen({ fetch: (request: Request, env?: NodeBindings) => current!.fetch(request, env), port: config.server.port, hostname: config.server.host });
   teardown.defer(() => drain(server, config.server.drainTimeoutMs));
   for (const m of current.registry.models) {
     if (m.tiny) logger.warn({ model: m.config.name }, "serving the generated tiny model: its text is meaningless (see models/README.md)");

@@ -24,8 +24,9 @@ export function createLogger({ level = "info", destination }: CreateLoggerOption
     {
       level,
       base: { service: "switchyard" },
-      // Belt and braces: never print credentials even if a caller logs a header object.
-      redact: { paths: ["authorization", "*.authorization", "apiKey", "*.apiKey", "key", "*.key"], censor: "[redacted]" },
+      // Belt and braces: never print credentials even if a caller logs a header object. Plain paths,
+      // no wildcards: a wildcard makes every log call walk the logged object.
+      redact: { paths: ["authorization", "headers.authorization", "apiKey", "key", "headers[\"x-api-key\"]"], censor: "[redacted]" },
     },
     destination,
   );

@@ -33,7 +33,9 @@ import {
   type Tracer,
 } from "@opentelemetry/api";
 import type { tracing } from "@opentelemetry/sdk-node";
-import type { MiddlewareHandler } from "hono";
+import type { IncomingHttpHeaders } from "node:http";
+import type { Context, MiddlewareHandler } from "hono";
+import { nodeBindings } from "../util/node-bindings.js";
 import { GatewayError } from "../errors.js";
 import {
   ATTR_ERROR_TYPE,
@@ -204,6 +206,18 @@ const headerGetter: TextMapGetter<Headers> = {
   keys: (headers) => [...headers.keys()],
 };
 
+/** Node's own header object (lower-case names): no WHATWG `Headers` built per request. */
+const incomingHeaderGetter: TextMapGetter<IncomingHttpHeaders> = {
+  get: (headers, key) => headers[key],
+  keys: (headers) => Object.keys(headers),
+};
+
+function extractParent(c: Context): OtelContext {
+  const node = nodeBindings(c);
+  if (node) return propagation.extract(ROOT_CONTEXT, node.incoming.headers, incomingHeaderGetter);
+  return propagation.extract(ROOT_CONTEXT, c.req.raw.headers, headerGetter);
+}
+
 export interface TraceRequestsOptions {
   /** Continue a caller's trace from its `traceparent` header. Default true; turn off for untrusted edges. */
   trustIncomingContext?: boolean;
@@ -224,7 +238,7 @@ export interface TraceRequestsOptions {
  */
 export function traceRequests({ trustIncomingContext = true }: TraceRequestsOptions = {}): MiddlewareHandler {
   return async function traceRequestsMiddleware(c, next) {
-    const parent = trustIncomingContext ? propagation.extract(ROOT_CONTEXT, c.req.raw.headers, headerGetter) : ROOT_CONTEXT;
+    const parent = trustIncomingContext ? extractParent(c) : ROOT_CONTEXT;
     const method = c.req.method;
     const span = tracer().startSpan(
       method,

@@ -8,11 +8,12 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { getRequestListener } from "@hono/node-server";
+import type { NodeBindings } from "./node-bindings.js";
 
 /** What `listen()` binds. */
 export interface ListenOptions {
-  /** The app's `fetch` (e.g. `app.fetch`). */
-  fetch: (request: Request) => Response | Promise<Response>;
+  /** The app's `fetch` (e.g. `app.fetch`); `env` carries the Node request and response (`c.env.incoming` / `outgoing`). */
+  fetch: (request: Request, env: NodeBindings) => Response | Promise<Response>;
   /** TCP port; 0 picks a free ephemeral port (read the bound one from `url`). */
   port: number;
   /** Interface to bind, e.g. "127.0.0.1" or "0.0.0.0". */
@@ -41,7 +42,8 @@ export interface Listener {
  */
 export function listen({ fetch, port, hostname }: ListenOptions): Promise<Listener> {
   // The listener answers errors itself (500) and never rejects; node:http ignores its promise.
-  const handle = getRequestListener(fetch, { hostname });
+  // node:http (not http2): the bindings are always an IncomingMessage and a ServerResponse.
+  const handle = getRequestListener((request, env) => fetch(request, env as NodeBindings), { hostname });
   const server = createServer((req, res) => void handle(req, res));
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => reject(err);

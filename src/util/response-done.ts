@@ -1,9 +1,12 @@
 /**
  * A hook for "the response body has been fully sent", which for SSE is long
  * after the handler returned. Used by the tracing middleware (the server span
- * ends then) and the rate limiter (a stream's slot is released then).
+ * ends then), the rate limiter (a stream's slot is released then) and the
+ * config generations (a request counts until its body is done).
  */
+import type { ServerResponse } from "node:http";
 import type { Context } from "hono";
+import { nodeBindings } from "./node-bindings.js";
 
 /** True for `text/event-stream` responses, whose bodies outlive the handler. */
 export function isEventStream(res: Response): boolean {
@@ -12,9 +15,10 @@ export function isEventStream(res: Response): boolean {
 
 /**
  * Calls `done` once the response body has been sent in full, failed, or been
- * cancelled by a departed client. Streamed (SSE) bodies are wrapped; any other
- * response is complete when the handler returns, so `done` runs at once. Call
- * after `await next()`.
+ * cancelled by a departed client. Served by Node, an SSE response is done at
+ * the Node response's `close`; otherwise its body is wrapped. Any other
+ * response is complete when the handler returns, so `done` runs at once.
+ * Call after `await next()`.
  *
  * @example
  * ```ts
@@ -23,27 +27,42 @@ export function isEventStream(res: Response): boolean {
  * ```
  */
 export function whenResponseDone(c: Context, done: () => void): void {
-  c.res = onBodyDone(c.res, done);
+  const res = onBodyDone(c.res, done, nodeBindings(c)?.outgoing);
+  // Hono's `c.res` setter rebuilds the response: only assign a wrapped one.
+  if (res !== c.res) c.res = res;
 }
 
 /**
- * `res` with `done` called once its body has been sent in full, failed, or been cancelled: an SSE body is
- * wrapped (a new Response), any other response is complete already, so `done` runs at once and `res` is returned.
+ * `res` with `done` called once its body has been sent in full, failed, or been cancelled. Only an SSE body
+ * outlives the handler: with the Node response (`outgoing`) it is done at that response's `close` and `res` is
+ * returned as is; without, its body is wrapped (a new Response). Any other response is complete already, so
+ * `done` runs at once and `res` is returned. The headers are read first: reading `body` of @hono/node-server's
+ * lightweight response rebuilds it.
  *
  * @example
  * ```ts
- * const res = onBodyDone(await app.fetch(req), () => inflight--);
+ * const res = onBodyDone(await app.fetch(req, env), () => inflight--, env.outgoing);
  * ```
  */
-export function onBodyDone(res: Response, done: () => void): Response {
+export function onBodyDone(res: Response, done: () => void, outgoing?: ServerResponse): Response {
   let called = false;
   const finish = () => {
     if (called) return;
     called = true;
     done();
   };
+  if (!isEventStream(res)) {
+    finish();
+    return res;
+  }
+  // Served by Node: the response's own `close` (sent in full, or the client left); no stream wrapping.
+  if (outgoing) {
+    if (outgoing.closed) finish();
+    else outgoing.once("close", finish);
+    return res;
+  }
   const body = res.body;
-  if (!body || !isEventStream(res)) {
+  if (!body) {
     finish();
     return res;
   }

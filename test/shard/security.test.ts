@@ -52,6 +52,8 @@ beforeAll(async () => {
       dataDir,
       cache: { enabled: false },
       limits: { rateWindowMs: RATE_WINDOW_MS },
+      // Every request in the access log (the default samples successful ones): the most a deployment would ever log.
+      telemetry: { accessLogSampleRate: 1 },
       models: [{ name: "tiny", aliases: ["default"], file: await tinyModelPath(), shards: 1, slots: 2, contextSize: 512, threads: 1, fallback: "none" }],
       auth: {
         keys: [

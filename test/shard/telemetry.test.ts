@@ -45,7 +45,8 @@ beforeAll(async () => {
       dataDir,
       models: [{ name: "tiny", aliases: ["default"], file: await tinyModelPath(), shards: 1, slots: 2, contextSize: 512, threads: 1, fallback: "none" }],
       auth: { keys: [{ key: KEY, tenant: "acme" }] },
-      telemetry: { metricsKey: "metrics-key-123456" },
+      // Every request in the access log (the default samples successful ones).
+      telemetry: { metricsKey: "metrics-key-123456", accessLogSampleRate: 1 },
     },
   });
   const logger = createLogger({ level: "debug", destination: { write: (line: string) => void logLines.push(line) } });

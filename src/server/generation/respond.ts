@@ -12,6 +12,7 @@ import type { Citation, GeneratedChunk, GenerationResult, TokenUsage } from "../
 import type { AppEnv } from "../http/env.js";
 import { createSseWriter, SSE_HEADERS } from "../http/sse.js";
 import { childController } from "../../util/link-abort.js";
+import { onClientGone } from "../../util/node-bindings.js";
 import type { GenerationRenderer, ResponseSummary } from "./renderer.js";
 import { SCHEMA_VIOLATIONS_HEADER } from "./schema-stage.js";
 
@@ -30,14 +31,14 @@ export interface RespondOptions {
 }
 
 /**
- * The request's abort signal: the client closed the connection (or the stream body was cancelled).
+ * Aborts when the client closes the connection (one listener on the Node
+ * response; the stream body's cancel aborts it too). Dispose it when the
+ * generation has settled.
  */
-function clientSignal(c: Context<AppEnv>): AbortController {
+function clientSignal(c: Context<AppEnv>): AbortController & Disposable {
   const controller = new AbortController();
-  const raw = c.req.raw.signal;
-  if (raw.aborted) controller.abort();
-  else raw.addEventListener("abort", () => controller.abort(), { once: true });
-  return controller;
+  const stop = onClientGone(c, () => controller.abort());
+  return Object.assign(controller, { [Symbol.dispose]: stop });
 }
 
 /**
@@ -123,7 +124,12 @@ export async function respond(c: Context<AppEnv>, opts: RespondOptions): Promise
   };
 
   if (!opts.stream) {
-    const results = await runAll(producers, { onChunk: () => undefined }, abort.signal);
+    let results: GenerationResult[];
+    try {
+      results = await runAll(producers, { onChunk: () => undefined }, abort.signal);
+    } finally {
+      abort[Symbol.dispose]();
+    }
     const summary = summarize(results);
     c.header("x-switchyard-shard", summary.result.shard);
     const violations = results.reduce((n, r) => n + (r.schemaViolations?.length ?? 0), 0);
@@ -174,9 +180,11 @@ export async function respond(c: Context<AppEnv>, opts: RespondOptions): Promise
   // A replayed hit streams before its result object exists; say where it came from all the same.
   else if (opts.cache === "hit" || opts.cache === "semantic") c.header("x-switchyard-shard", "cache");
 
-  void generation.then(
-    (results) => sse.end(events.close(summarize(results))),
-    (err: unknown) => sse.end(abort.signal.aborted ? undefined : events.error(toGatewayError(err))),
-  );
+  void generation
+    .then(
+      (results) => sse.end(events.close(summarize(results))),
+      (err: unknown) => sse.end(abort.signal.aborted ? undefined : events.error(toGatewayError(err))),
+    )
+    .finally(() => abort[Symbol.dispose]());
   return c.body(sse.stream, 200, SSE_HEADERS);
 }

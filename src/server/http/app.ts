@@ -74,12 +74,13 @@ export function createApp(deps: GatewayDeps, telemetry: AppTelemetry = {}): Hono
   app.use(traceRequests());
   if (telemetry.metrics) app.use(httpMetrics({ metrics: telemetry.metrics }));
   app.use(cors({ origins: config.server.corsOrigins }));
-  app.use(accessLog({ logger, defaultPrincipal: keys.length === 0 ? OPEN_PRINCIPAL : ANONYMOUS_PRINCIPAL }));
+  app.use(accessLog({ logger, defaultPrincipal: keys.length === 0 ? OPEN_PRINCIPAL : ANONYMOUS_PRINCIPAL, sampleRate: config.telemetry.accessLogSampleRate }));
   // Anthropic's envelope for every error of its API, auth and limits included (so before them).
   app.use("/v1/messages", anthropicErrors());
   app.use("/v1/messages/*", anthropicErrors());
   // Document uploads have their own, larger limit (collections routes).
   app.use("/v1/*", async function apiBodyLimit(c, next) {
+    c.set("maxJsonDepth", config.server.maxJsonDepth);
     if (/^\/v1\/collections\/[^/]+\/documents$/.test(c.req.path) || FILE_UPLOAD_PATH.test(c.req.path)) return next();
     return apiLimit(c, next);
   });

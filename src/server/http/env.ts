@@ -6,8 +6,9 @@
 import type { AuthVariables } from "./middleware/auth.js";
 import type { RateLimitVariables } from "./middleware/rate-limit.js";
 import type { GatewayError } from "../../errors.js";
+import type { BodyVariables } from "./body.js";
 
-export interface AppVariables extends AuthVariables, RateLimitVariables {
+export interface AppVariables extends AuthVariables, RateLimitVariables, BodyVariables {
   requestId: string;
   /** Milliseconds spent inside the model (queue excluded), for the overhead header. */
   modelMs: number;
@@ -16,6 +17,8 @@ export interface AppVariables extends AuthVariables, RateLimitVariables {
    * middleware, e.g. Anthropic's on `/v1/messages`); absent = OpenAI's.
    */
   errorEnvelope: ErrorEnvelope | undefined;
+  /** Config `server.maxJsonDepth`: deepest nesting of a JSON body (set for every `/v1` request). */
+  maxJsonDepth: number | undefined;
 }
 
 /** How a wire API shows an error: its body, and its status code where that differs from ours (Anthropic's 529). */

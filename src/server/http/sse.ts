@@ -4,6 +4,11 @@
  * the first token, so failures before that are ordinary HTTP errors. It
  * writes frames already rendered by a wire API's renderer (see
  * `generation/renderer.ts`), so it knows nothing of any one API's events.
+ *
+ * Frames written in the same tick are coalesced: they are joined and
+ * encoded once, at the end of the tick (a microtask), and reach the socket
+ * as one write — a cache replay or an upstream read holding several events
+ * costs one write, not one per event.
  */
 
 const encoder = new TextEncoder();
@@ -37,26 +42,36 @@ export function createSseWriter(onCancel: () => void): SseWriter {
       onCancel();
     },
   });
-  const write = (frames: string) => {
-    if (closed || frames === "") return;
+  let pending = "";
+  let ending = false;
+  const flush = () => {
+    const text = pending;
+    pending = "";
+    if (closed) return;
     try {
-      controller.enqueue(encoder.encode(frames));
+      if (text !== "") controller.enqueue(encoder.encode(text));
+      if (ending) {
+        closed = true;
+        controller.close();
+      }
     } catch {
+      // Already errored or cancelled.
       closed = true;
     }
+  };
+  const write = (frames: string) => {
+    if (closed || ending || frames === "") return;
+    if (pending === "") queueMicrotask(flush);
+    pending += frames;
   };
   return {
     stream,
     write,
     end: (frames) => {
+      if (closed || ending) return;
       if (frames) write(frames);
-      if (closed) return;
-      closed = true;
-      try {
-        controller.close();
-      } catch {
-        // Already errored or cancelled.
-      }
+      ending = true;
+      if (pending === "") flush();
     },
     get closed() {
       return closed;

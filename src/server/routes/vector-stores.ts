@@ -84,7 +84,7 @@ export function vectorStoreRoutes(deps: { vectorStores?: VectorStoreService; max
   };
   const tenant = (c: Context<AppEnv>): string => c.get("principal").tenant;
 
-  app.use("/v1/files", bodyLimit({ maxBytes: deps.maxUploadBytes }));
+  app.use("/v1/files", bodyLimit({ maxBytes: deps.maxUploadBytes, chunked: "stream" }));
 
   // ---------------------------------------------------------- files
   app.post("/v1/files", async (c) => {

@@ -14,6 +14,8 @@ import type { MiddlewareHandler } from "hono";
 import type { TokenUsage } from "../../../types.js";
 import { whenResponseDone } from "../../../util/response-done.js";
 import type { AppEnv } from "../env.js";
+import { readBodyText } from "../body.js";
+import { setHeaderAfterNext } from "../response-headers.js";
 import { resolveKeyRecords, type ApiKeyConfig, type ApiKeyRecord } from "./auth.js";
 import { RateLimiter, estimateRequestTokens, type Admission, type KeyLimiter } from "../rate-limiter.js";
 
@@ -84,8 +86,8 @@ export function rateLimit({
     if (!keyLimits) return next();
     let request: { tokens: number; stream: boolean } = { tokens: 0, stream: false };
     if (c.req.method === "POST" && peek.has(c.req.path) && (keyLimits.tokensPerMinute !== undefined || keyLimits.concurrentStreams !== undefined)) {
-      // Hono caches the text: the route's own parse reads the same string (and the body limit still applies).
-      request = estimateRequestTokens(await c.req.text(), { defaultMaxTokens, maxTokensCap, generates: c.req.path !== "/v1/embeddings" });
+      // Read once: the route's own parse reads the same string (and the body limit still applies).
+      request = estimateRequestTokens(await readBodyText(c), { defaultMaxTokens, maxTokensCap, generates: c.req.path !== "/v1/embeddings" });
     }
     const admission = await limits.admit(keyId, request);
     c.set("admission", admission);
@@ -100,7 +102,7 @@ export function rateLimit({
     if (c.res.status >= 400) admission.tokens?.refund();
     // A complete answer has its usage by now; a stream settles when it ends.
     else settle(admission, c.get("usage"));
-    for (const [k, v] of Object.entries(limits.headers(keyId))) c.header(k, v);
+    for (const [k, v] of Object.entries(limits.headers(keyId))) setHeaderAfterNext(c, k, v);
     whenResponseDone(c, () => {
       settle(admission, c.get("usage"));
       admission.releaseStream();
