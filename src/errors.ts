@@ -122,6 +122,14 @@ export const unavailable = (message: string, retryAfterMs?: number): GatewayErro
     headers: retryAfterMs === undefined ? {} : retryHeaders(retryAfterMs),
   });
 
+/**
+ * 503 for a request this gateway will not finish because it is shutting down: refused after SIGTERM,
+ * or ended at the drain deadline (still queued, or streaming: then as the stream's error event).
+ * `Retry-After` says a retry (on another replica, or here after the restart) is welcome.
+ */
+export const shuttingDown = (retryAfterMs: number, message = "The server is shutting down; retry the request."): GatewayError =>
+  new GatewayError(503, "server_error", message, { code: "server_shutting_down", headers: retryHeaders(retryAfterMs) });
+
 export const timeout = (message: string): GatewayError =>
   new GatewayError(504, "timeout_error", message, { code: "timeout" });
 

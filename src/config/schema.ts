@@ -204,7 +204,10 @@ export const configSchema = z.object({
       bodyLimitBytes: positiveInt.default(1024 * 1024),
       /** Deepest nesting (objects and arrays) of a JSON request body; deeper is a 400 naming the parameter. */
       maxJsonDepth: positiveInt.max(10_000).default(128),
-      /** Graceful shutdown: how long in-flight requests may take after SIGTERM. */
+      /**
+       * Graceful shutdown: how long running requests may continue after SIGTERM (readiness and new requests
+       * answer 503 meanwhile); then streams end with their API's error event and queued requests get 503 + Retry-After.
+       */
       drainTimeoutMs: positiveInt.default(30_000),
       /** CORS allowed origins; empty = CORS off. */
       corsOrigins: z.array(z.string()).default([]),

@@ -15,7 +15,7 @@ import type { GenerationResult } from "../types.js";
 import { listen } from "../util/listen.js";
 import type { NodeBindings } from "../util/node-bindings.js";
 import { TeardownStack } from "../util/teardown.js";
-import type { Server } from "node:http";
+import { RequestDrain } from "./http/drain.js";
 // --- observability and security ---
 import { connectSharedState } from "./shared-state.js";
 import { assertReloadable, configHash, Generation, watchConfigFile, type ConfigVersion, type ReloadResult } from "./config-reload.js";
@@ -45,8 +45,10 @@ export interface Gateway {
   /** `/metrics` on its own listener when `telemetry.metricsPort` > 0. */
   metricsUrl: string | undefined;
   /**
-   * Graceful: readiness 503 at once, in-flight requests finish within the drain timeout, then everything
-   * started is disposed in reverse order (listeners, vector stores, retrieval, shards, Redis). Idempotent.
+   * Graceful: readiness 503 and new API requests 503 + `Retry-After` at once; running requests finish
+   * within `server.drainTimeoutMs`, then those left are ended (streams with their API's error event and
+   * terminator, queued requests with 503 + `Retry-After`); then everything started is disposed in reverse
+   * order (listeners, vector stores, retrieval, shards, Redis). Idempotent.
    */
   close(): Promise<void>;
   /** Same as {@link Gateway.close}: `await using gw = await startGateway(...)`. */
@@ -109,7 +111,8 @@ async function startInto(
   // The cache counters are read from the cache the gateway started with (a reload that changes `cache` starts a new one).
   const metrics = createMetrics({ pools: () => metricsSource.registry?.snapshot() ?? [], ...(firstCache ? { cache: firstCache } : {}) });
   if (shared) instrumentSharedState(metrics, shared.redis);
-  let draining = false;
+  // SIGTERM: readiness 503 and new requests refused at once, running ones until the deadline, then ended.
+  const drain = new RequestDrain({ timeoutMs: config.server.drainTimeoutMs });
   // Stored Responses outlive a reload: one store for every generation.
   const responses =
     shared?.responses ??
@@ -200,7 +203,7 @@ async function startInto(
         responses,
         configVersion: version,
         reload: () => reload(),
-        draining: () => draining,
+        drain,
         ...(shared ? { limiter: shared.limiter, revocations: shared.revocations } : {}),
       },
       { metrics, mountMetricsRoute: cfg.telemetry.metricsPort === 0 },
@@ -277,7 +280,7 @@ async function startInto(
   };
   reload = (given) => {
     const run = reloading.then(async () => {
-      if (draining) throw new ConfigError("config: the gateway is shutting down");
+      if (drain.draining) throw new ConfigError("config: the gateway is shutting down");
       let next = given;
       if (!next) {
         if (!reloadConfig) throw new ConfigError("config: this gateway was started without a config source to reload from");
@@ -310,7 +313,7 @@ async function startInto(
   }
   // Each request runs on the generation current when it arrives.
   const { server, url } = await listen({ fetch: (request: Request, env?: NodeBindings) => current!.fetch(request, env), port: config.server.port, hostname: config.server.host });
-  teardown.defer(() => drain(server, config.server.drainTimeoutMs));
+  teardown.defer(() => drain.close(server));
   for (const m of current.registry.models) {
     if (m.tiny) logger.warn({ model: m.config.name }, "serving the generated tiny model: its text is meaningless (see models/README.md)");
   }
@@ -320,7 +323,8 @@ async function startInto(
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      draining = true;
+      // Readiness flips and new requests are refused at once; the drain's deadline runs from here.
+      void drain.close(server);
       await reloading;
       await teardown.dispose();
       logger.info({}, "switchyard stopped");
@@ -346,19 +350,4 @@ async function startInto(
     close,
     [Symbol.asyncDispose]: close,
   };
-}
-
-/** Stops accepting, lets in-flight requests finish, and cuts what is left after `timeoutMs`. */
-function drain(server: Server, timeoutMs: number): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(() => {
-      server.closeAllConnections();
-      resolve();
-    }, timeoutMs);
-    server.close(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-    server.closeIdleConnections();
-  });
 }

@@ -15,6 +15,8 @@ export interface GatewayProcess {
   pid: number;
   /** What the process wrote to stderr so far (its warnings and errors). */
   stderr(): string;
+  /** Settles when the process exits: its exit code, or the signal that ended it. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGKILL, as in a crash. */
   kill(): Promise<void>;
   /** SIGTERM and wait for the exit; removes the temp dir. Idempotent. */
@@ -66,6 +68,7 @@ export async function startGatewayProcess({ config, env = {}, imports = [], read
     env: { ...process.env, SWITCHYARD_CONFIG: file, SWITCHYARD_LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
   let err = "";
   child.stderr?.on("data", (d: Buffer) => {
     err = (err + d.toString()).slice(-20_000);
@@ -97,6 +100,7 @@ export async function startGatewayProcess({ config, env = {}, imports = [], read
   return {
     url,
     pid: child.pid!,
+    exited: exit,
     stderr: () => err,
     async kill() {
       child.kill("SIGKILL");

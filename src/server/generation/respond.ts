@@ -6,12 +6,12 @@
  * shard) and their chunks interleave in the stream, each with its choice index.
  */
 import type { Context } from "hono";
-import { toGatewayError } from "../../errors.js";
+import { toGatewayError, type GatewayError } from "../../errors.js";
 import type { CacheServed } from "../../cache/index.js";
 import type { Citation, GeneratedChunk, GenerationResult, TokenUsage } from "../../types.js";
 import type { AppEnv } from "../http/env.js";
 import { createSseWriter, SSE_HEADERS } from "../http/sse.js";
-import { childController } from "../../util/link-abort.js";
+import { childController, linkAbort } from "../../util/link-abort.js";
 import { onClientGone } from "../../util/node-bindings.js";
 import type { GenerationRenderer, ResponseSummary } from "./renderer.js";
 import { SCHEMA_VIOLATIONS_HEADER } from "./schema-stage.js";
@@ -105,6 +105,19 @@ export async function respond(c: Context<AppEnv>, opts: RespondOptions): Promise
   const { renderer } = opts;
   const producers: readonly Producer[] = typeof opts.produce === "function" ? [opts.produce] : opts.produce;
   const abort = clientSignal(c);
+  // The drain deadline of a shutdown ends the generation too, with an error the client is told (503 + Retry-After).
+  let shutdown: GatewayError | undefined;
+  const shutdownLink = linkAbort(c.get("shutdown"), (reason) => {
+    if (abort.signal.aborted) return;
+    shutdown = toGatewayError(reason);
+    abort.abort();
+  });
+  const failure = (err: unknown): unknown => shutdown ?? err;
+  /** The generation settled: detach from the client's connection and from the drain. */
+  const settled = () => {
+    abort[Symbol.dispose]();
+    shutdownLink.unlink();
+  };
   c.header("x-switchyard-cache", opts.cache);
   if (opts.similarity !== undefined) c.header("x-switchyard-cache-similarity", opts.similarity.toFixed(4));
 
@@ -127,8 +140,10 @@ export async function respond(c: Context<AppEnv>, opts: RespondOptions): Promise
     let results: GenerationResult[];
     try {
       results = await runAll(producers, { onChunk: () => undefined }, abort.signal);
+    } catch (err) {
+      throw failure(err);
     } finally {
-      abort[Symbol.dispose]();
+      settled();
     }
     const summary = summarize(results);
     c.header("x-switchyard-shard", summary.result.shard);
@@ -175,7 +190,10 @@ export async function respond(c: Context<AppEnv>, opts: RespondOptions): Promise
 
   // Start the response at the first token: failures before it (full queue, every retry spent,
   // deadline) are ordinary HTTP errors an SDK maps to its exception classes.
-  const result = await Promise.race([first.then(() => undefined), generation]);
+  const result = await Promise.race([first.then(() => undefined), generation]).catch((err: unknown) => {
+    settled();
+    throw failure(err);
+  });
   if (result) c.header("x-switchyard-shard", result[0]!.shard);
   // A replayed hit streams before its result object exists; say where it came from all the same.
   else if (opts.cache === "hit" || opts.cache === "semantic") c.header("x-switchyard-shard", "cache");
@@ -183,8 +201,9 @@ export async function respond(c: Context<AppEnv>, opts: RespondOptions): Promise
   void generation
     .then(
       (results) => sse.end(events.close(summarize(results))),
-      (err: unknown) => sse.end(abort.signal.aborted ? undefined : events.error(toGatewayError(err))),
+      // A departed client reads nothing; a shutdown's deadline is told, as any other failure.
+      (err: unknown) => sse.end(shutdown ? events.error(shutdown) : abort.signal.aborted ? undefined : events.error(toGatewayError(err))),
     )
-    .finally(() => abort[Symbol.dispose]());
+    .finally(settled);
   return c.body(sse.stream, 200, SSE_HEADERS);
 }

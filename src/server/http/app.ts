@@ -28,6 +28,7 @@ import { ANONYMOUS_PRINCIPAL, auth, hashApiKeys, matchApiKey, OPEN_PRINCIPAL } f
 import { accessLog } from "./middleware/access-log.js";
 import { rateLimit } from "./middleware/rate-limit.js";
 import { cors } from "./middleware/cors.js";
+import { drainGate } from "./middleware/drain-gate.js";
 import { httpMetrics, metricsRoute, traceRequests, type GatewayMetrics } from "../../telemetry/index.js";
 
 /** Telemetry the app mounts besides its routes. */
@@ -78,6 +79,8 @@ export function createApp(deps: GatewayDeps, telemetry: AppTelemetry = {}): Hono
   // Anthropic's envelope for every error of its API, auth and limits included (so before them).
   app.use("/v1/messages", anthropicErrors());
   app.use("/v1/messages/*", anthropicErrors());
+  // Graceful shutdown: counts requests, refuses new API ones with 503 + Retry-After while draining.
+  if (deps.drain) app.use(drainGate({ drain: deps.drain }));
   // Document uploads have their own, larger limit (collections routes).
   app.use("/v1/*", async function apiBodyLimit(c, next) {
     c.set("maxJsonDepth", config.server.maxJsonDepth);

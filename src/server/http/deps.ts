@@ -10,6 +10,7 @@ import type { KeyLimiter } from "./rate-limiter.js";
 import type { ResponseStore } from "../responses/index.js";
 import type { Guardrails } from "../../guardrails/index.js";
 import type { KeyRevocations } from "./key-revocations.js";
+import type { RequestDrain } from "./drain.js";
 import type { ConfigVersion, ReloadResult } from "../config-reload.js";
 
 export interface GatewayDeps {
@@ -28,8 +29,11 @@ export interface GatewayDeps {
   responses?: ResponseStore | undefined;
   /** OpenAI files and vector stores over collections; absent = those endpoints answer 503. */
   vectorStores?: VectorStoreService | undefined;
-  /** Set once SIGTERM arrived: readiness answers 503 while in-flight requests drain. */
-  draining?: (() => boolean) | undefined;
+  /**
+   * The graceful shutdown: once draining, readiness answers 503 and new API requests 503 + `Retry-After`;
+   * at its deadline running streams and queued requests are ended. Absent = the app never drains.
+   */
+  drain?: RequestDrain | undefined;
   /** Per-key limits shared across replicas (config `redis.url`); absent = in memory, built from `auth.keys`. */
   limiter?: KeyLimiter | undefined;
   /** Run-time API-key revocations shared across replicas (config `redis.url`); absent = a list in this process. */

@@ -5,10 +5,11 @@
  */
 import type { AuthVariables } from "./middleware/auth.js";
 import type { RateLimitVariables } from "./middleware/rate-limit.js";
+import type { DrainVariables } from "./middleware/drain-gate.js";
 import type { GatewayError } from "../../errors.js";
 import type { BodyVariables } from "./body.js";
 
-export interface AppVariables extends AuthVariables, RateLimitVariables, BodyVariables {
+export interface AppVariables extends AuthVariables, RateLimitVariables, BodyVariables, DrainVariables {
   requestId: string;
   /** Milliseconds spent inside the model (queue excluded), for the overhead header. */
   modelMs: number;

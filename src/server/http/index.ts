@@ -13,6 +13,8 @@ export { createSseWriter, SSE_HEADERS, type SseWriter } from "./sse.js";
 export { accessLog, type AccessLogOptions } from "./middleware/access-log.js";
 export { bodyLimit, type BodyLimitOptions } from "./middleware/body-limit.js";
 export { cors, type CorsOptions } from "./middleware/cors.js";
+export { drainGate, type DrainGateOptions, type DrainVariables } from "./middleware/drain-gate.js";
+export { RequestDrain, type RequestDrainOptions } from "./drain.js";
 export {
   auth,
   hashApiKey,
