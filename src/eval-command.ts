@@ -6,12 +6,16 @@ import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { evaluateModels, formatTable, loadEvalText, pickWithinBudget, renderHtml } from "./eval/index.js";
+import { evaluateModels, formatTable, loadEvalText, pickWithinBudget, remotePerplexity, renderHtml } from "./eval/index.js";
 
 export const EVAL_USAGE = `switchyard eval perplexity --model A.gguf [--model B.gguf ...] --text FILE(.txt|.jsonl|.csv)
   [--context 512] [--stride N (default context/2)] [--threads N] [--cpu]
   [--budget 2%]   name the smallest variant within this perplexity increase of the best
-  [--out DIR]     write results.json and report.html (default ./eval-results)`;
+  [--out DIR]     write results.json and report.html (default ./eval-results)
+switchyard eval perplexity --url http://host:8080/v1 --model NAME [--model NAME2 ...] --text FILE
+  [--api-key KEY] [--context 512] [--stride N] [--out DIR]
+                  the same perplexity through an OpenAI-compatible API (/v1/tokenize and
+                  /v1/completions with echo + logprobs + max_tokens 0): a Switchyard gateway or vLLM`;
 
 /** `2%`, `0.02` → 0.02. */
 export function parseBudget(value: string): number {
@@ -42,12 +46,27 @@ export async function evalCommand(args: string[]): Promise<void> {
       cpu: { type: "boolean", default: false },
       budget: { type: "string" },
       out: { type: "string", default: "eval-results" },
+      url: { type: "string" },
+      "api-key": { type: "string" },
     },
   });
   if (!values.model?.length || !values.text) throw new Error(`usage: ${EVAL_USAGE}`);
   const text = await loadEvalText(values.text);
   const contextSize = positiveInt("context", values.context) ?? 512;
   const stride = positiveInt("stride", values.stride);
+  if (values.url !== undefined) {
+    const results = [];
+    for (const model of values.model) {
+      console.error(`evaluating ${model} at ${values.url}`);
+      const score = await remotePerplexity(text, { url: values.url, model, apiKey: values["api-key"], contextSize, ...(stride === undefined ? {} : { stride }) });
+      results.push({ model, url: values.url, ...score });
+      console.log(`${model}\tperplexity ${score.perplexity.toFixed(4)}\tover ${score.scored} tokens\t(${score.evaluated} evaluated in ${(score.evalMs / 1000).toFixed(1)} s)`);
+    }
+    await mkdir(values.out, { recursive: true });
+    await writeFile(path.join(values.out, "results.json"), `${JSON.stringify({ text: values.text, url: values.url, contextSize, stride: stride ?? null, results }, null, 2)}\n`);
+    console.error(`wrote ${path.join(values.out, "results.json")}`);
+    return;
+  }
   const budget = values.budget === undefined ? undefined : parseBudget(values.budget);
   const results = await evaluateModels(values.model, text, {
     contextSize,

@@ -73,6 +73,15 @@ export interface TokenLogprob extends TokenAlternative {
   top: TokenAlternative[];
 }
 
+/**
+ * One prompt token echoed back with its log probability given the tokens before it (legacy completions
+ * `echo` + `logprobs`). The first token has none (`null`, nothing predicts it; with a BOS token that is
+ * the BOS, whose text is empty), so every text token of a prompt that starts with BOS is scored.
+ */
+export interface PromptTokenLogprob extends Omit<TokenLogprob, "logprob"> {
+  logprob: number | null;
+}
+
 /** Constrains output to JSON (any object) or to a JSON schema. */
 export type OutputGrammar =
   | { type: "json_object" }
@@ -92,12 +101,22 @@ export interface SamplingParams {
   grammar?: OutputGrammar;
   /** Report log probabilities with this many alternatives per token (0-20); absent = no logprobs. */
   logprobs?: number;
+  /**
+   * Completions only, with `logprobs`: also score the prompt (each prompt token's log probability given the
+   * ones before it, as evaluated: BOS included when the model adds one). `maxTokens` may then be 0.
+   */
+  echo?: boolean;
 }
 
 /** What a backend is asked to do: chat (templated) or raw completion. */
 export type GenerationInput =
   | { kind: "chat"; messages: ChatMessage[]; tools?: ToolsRequest }
-  | { kind: "completion"; prompt: string };
+  | {
+      kind: "completion";
+      prompt: string;
+      /** Token ids of the prompt (OpenAI's `prompt: number[]`), evaluated as given (no BOS added); `prompt` is then "". */
+      tokens?: number[];
+    };
 
 export type FinishReason = "stop" | "length";
 
@@ -139,6 +158,8 @@ export interface GenerationResult {
   toolCalls?: GeneratedToolCall[];
   /** Per-token log probabilities of `text`, when asked for. */
   logprobs?: TokenLogprob[];
+  /** The prompt's tokens with their log probabilities (`echo` with `logprobs`); offsets are into the prompt text. */
+  promptLogprobs?: PromptTokenLogprob[];
   /** The `stop` string that ended the generation (not part of `text`), when one did and the backend says which. */
   stopSequence?: string;
   /** Where the output breaks the request's JSON schemas (checked by the gateway after generation; absent when it matches). */

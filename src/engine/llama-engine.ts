@@ -33,13 +33,15 @@ import {
   type LlamaText,
   type Token,
 } from "node-llama-cpp";
-import type { GenerationInput, GeneratedChunk, OutputGrammar, SamplingParams, ToolsRequest } from "../types.js";
+import type { GenerationInput, GeneratedChunk, OutputGrammar, PromptTokenLogprob, SamplingParams, ToolsRequest } from "../types.js";
 import type { KvCells, ShardInfo, ShardSpec, WireDone, WireError } from "./protocol.js";
 import { toChatHistory } from "./chat-history.js";
 import { forcedCallSchema, functionsOf, supportsParallelCalls } from "./tools.js";
 import { ForcedCallStream } from "./forced-call-stream.js";
 import { AutoCallCollector } from "./auto-calls.js";
 import { generateWithLogprobs } from "./logprob-generation.js";
+import { scoreTokens } from "./token-scores.js";
+import { bytesOf, MIN_LOGPROB } from "./logprobs.js";
 
 /** Largest embedding context (tokens) a shard creates; a longer input is a `context_length_exceeded`. */
 const EMBEDDING_CONTEXT_MAX = 2048;
@@ -174,7 +176,7 @@ export class LlamaEngine {
     }
     // Rendered once: slot choice and generation both need the prompt tokens.
     const rendered = input.kind === "chat" ? this.renderChat(input.messages, input.tools) : undefined;
-    const prompt = input.kind === "chat" ? rendered!.tokens : this.model.tokenize(input.prompt, false);
+    const prompt = input.kind === "chat" ? rendered!.tokens : this.completionTokens(input);
     const slot = this.unitFor(slotIndex, prompt);
     slot.busy = true;
     try {
@@ -240,8 +242,13 @@ export class LlamaEngine {
       outputBefore: slot.sequence.tokenMeter.usedOutputTokens,
     };
 
+    // `echo` with logprobs: the prompt as evaluated (BOS included when added; token prompts as given) is scored first.
+    const tokenPrompt = input.kind === "completion" && input.tokens !== undefined;
+    const evaluated = rendered || tokenPrompt ? prompt : this.withBos(prompt);
+    const promptLogprobs = params.echo && params.logprobs !== undefined ? await this.scorePrompt(slot, evaluated, params.logprobs) : undefined;
     let out: Omit<WireDone, "usage" | "cachedPromptTokens" | "ttftMs" | "decodeMs"> & { completionTokens?: number };
-    if (params.logprobs !== undefined) out = await this.runWithLogprobs(run, rendered);
+    if (maxTokens === 0) out = { text: "", finishReason: "length", completionTokens: 0, ...(params.logprobs !== undefined ? { logprobs: [] } : {}) };
+    else if (params.logprobs !== undefined || tokenPrompt) out = await this.runWithLogprobs(run, rendered, tokenPrompt);
     else if (input.kind === "chat" && tools && tools.choice !== "auto") out = await this.runForcedCall(run, rendered!, tools);
     else if (input.kind === "chat") out = await this.runChat(run, input.messages, tools);
     else out = await this.runCompletion(run);
@@ -250,6 +257,7 @@ export class LlamaEngine {
     const { completionTokens, ...rest } = out;
     return {
       ...rest,
+      ...(promptLogprobs ? { promptLogprobs } : {}),
       usage: { promptTokens: prompt.length, completionTokens: completionTokens ?? slot.sequence.tokenMeter.usedOutputTokens - run.outputBefore },
       cachedPromptTokens,
       ttftMs: (run.firstTokenAt || finishedAt) - run.started,
@@ -361,7 +369,7 @@ export class LlamaEngine {
   }
 
   /** Our own decoding loop, which reads the raw distribution at every step. */
-  private async runWithLogprobs(run: Run, rendered: RenderedChat | undefined) {
+  private async runWithLogprobs(run: Run, rendered: RenderedChat | undefined, tokenPrompt = false) {
     const stopStrings = [...run.params.stop];
     const stopTokens = new Set<number>();
     for (const trigger of rendered?.stopTriggers ?? []) {
@@ -371,8 +379,7 @@ export class LlamaEngine {
         if (tokens.length === 1) stopTokens.add(tokens[0]!);
       }
     }
-    const bos = this.prependedBos();
-    const prompt = rendered ? rendered.tokens : bos === null ? run.prompt : [bos, ...run.prompt];
+    const prompt = rendered || tokenPrompt ? run.prompt : this.withBos(run.prompt);
     const res = await generateWithLogprobs({
       sequence: run.slot.sequence,
       model: this.model,
@@ -387,7 +394,47 @@ export class LlamaEngine {
     });
     run.firstTokenAt = res.firstTokenAt;
     if (res.aborted || run.cb.signal.aborted) throw new EngineError("aborted", "Generation aborted.");
-    return { text: res.text, finishReason: res.finishReason, logprobs: res.logprobs, completionTokens: res.completionTokens };
+    return {
+      text: res.text,
+      finishReason: res.finishReason,
+      ...(run.params.logprobs !== undefined ? { logprobs: res.logprobs } : {}),
+      completionTokens: res.completionTokens,
+    };
+  }
+
+  /** A completion prompt's tokens: given ids as they are, else the text's (BOS not included). */
+  private completionTokens(input: GenerationInput & { kind: "completion" }): Token[] {
+    if (input.tokens === undefined) return this.model.tokenize(input.prompt, false);
+    // An id outside the vocabulary would abort llama.cpp (a native exception): refused here.
+    const vocabulary = this.model.fileInfo.metadata.tokenizer.ggml.tokens.length;
+    const bad = input.tokens.findIndex((t) => !Number.isInteger(t) || t < 0 || t >= vocabulary);
+    if (bad >= 0) throw new EngineError("invalid_request", `prompt[${bad}] is not a token id of this model (0..${vocabulary - 1}).`, "prompt");
+    return input.tokens as Token[];
+  }
+
+  /** `tokens` with the BOS LlamaCompletion would prepend, when it would. */
+  private withBos(tokens: Token[]): Token[] {
+    const bos = this.prependedBos();
+    return bos === null ? tokens : [bos, ...tokens];
+  }
+
+  /** Each prompt token with its log probability given the ones before it (the first: null) and `top` alternatives. */
+  private async scorePrompt(slot: Slot, prompt: Token[], top: number): Promise<PromptTokenLogprob[]> {
+    const scores = await scoreTokens(slot.sequence, prompt, () => true, top);
+    const entries: PromptTokenLogprob[] = [];
+    let offset = 0;
+    for (const [j, token] of prompt.entries()) {
+      // Text in the context of the tokens before it (SentencePiece spacing), as the prompt's text has it.
+      const text = this.model.detokenize([token], false, prompt.slice(Math.max(0, j - 8), j));
+      const score = scores[j];
+      const alternatives = (score?.top ?? []).map((t) => {
+        const alt = this.model.detokenize([t.token], false, prompt.slice(Math.max(0, j - 8), j));
+        return { token: alt, logprob: Math.max(t.logprob, MIN_LOGPROB), bytes: bytesOf(alt) };
+      });
+      entries.push({ token: text, logprob: score ? Math.max(score.logprob, MIN_LOGPROB) : null, bytes: bytesOf(text), offset, top: alternatives });
+      offset += text.length;
+    }
+    return entries;
   }
 
   private throwIfAborted(run: Run, stopReason: string): void {
@@ -453,8 +500,14 @@ export class LlamaEngine {
   }
 
 
+  /** A completion prompt's token ids (given ids as they are); `special`: with the BOS the model adds, when it adds one. */
+  completionIds(input: GenerationInput & { kind: "completion" }, special: boolean): number[] {
+    const tokens = this.completionTokens(input);
+    return special && input.tokens === undefined ? this.withBos(tokens) : tokens;
+  }
+
   private promptTokens(input: GenerationInput): Token[] {
-    if (input.kind === "completion") return this.model.tokenize(input.prompt, false);
+    if (input.kind === "completion") return this.completionTokens(input);
     return this.renderChat(input.messages, input.tools).tokens;
   }
 

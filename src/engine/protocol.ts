@@ -2,7 +2,7 @@
  * The typed IPC protocol between the gateway and a shard process.
  * Messages travel over Node's `fork` channel as JSON.
  */
-import type { GeneratedChunk, GeneratedToolCall, GenerationInput, SamplingParams, FinishReason, TokenLogprob, TokenUsage } from "../types.js";
+import type { GeneratedChunk, GeneratedToolCall, GenerationInput, SamplingParams, FinishReason, PromptTokenLogprob, TokenLogprob, TokenUsage } from "../types.js";
 
 /** How a shard process loads its model. Sent once, as the first message. */
 export interface ShardSpec {
@@ -68,7 +68,8 @@ export type ParentMessage =
   | { type: "generate"; id: number; slot: number; request: WireGenerateRequest }
   | { type: "abort"; id: number }
   | { type: "embed"; id: number; input: string[] }
-  | { type: "tokenize"; id: number; input: GenerationInput }
+  /** Counts the prompt tokens; with `ids`, answers them too (a completion prompt's tokens; BOS first when `ids` is "special" and the model adds one). */
+  | { type: "tokenize"; id: number; input: GenerationInput; ids?: "text" | "special" }
   /** Heartbeat: the shard answers `pong` with the same `seq` from its event loop. */
   | { type: "ping"; seq: number }
   | { type: "shutdown" };
@@ -84,6 +85,8 @@ export interface WireDone {
   toolCalls?: GeneratedToolCall[];
   /** Per-token log probabilities of `text`, when the request asked for them. */
   logprobs?: TokenLogprob[];
+  /** The prompt's tokens scored (`echo` with `logprobs`). */
+  promptLogprobs?: PromptTokenLogprob[];
   /** The `stop` string that ended the generation, when one did. */
   stopSequence?: string;
 }
@@ -102,7 +105,7 @@ export type ChildMessage =
   | ({ type: "chunk"; id: number } & GeneratedChunk)
   | { type: "done"; id: number; result: WireDone }
   | { type: "embedded"; id: number; vectors: number[][]; tokens: number }
-  | { type: "tokenized"; id: number; tokens: number }
+  | { type: "tokenized"; id: number; tokens: number; ids?: number[] }
   /** Heartbeat answer; carries the KV cache occupancy at that moment. */
   | { type: "pong"; seq: number; kv: KvCells }
   | { type: "error"; id: number; error: WireError };

@@ -274,7 +274,7 @@ export class ShardProcess extends EventEmitter<{
       case "embedded":
         return this.finish(p, () => (p.resolve as (v: { vectors: number[][]; tokens: number }) => void)({ vectors: msg.vectors, tokens: msg.tokens }));
       case "tokenized":
-        return this.finish(p, () => (p.resolve as (v: number) => void)(msg.tokens));
+        return this.finish(p, () => (p.resolve as (v: number | number[]) => void)(msg.ids ?? msg.tokens));
       case "error":
         return this.finish(p, () => p.reject(new ShardError(msg.error.code, msg.error.message, msg.error.param)));
     }
@@ -366,6 +366,15 @@ export class ShardProcess extends EventEmitter<{
     const { pending, promise } = this.request<number>((id) => ({ type: "tokenize", id, input }), { timeoutMs: this.callTimeoutMs, what: "a token count" });
     if (!signal || !pending) return promise;
     const link = linkAbort(signal, () => this.answer(pending, new ShardError("aborted", "Token count aborted.")));
+    return promise.finally(() => link.unlink());
+  }
+
+  /** A text's token ids as a completion prompt has them (`special`: BOS first when the model adds one); fails like {@link countTokens}. */
+  tokenize(prompt: string, special: boolean, signal?: AbortSignal): Promise<number[]> {
+    const input: GenerationInput = { kind: "completion", prompt };
+    const { pending, promise } = this.request<number[]>((id) => ({ type: "tokenize", id, input, ids: special ? "special" : "text" }), { timeoutMs: this.callTimeoutMs, what: "a tokenization" });
+    if (!signal || !pending) return promise;
+    const link = linkAbort(signal, () => this.answer(pending, new ShardError("aborted", "Tokenization aborted.")));
     return promise.finally(() => link.unlink());
   }
 

@@ -62,7 +62,10 @@ async function onMessage(msg: ParentMessage): Promise<void> {
     case "tokenize":
       if (!engine) return fail(msg.id, new EngineError("engine_error", "Shard is not loaded."));
       try {
-        send({ type: "tokenized", id: msg.id, tokens: engine.countPromptTokens(msg.input) });
+        if (msg.ids && msg.input.kind === "completion") {
+          const ids = engine.completionIds(msg.input, msg.ids === "special");
+          send({ type: "tokenized", id: msg.id, tokens: ids.length, ids });
+        } else send({ type: "tokenized", id: msg.id, tokens: engine.countPromptTokens(msg.input) });
       } catch (err) {
         fail(msg.id, err);
       }

@@ -9,9 +9,11 @@
  * stride, the Hugging Face sliding-window definition. PPL = exp(mean negative log-likelihood).
  *
  * Log-probabilities are the raw softmax of the logits (a neutral sampler: temperature 1, no
- * top-k/top-p/min-p), read with node-llama-cpp's `controlledEvaluate`.
+ * top-k/top-p/min-p), read with node-llama-cpp's `controlledEvaluate` by the engine's `scoreTokens`
+ * (the same code scores a completions `echo`, so `--url` evaluations agree with local ones).
  */
 import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
+import { scoreTokens } from "../engine/token-scores.js";
 
 export interface WindowOptions {
   /** Tokens per window, BOS included. */
@@ -40,6 +42,44 @@ function bosOf(model: LlamaModel): Token | null {
   return model.tokens.shouldPrependBosToken ? model.tokens.bos : null;
 }
 
+/** One window of the sliding-window definition: text tokens `[begin, end)` evaluated, `[first, end)` scored. */
+export interface PerplexityWindow {
+  begin: number;
+  end: number;
+  first: number;
+}
+
+/**
+ * The windows over a text of `tokens` tokens (shared by the local eval and the API eval, so both score the
+ * same tokens with the same context). `bos`: each window starts with a BOS token, which takes a place.
+ * @example
+ * ```ts
+ * perplexityWindows(10, false, { contextSize: 6, stride: 3 }); // [{begin:0,end:6,first:1},{begin:3,end:9,first:6},{begin:6,end:10,first:9}]
+ * ```
+ */
+export function perplexityWindows(tokens: number, bos: boolean, options: WindowOptions & { maxContextSize?: number }): PerplexityWindow[] {
+  const offset = bos ? 1 : 0;
+  const width = Math.min(options.contextSize, options.maxContextSize ?? options.contextSize) - offset;
+  const stride = options.stride ?? Math.max(1, Math.floor(width / 2));
+  if (width < 2) throw new RangeError(`contextSize ${options.contextSize} is too small for a window`);
+  if (!Number.isInteger(stride) || stride < 1 || stride > width) throw new RangeError(`stride must be an integer in [1, ${width}], got ${stride}`);
+  if (tokens < 2) throw new RangeError("the text is shorter than two tokens");
+  const windows: PerplexityWindow[] = [];
+  let scoredUpTo = 0; // tokens before this index are scored
+  for (let begin = 0; ; begin += stride) {
+    const end = Math.min(begin + width, tokens);
+    windows.push({ begin, end, first: Math.max(scoredUpTo, begin + (bos ? 0 : 1)) });
+    scoredUpTo = end;
+    if (end >= tokens) return windows;
+  }
+}
+
+/** The score from the summed negative log-likelihood. */
+export function perplexityOf(nll: number, scored: number, tokens: number, evaluated: number, evalMs: number): PerplexityScore {
+  const meanNll = nll / scored;
+  return { perplexity: Math.exp(meanNll), meanNll, tokens, scored, evaluated, evalMs };
+}
+
 /**
  * Scores `text` on `sequence` (whose history is cleared first and after).
  * @example
@@ -51,55 +91,22 @@ export async function sequencePerplexity(sequence: LlamaContextSequence, model: 
   const tokens = model.tokenize(text, false);
   const bos = bosOf(model);
   const offset = bos === null ? 0 : 1;
-  const width = Math.min(options.contextSize, sequence.contextSize) - offset;
-  const stride = options.stride ?? Math.max(1, Math.floor(width / 2));
-  if (width < 2) throw new RangeError(`contextSize ${options.contextSize} is too small for a window`);
-  if (!Number.isInteger(stride) || stride < 1 || stride > width) throw new RangeError(`stride must be an integer in [1, ${width}], got ${stride}`);
-  if (tokens.length < 2) throw new RangeError("the text is shorter than two tokens");
-
+  const windows = perplexityWindows(tokens.length, bos !== null, { ...options, maxContextSize: sequence.contextSize });
   const started = performance.now();
   let nll = 0;
   let scored = 0;
   let evaluated = 0;
-  let scoredUpTo = 0; // tokens before this index are scored
-  for (let begin = 0; ; begin += stride) {
-    const end = Math.min(begin + width, tokens.length);
+  for (const { begin, end, first } of windows) {
     const input: Token[] = bos === null ? tokens.slice(begin, end) : [bos, ...tokens.slice(begin, end)];
-    const first = Math.max(scoredUpTo, begin + (bos === null ? 1 : 0));
-    // The token at text index t is predicted by the logits at input index t - begin + offset - 1.
-    const items = input.map((token, j) => {
-      const target = tokens[begin + j - offset + 1];
-      const t = begin + j - offset + 1;
-      if (target === undefined || t < first || t >= end) return token;
-      return [
-        token,
-        {
-          generateNext: {
-            logits: { filter: { tokens: [target], includeTop: 1 } },
-            totalLogitWeight: true,
-            options: { temperature: 1, topK: 0, topP: 1, minP: 0 },
-          },
-        },
-      ] as [Token, { generateNext: { logits: { filter: { tokens: Token[]; includeTop: number } }; totalLogitWeight: boolean; options: { temperature: number; topK: number; topP: number; minP: number } } }];
-    });
-    await sequence.clearHistory();
-    const results = await sequence.controlledEvaluate(items);
+    // Input index j holds text token begin + j - offset.
+    const scores = await scoreTokens(sequence, input, (j) => begin + j - offset >= first, 0);
     evaluated += input.length;
-    for (const [j, result] of results.entries()) {
-      if (result === undefined) continue;
-      const target = tokens[begin + j - offset + 1]!;
-      const logits = result.next.logits;
-      const total = result.next.totalLogitWeight;
-      const targetLogit = logits?.get(target);
-      const top = logits === undefined ? undefined : Math.max(...logits.values());
-      if (targetLogit === undefined || top === undefined || total === undefined) throw new Error("llama.cpp returned no logits for a scored position");
-      nll += -(targetLogit - top - Math.log(total));
+    for (const score of scores) {
+      if (score === undefined) continue;
+      nll -= score.logprob;
       scored++;
     }
-    scoredUpTo = end;
-    if (end >= tokens.length) break;
   }
   await sequence.clearHistory();
-  const meanNll = nll / scored;
-  return { perplexity: Math.exp(meanNll), meanNll, tokens: tokens.length, scored, evaluated, evalMs: performance.now() - started };
+  return perplexityOf(nll, scored, tokens.length, evaluated, performance.now() - started);
 }

@@ -75,6 +75,8 @@ export interface Backend {
   embed(texts: string[], signal?: AbortSignal): Promise<{ vectors: number[][]; tokens: number }>;
   /** Prompt tokens of an input after templating, when the backend can tell without a slot. */
   countTokens?(input: GenerationInput, signal?: AbortSignal): Promise<number>;
+  /** A text's token ids as a completion prompt has them (`special`: BOS first when the model adds one): a local shard's tokenizer, or a remote's `/tokenize`. */
+  tokenize?(prompt: string, special: boolean, signal?: AbortSignal): Promise<number[]>;
   /**
    * Resolves once the backend confirms nothing runs on `slot` any more (after an abort the work may outlive the
    * caller's answer). The router hands the slot out again only then. Absent: free as soon as `generate` settles.

@@ -188,6 +188,12 @@ export class LocalBackend implements Backend {
     return proc.countTokens(input, signal).catch(asBackendError);
   }
 
+  tokenize(prompt: string, special: boolean, signal?: AbortSignal): Promise<number[]> {
+    const proc = this.process;
+    if (!proc || this._state !== "ready") return Promise.reject(new BackendError("not_ready", `Shard ${this.id} is not ready.`));
+    return proc.tokenize(prompt, special, signal).catch(asBackendError);
+  }
+
   whenSlotFree(slot: number): Promise<void> {
     // No process: the next one starts with every slot free.
     return this.process?.whenSlotFree(slot) ?? Promise.resolve();

@@ -668,6 +668,7 @@ export class ModelPool implements BudgetedModel {
           timings: { queueMs, ttftMs: done.ttftMs, decodeMs: done.decodeMs, cachedPromptTokens: done.cachedPromptTokens },
           ...(done.toolCalls ? { toolCalls: done.toolCalls } : {}),
           ...(done.logprobs ? { logprobs: done.logprobs } : {}),
+          ...(done.promptLogprobs ? { promptLogprobs: done.promptLogprobs } : {}),
           ...(done.stopSequence === undefined ? {} : { stopSequence: done.stopSequence }),
         };
       } catch (err) {
@@ -700,6 +701,19 @@ export class ModelPool implements BudgetedModel {
    */
   countTokens(input: GenerationInput, signal?: AbortSignal): Promise<number> {
     return this.withLoaded(() => this.countTokensLoaded(input, signal), true);
+  }
+
+  /** A text's token ids (`special`: BOS first when the model adds one), from a ready shard that can tell; 503 when none can now. */
+  tokenize(prompt: string, special: boolean, signal?: AbortSignal): Promise<number[]> {
+    return this.withLoaded(async () => {
+      const member = this.members.find((m) => !m.draining && m.backend.state === "ready" && m.backend.tokenize);
+      if (!member) throw unavailable(`No shard of model '${this.model}' can tokenize right now.`, this.retryAfterMs());
+      try {
+        return await member.backend.tokenize!(prompt, special, signal);
+      } catch (err) {
+        throw toClientError(err);
+      }
+    }, true);
   }
 
   private async countTokensLoaded(input: GenerationInput, signal?: AbortSignal): Promise<number> {

@@ -9,8 +9,8 @@
 import { EventRelay } from "lifecycle-utils";
 import { Pool, type Dispatcher } from "undici";
 import type { WireDone } from "../engine/protocol.js";
-import type { GeneratedToolCall, GenerationInput, SamplingParams, TokenLogprob } from "../types.js";
-import { logprobEntries, toolCallFragments, upstreamTools, type UpstreamLogprobs, type UpstreamToolCallDelta } from "./upstream-extras.js";
+import type { GeneratedToolCall, GenerationInput, SamplingParams, PromptTokenLogprob, TokenLogprob } from "../types.js";
+import { logprobEntries, splitEcho, toolCallFragments, upstreamTools, type UpstreamLogprobs, type UpstreamToolCallDelta } from "./upstream-extras.js";
 import { BackendError, type Backend, type BackendGenerateOptions, type BackendState } from "./backend.js";
 import { sseEvents } from "../util/sse-events.js";
 
@@ -100,7 +100,7 @@ export class RemoteBackend implements Backend {
   /** One request on the pool; transport failures become `BackendError`s (`aborted` when `signal` fired). */
   private async send(method: "GET" | "POST", path: string, body: string | undefined, headers: Record<string, string>, signal?: AbortSignal): Promise<Dispatcher.ResponseData> {
     try {
-      return await this.dispatcher.request({ method, path: `${this.basePath}/${path}`, headers, ...(body === undefined ? {} : { body }), ...(signal ? { signal } : {}) });
+      return await this.dispatcher.request({ method, path: path.startsWith("/") ? path : `${this.basePath}/${path}`, headers, ...(body === undefined ? {} : { body }), ...(signal ? { signal } : {}) });
     } catch (err) {
       if (signal?.aborted) throw new BackendError("aborted", "Generation aborted.");
       throw new BackendError("engine_error", `upstream ${this.base} failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -138,7 +138,8 @@ export class RemoteBackend implements Backend {
   }
 
   async generate(_slot: number, input: GenerationInput, params: SamplingParams, opts: BackendGenerateOptions): Promise<WireDone> {
-    const stream = opts.stream !== false;
+    // An echo is scored whole: asked for without streaming, split back into prompt and completion.
+    const stream = opts.stream !== false && !params.echo;
     const body: Record<string, unknown> = {
       model: this.opts.model,
       stream,
@@ -164,15 +165,16 @@ export class RemoteBackend implements Backend {
       if (input.tools) Object.assign(body, upstreamTools(input.tools));
       if (params.logprobs !== undefined) Object.assign(body, { logprobs: true, top_logprobs: params.logprobs });
     } else {
-      body.prompt = input.prompt;
+      body.prompt = input.tokens ?? input.prompt;
       if (params.logprobs !== undefined) body.logprobs = params.logprobs;
+      if (params.echo) body.echo = true;
     }
 
     const started = performance.now();
     const headers = { ...this.staticHeaders, "x-request-id": opts.requestId, ...(opts.traceparent ? { traceparent: opts.traceparent } : {}) };
     const res = await this.send("POST", endpoint, JSON.stringify(body), headers, opts.signal);
     await this.assertOk(res, endpoint);
-    if (!stream) return this.answerOf(res, params, opts, started);
+    if (!stream) return this.answerOf(res, params, opts, started, input);
 
     let text = "";
     let finish: string | null | undefined;
@@ -226,7 +228,7 @@ export class RemoteBackend implements Backend {
   }
 
   /** A non-streamed answer: read whole, mapped like a stream (one chunk for the cache, usage, tool calls, logprobs). */
-  private async answerOf(res: Dispatcher.ResponseData, params: SamplingParams, opts: BackendGenerateOptions, started: number): Promise<WireDone> {
+  private async answerOf(res: Dispatcher.ResponseData, params: SamplingParams, opts: BackendGenerateOptions, started: number, input: GenerationInput): Promise<WireDone> {
     let answer: UpstreamCompletion;
     try {
       answer = (await res.body.json()) as UpstreamCompletion;
@@ -236,8 +238,12 @@ export class RemoteBackend implements Backend {
     }
     const choice = answer.choices?.[0];
     if (!choice?.finish_reason) throw new BackendError("engine_error", "upstream answer without a finish_reason");
-    const text = choice.message?.content ?? choice.text ?? "";
-    const logprobs = logprobEntries(choice.logprobs, 0);
+    let text = choice.message?.content ?? choice.text ?? "";
+    let logprobs = logprobEntries(choice.logprobs, 0);
+    let promptLogprobs: PromptTokenLogprob[] | undefined;
+    if (params.echo && input.kind === "completion") {
+      ({ promptLogprobs, text, logprobs } = splitEcho(text, choice.logprobs, input.tokens ? { tokens: input.tokens.length } : { text: input.prompt }));
+    }
     const toolCalls = (choice.message?.tool_calls ?? []).map((c) => ({ name: c.function?.name ?? "", arguments: c.function?.arguments ?? "" }));
     const usage = { promptTokens: answer.usage?.prompt_tokens ?? 0, completionTokens: answer.usage?.completion_tokens ?? 0 };
     // One chunk holding the whole text: what the response cache stores and replays.
@@ -251,7 +257,22 @@ export class RemoteBackend implements Backend {
       decodeMs: 0,
       ...(toolCalls.length ? { toolCalls } : {}),
       ...(params.logprobs !== undefined ? { logprobs } : {}),
+      ...(promptLogprobs ? { promptLogprobs } : {}),
     };
+  }
+
+  /** The upstream's tokenizer: Switchyard's `/v1/tokenize`, else vLLM's and llama-server's `/tokenize` beside `/v1` (same shape). */
+  async tokenize(prompt: string, special: boolean, signal?: AbortSignal): Promise<number[]> {
+    const body = JSON.stringify({ model: this.opts.model, prompt, add_special_tokens: special });
+    let res = await this.send("POST", "tokenize", body, this.staticHeaders, signal);
+    if (res.statusCode === 404) {
+      await res.body.dump();
+      res = await this.send("POST", `${this.basePath.replace(/\/v1\/?$/, "")}/tokenize`, body, this.staticHeaders, signal);
+    }
+    await this.assertOk(res, "tokenize");
+    const json = (await res.body.json()) as { tokens?: unknown };
+    if (!Array.isArray(json.tokens) || !json.tokens.every((t) => Number.isInteger(t))) throw new BackendError("engine_error", "upstream /tokenize answered without token ids");
+    return json.tokens as number[];
   }
 
   async embed(texts: string[], signal?: AbortSignal): Promise<{ vectors: number[][]; tokens: number }> {

@@ -3,7 +3,7 @@
  * OpenAI's fields, and the upstream's streamed `delta.tool_calls` and
  * `logprobs` (chat or legacy completions shape) back in our types.
  */
-import type { GeneratedToolCall, TokenAlternative, TokenLogprob, ToolCallFragment, ToolsRequest } from "../types.js";
+import type { GeneratedToolCall, PromptTokenLogprob, TokenAlternative, TokenLogprob, ToolCallFragment, ToolsRequest } from "../types.js";
 
 export interface UpstreamToolCallDelta {
   index?: number;
@@ -82,6 +82,23 @@ export function toolCallFragments(deltas: readonly UpstreamToolCallDelta[], call
  * // [{ token: "Hi", logprob: -0.1, bytes: [72, 105], offset: 0, top: [{ token: "Hi", logprob: -0.1, bytes: [72, 105] }] }]
  * ```
  */
+/**
+ * An echoed legacy completion split back into the prompt's scored tokens and the completion: the first
+ * `promptTokens` entries when known (a token-id prompt), else those starting inside the prompt's text.
+ * Returns the completion's text and entries with offsets into it.
+ */
+export function splitEcho(
+  text: string,
+  lp: UpstreamLogprobs | null | undefined,
+  prompt: { text: string } | { tokens: number },
+): { promptLogprobs: PromptTokenLogprob[]; text: string; logprobs: TokenLogprob[] } {
+  const all = logprobEntries(lp, 0);
+  const count = "tokens" in prompt ? Math.min(prompt.tokens, all.length) : all.filter((e) => e.offset < prompt.text.length).length;
+  const promptLogprobs: PromptTokenLogprob[] = all.slice(0, count).map((e, i) => ({ ...e, logprob: lp?.token_logprobs?.[i] ?? null }));
+  const promptLength = "tokens" in prompt ? (all[count]?.offset ?? text.length) : prompt.text.length;
+  return { promptLogprobs, text: text.slice(promptLength), logprobs: all.slice(count).map((e) => ({ ...e, offset: e.offset - promptLength })) };
+}
+
 export function logprobEntries(lp: UpstreamLogprobs | null | undefined, offset: number): TokenLogprob[] {
   if (!lp) return [];
   const bytes = (token: string, given?: number[] | null) => given ?? Array.from(Buffer.from(token, "utf8"));

@@ -12,6 +12,7 @@ import { modelsRoutes } from "../routes/models.js";
 import { healthRoutes } from "../routes/health.js";
 import { chatRoutes } from "../routes/chat.js";
 import { completionsRoutes } from "../routes/completions.js";
+import { tokenizeRoutes } from "../routes/tokenize.js";
 import { embeddingsRoutes } from "../routes/embeddings.js";
 import { collectionsRoutes } from "../routes/collections.js";
 import { responsesRoutes } from "../routes/responses.js";
@@ -125,6 +126,7 @@ export function createApp(deps: GatewayDeps, telemetry: AppTelemetry = {}): Hono
   app.route("/", modelsRoutes(deps));
   app.route("/", chatRoutes(deps));
   app.route("/", completionsRoutes(deps));
+  app.route("/", tokenizeRoutes(deps));
   app.route("/", embeddingsRoutes(deps));
   app.route("/", collectionsRoutes(deps));
   app.route("/", responsesRoutes(deps));

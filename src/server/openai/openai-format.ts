@@ -3,7 +3,7 @@
  * place so streaming, non-streaming and cache replay render identically.
  */
 import type { CacheServed } from "../../cache/index.js";
-import type { SchemaViolation, Citation, FinishReason, GenerationTimings, TokenLogprob, TokenUsage, ToolCall } from "../../types.js";
+import type { SchemaViolation, Citation, FinishReason, GenerationTimings, PromptTokenLogprob, TokenLogprob, TokenUsage, ToolCall } from "../../types.js";
 import type { ToolCallDelta } from "./tool-calls.js";
 
 export interface ResponseMeta {
@@ -72,6 +72,8 @@ export interface ChoiceBody {
   finishReason: OpenAIFinishReason;
   toolCalls?: ToolCall[];
   logprobs?: TokenLogprob[];
+  /** Legacy completions `echo`: the prompt's text, and its scored tokens when logprobs were asked for; both come before the completion's. */
+  echo?: { text: string; logprobs?: PromptTokenLogprob[] };
 }
 
 export interface RendererOptions {
@@ -110,11 +112,13 @@ function chatLogprobs(entries: readonly TokenLogprob[]) {
  * Legacy completions logprobs: parallel arrays, `top_logprobs` as `{token: logprob}` maps
  * (the alternatives plus the chosen token, as OpenAI's "up to logprobs+1"), offsets into the text.
  */
-function completionLogprobs(entries: readonly TokenLogprob[]) {
+function completionLogprobs(entries: readonly PromptTokenLogprob[]) {
   return {
     tokens: entries.map((e) => e.token),
     token_logprobs: entries.map((e) => e.logprob),
     top_logprobs: entries.map((e) => {
+      // An echoed prompt's first token: nothing predicts it (OpenAI's null).
+      if (e.logprob === null) return null;
       const top: Record<string, number> = {};
       for (const t of e.top) if (!(t.token in top)) top[t.token] = t.logprob;
       if (!(e.token in top)) top[e.token] = e.logprob;
@@ -178,6 +182,12 @@ export function chatRenderer(meta: ResponseMeta, { withUsage, withLogprobs = fal
   };
 }
 
+/** A choice's logprob entries, the echoed prompt's first, the completion's offsets moved past the prompt's text. */
+function echoed(c: ChoiceBody): PromptTokenLogprob[] {
+  const shift = c.echo?.text.length ?? 0;
+  return [...(c.echo?.logprobs ?? []), ...(c.logprobs ?? []).map((e) => ({ ...e, offset: e.offset + shift }))];
+}
+
 /**
  * @example
  * ```ts
@@ -206,8 +216,8 @@ export function completionRenderer(meta: ResponseMeta, { withUsage, withLogprobs
       ...base,
       choices: choices.map((c) => ({
         index: c.index,
-        text: c.text,
-        logprobs: withLogprobs ? completionLogprobs(c.logprobs ?? []) : null,
+        text: (c.echo?.text ?? "") + c.text,
+        logprobs: withLogprobs ? completionLogprobs(echoed(c)) : null,
         finish_reason: c.finishReason,
       })),
       usage: usageBlock(u, extra.switchyard.cached_prompt_tokens),

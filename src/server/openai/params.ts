@@ -157,21 +157,24 @@ export function chatParams(req: ChatRequest, limits: Limits): SamplingParams {
 }
 
 export function completionParams(req: CompletionRequest, limits: Limits): SamplingParams {
-  if (req.echo) unsupported("echo", "echo");
+  if (req.echo && req.stream) unsupported("echo", "echo with stream");
+  if (req.max_tokens === 0 && !req.echo) throw invalidRequest("max_tokens must be at least 1 (0 only with echo).", { param: "max_tokens" });
   if (req.suffix) unsupported("suffix", "suffix");
   if ((req.best_of ?? 1) > 1) unsupported("best_of", "best_of > 1");
   // OpenAI's legacy completions default to 16 tokens.
   const params = commonParams(req, req.max_tokens, 16, limits);
   // `logprobs: 0` still asks for the chosen tokens' log probabilities.
-  return req.logprobs == null ? params : { ...params, logprobs: req.logprobs };
+  return req.logprobs == null ? params : { ...params, logprobs: req.logprobs, ...(req.echo ? { echo: true } : {}) };
 }
 
-export function completionInput(req: CompletionRequest): GenerationInput {
-  if (Array.isArray(req.prompt)) {
-    if (req.prompt.length > 1) unsupported("prompt", "More than one prompt per request");
-    return { kind: "completion", prompt: req.prompt[0]! };
-  }
-  return { kind: "completion", prompt: req.prompt };
+/** The one prompt of a completions request: text, or token ids (`number[]` or `[number[]]`). */
+export function completionInput(req: CompletionRequest): GenerationInput & { kind: "completion" } {
+  const prompt = req.prompt;
+  if (typeof prompt === "string") return { kind: "completion", prompt };
+  if (typeof prompt[0] === "number") return { kind: "completion", prompt: "", tokens: prompt as number[] };
+  if (prompt.length > 1) unsupported("prompt", "More than one prompt per request");
+  const first = prompt[0]!;
+  return typeof first === "string" ? { kind: "completion", prompt: first } : { kind: "completion", prompt: "", tokens: first };
 }
 
 function grammarOf(format: ChatRequest["response_format"]): OutputGrammar | undefined {

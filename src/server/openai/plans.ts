@@ -91,9 +91,10 @@ export function completionPlan(c: Context<AppEnv>, deps: GatewayDeps, req: Compl
   const includeUsage = stream && req.stream_options?.include_usage === true;
   const id = responseIdOf("cmpl", c.get("requestId"));
   const meta = { id, created: Math.floor(Date.now() / 1000), model: req.model };
+  const input = completionInput(req);
   return {
     model,
-    input: completionInput(req),
+    input,
     params,
     choices,
     stream,
@@ -105,11 +106,15 @@ export function completionPlan(c: Context<AppEnv>, deps: GatewayDeps, req: Compl
       endpoint: "completion",
       model: model.config.name,
       modelIdentity: model.identity,
-      outputFields: { logprobs: req.logprobs ?? undefined },
+      outputFields: { logprobs: req.logprobs ?? undefined, ...(req.echo ? { echo: true } : {}) },
       carriesExtras: params.logprobs !== undefined,
       choices,
       cacheControl: c.req.header("cache-control"),
     },
-    renderer: () => openAIRenderer(completionRenderer(meta, { withUsage: includeUsage, withLogprobs: req.logprobs != null }), { includeUsage }),
+    renderer: () =>
+      openAIRenderer(completionRenderer(meta, { withUsage: includeUsage, withLogprobs: req.logprobs != null }), {
+        includeUsage,
+        echo: req.echo ? input.prompt : undefined,
+      }),
   };
 }

@@ -16,9 +16,11 @@ const DONE = "data: [DONE]\n\n";
 export interface OpenAIRendererOptions {
   /** `stream_options.include_usage`: end the stream with a usage chunk. */
   includeUsage: boolean;
+  /** Legacy completions `echo` (not streamed): the prompt's text, put before each choice's text. Absent: no echo. */
+  echo?: string | undefined;
 }
 
-function choiceBody(index: number, result: GenerationResult): ChoiceBody {
+function choiceBody(index: number, result: GenerationResult, echo: string | undefined): ChoiceBody {
   const calls = result.toolCalls ?? [];
   return {
     index,
@@ -26,6 +28,7 @@ function choiceBody(index: number, result: GenerationResult): ChoiceBody {
     finishReason: openAIFinishReason(result.finishReason, calls.length),
     ...(calls.length ? { toolCalls: withIds(calls, new ToolCallIds()) } : {}),
     ...(result.logprobs ? { logprobs: result.logprobs } : {}),
+    ...(echo === undefined ? {} : { echo: { text: echo, ...(result.promptLogprobs ? { logprobs: result.promptLogprobs } : {}) } }),
   };
 }
 
@@ -36,6 +39,12 @@ function extraOf(summary: ResponseSummary, choices: readonly GenerationResult[] 
   };
 }
 
+/** The echoed prompt's text: the request's, or for a token-id prompt (`echo` ""), its scored tokens' text. */
+function echoText(echo: string | undefined, result: GenerationResult): string | undefined {
+  if (echo === undefined || echo !== "" || !result.promptLogprobs) return echo;
+  return result.promptLogprobs.map((e) => e.token).join("");
+}
+
 /**
  * @example
  * ```ts
@@ -43,11 +52,11 @@ function extraOf(summary: ResponseSummary, choices: readonly GenerationResult[] 
  * return runGeneration(c, deps, { ...plan, renderer: () => renderer });
  * ```
  */
-export function openAIRenderer(format: Renderer, { includeUsage }: OpenAIRendererOptions): GenerationRenderer {
+export function openAIRenderer(format: Renderer, { includeUsage, echo }: OpenAIRendererOptions): GenerationRenderer {
   const ids: ToolCallIds[] = [];
   const idsOf = (index: number) => (ids[index] ??= new ToolCallIds());
   return {
-    body: (choices, summary) => format.body(choices.map((r, i) => choiceBody(i, r)), summary.usage, extraOf(summary, choices)),
+    body: (choices, summary) => format.body(choices.map((r, i) => choiceBody(i, r, echoText(echo, r))), summary.usage, extraOf(summary, choices)),
     stream: {
       open: () => undefined,
       start: (index) => {

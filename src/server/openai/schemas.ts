@@ -148,7 +148,11 @@ export const chatRequestSchema = z.strictObject({
 
 export const completionRequestSchema = z.strictObject({
   ...common,
-  prompt: z.union([z.string(), z.array(z.string()).min(1)]),
+  /** Text, or token ids (OpenAI's `number[]`, evaluated as given: no BOS added); one prompt per request. */
+  prompt: z.union([z.string(), z.array(z.string()).min(1), z.array(z.number().int()).min(1), z.array(z.array(z.number().int()).min(1)).min(1)]),
+  /** 0 only with `echo` (score the prompt without generating, as OpenAI's legacy API and vLLM allow). */
+  max_tokens: z.number().int().min(0).nullable().optional(),
+  /** Put the prompt before the completion; with `logprobs`, its tokens scored (the first: null). Not streamed. */
   echo: z.boolean().nullable().optional(),
   logprobs: z.number().int().min(0).max(5).nullable().optional(),
   suffix: z.string().nullable().optional(),
