@@ -7,12 +7,11 @@
 import { once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { serve, type ServerType } from "@hono/node-server";
-import type { Browser, Page, Route } from "playwright-core";
-import { afterAll, beforeAll, expect, it, onTestFinished } from "vitest";
-import { uiRoutes } from "../../src/ui/index.js";
-import { artifactPath, describeWithChromium, eventually, launchChromium, watchConsole } from "./helpers/browser.js";
+import type { Page, Route } from "playwright-core";
+import { expect, it, onTestFinished } from "vitest";
+import { artifactPath, describeWithChromium, eventually, watchConsole } from "./helpers/browser.js";
 import { ask, lastAnswer, openChat, settled } from "./helpers/chat-page.js";
+import { serveUiPages, useChromiumSuite } from "./helpers/suite.js";
 
 const CITATIONS = [
   { index: 1, document_id: "password-reset.md", title: "Resetting your password", source: "https://help.example.com/password-reset", score: 0.91 },
@@ -96,24 +95,10 @@ async function serveHostPage(html: string): Promise<{ url: string; close: () => 
 }
 
 describeWithChromium("chat page behaviour (scripted API)", () => {
-  let server: ServerType;
-  let url: string;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    server = serve({ fetch: uiRoutes().fetch, port: 0, hostname: "127.0.0.1" });
-    await once(server, "listening");
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await new Promise((resolve) => server?.close(resolve));
-  });
+  const suite = useChromiumSuite(serveUiPages);
 
   it("renders Markdown safely, cites sources, fetches a passage on expand and keeps the conversation", async () => {
-    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const page = await suite.browser.newPage({ viewport: { width: 1100, height: 900 } });
     const watch = watchConsole(page);
     let dialogs = 0;
     page.on("dialog", (d) => {
@@ -121,7 +106,7 @@ describeWithChromium("chat page behaviour (scripted API)", () => {
       void d.dismiss();
     });
     const seen = await scriptApi(page);
-    await openChat(page, url, "?collection=support-kb");
+    await openChat(page, suite.server.url, "?collection=support-kb");
     expect(await page.locator("#collection").inputValue()).toBe("support-kb");
     await ask(page, "How do I reset my password?");
 
@@ -199,7 +184,7 @@ describeWithChromium("chat page behaviour (scripted API)", () => {
   });
 
   it("shows API errors in place and sends the saved API key", async () => {
-    const page = await browser.newPage();
+    const page = await suite.browser.newPage();
     // The 401 below is expected; Chromium logs any failed load as a console error.
     const watch = watchConsole(page, [/status of 401/]);
     const seen = await scriptApi(page, (route) =>
@@ -209,7 +194,7 @@ describeWithChromium("chat page behaviour (scripted API)", () => {
         body: JSON.stringify({ error: { message: "Incorrect API key provided.", type: "authentication_error", param: null, code: "invalid_api_key" } }),
       }),
     );
-    await openChat(page, url);
+    await openChat(page, suite.server.url);
     await ask(page, "Hello?");
     expect(await settled(lastAnswer(page))).toBe("error");
     await expect(lastAnswer(page).locator(".message-note").textContent()).resolves.toBe("Incorrect API key provided. Set an API key in Settings.");
@@ -229,13 +214,13 @@ describeWithChromium("chat page behaviour (scripted API)", () => {
   });
 
   it("hides the collection picker when the gateway has no collections API", async () => {
-    const page = await browser.newPage();
+    const page = await suite.browser.newPage();
     const watch = watchConsole(page, [/\/v1\/collections/]);
     await scriptApi(page);
     await page.route("**/v1/collections", (route) =>
       route.fulfill({ status: 404, contentType: "application/json", body: JSON.stringify({ error: { message: "Unknown route", type: "invalid_request_error", param: null, code: "unknown_url" } }) }),
     );
-    await openChat(page, url);
+    await openChat(page, suite.server.url);
     await page.locator("html[data-pickers=loaded]").waitFor({ state: "attached" });
     expect(await page.locator("#collection-field").isHidden()).toBe(true);
     expect(watch.errors).toEqual([]);
@@ -243,13 +228,13 @@ describeWithChromium("chat page behaviour (scripted API)", () => {
   });
 
   it("embeds as a floating button that opens the chat in a frame", async () => {
-    const page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
+    const page = await suite.browser.newPage({ viewport: { width: 1000, height: 800 } });
     const watch = watchConsole(page);
     await scriptApi(page); // routes apply to the widget's frame too
     // A customer's page on another origin. A real server, not a Playwright route: Chromium lets
     // only a page that is itself on the loopback address space load scripts from 127.0.0.1.
     const host = await serveHostPage(
-      `<!doctype html><html lang="en"><title>Acme support</title><h1>Acme</h1><p>Our products.</p><script src="${url}/widget.js" data-model="default" async></script></html>`,
+      `<!doctype html><html lang="en"><title>Acme support</title><h1>Acme</h1><p>Our products.</p><script src="${suite.server.url}/widget.js" data-model="default" async></script></html>`,
     );
     onTestFinished(() => host.close());
     await page.goto(host.url);
@@ -259,7 +244,7 @@ describeWithChromium("chat page behaviour (scripted API)", () => {
     await button.click();
     const frame = page.frameLocator("#switchyard-widget iframe");
     await frame.locator("body.embed").waitFor({ state: "attached" });
-    expect(await page.locator("#switchyard-widget iframe").getAttribute("src")).toBe(`${url}/?embed=1&model=default`);
+    expect(await page.locator("#switchyard-widget iframe").getAttribute("src")).toBe(`${suite.server.url}/?embed=1&model=default`);
     await frame.locator("#model:not([disabled])").waitFor();
     await page.screenshot({ path: artifactPath("widget-open.png") });
     // Focus is inside the frame now: Escape there closes the widget and focus returns to its button.

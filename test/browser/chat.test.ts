@@ -2,36 +2,21 @@
  * The support chat in a real headless Chromium against a real tiny-model
  * gateway: streaming, stop, facts, citations, phone layout, console errors.
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
-import type { Browser } from "playwright-core";
-import { startTestGateway, type TestGateway } from "../helpers/gateway.js";
-import { artifactPath, describeWithChromium, eventually, launchChromium, watchConsole } from "./helpers/browser.js";
+import { expect, it } from "vitest";
+import { startTestGateway } from "../helpers/gateway.js";
+import { artifactPath, describeWithChromium, eventually, watchConsole } from "./helpers/browser.js";
 import { answerText, ask, lastAnswer, openChat, setAdvanced, settled } from "./helpers/chat-page.js";
-import { hasCollectionsApi, seedCollection, SUPPORT_DOCS } from "./helpers/collections.js";
+import { seedCollection, SUPPORT_DOCS } from "./helpers/collections.js";
+import { useChromiumSuite } from "./helpers/suite.js";
 
 describeWithChromium("support chat page", () => {
-  let t: TestGateway;
-  let browser: Browser;
-  let collections = false;
-  /** While the collections API is absent its 404 is expected (Chromium logs failed loads as console errors). */
-  const expectedErrors = () => (collections ? [] : [/\/v1\/collections/]);
-
-  beforeAll(async () => {
-    // A long context so one answer can stream for seconds: long enough to watch it grow and to stop it.
-    t = await startTestGateway({}, { contextSize: 4096 });
-    browser = await launchChromium();
-    collections = await hasCollectionsApi(t.url);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-  });
+  // A long context so one answer can stream for seconds: long enough to watch it grow and to stop it.
+  const suite = useChromiumSuite(() => startTestGateway({}, { contextSize: 4096 }));
 
   it("streams the answer in as it is generated and shows its facts", async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-    const watch = watchConsole(page, expectedErrors());
-    await openChat(page, t.url);
+    const page = await suite.browser.newPage({ viewport: { width: 1280, height: 860 } });
+    const watch = watchConsole(page);
+    await openChat(page, suite.server.url);
     expect(await page.locator("#model").inputValue()).toBe("default");
     await setAdvanced(page, { maxTokens: 1200 });
     await ask(page, "How do I reset my password?");
@@ -65,20 +50,20 @@ describeWithChromium("support chat page", () => {
   });
 
   it("stops mid-stream: the request is aborted, the page says so and the server frees the slot", async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-    const watch = watchConsole(page, expectedErrors());
+    const page = await suite.browser.newPage({ viewport: { width: 1280, height: 860 } });
+    const watch = watchConsole(page);
     const failed: string[] = [];
     page.on("requestfailed", (req) => {
       if (req.url().endsWith("/v1/chat/completions")) failed.push(req.failure()?.errorText ?? "failed");
     });
-    await openChat(page, t.url);
+    await openChat(page, suite.server.url);
     // ~3500 tokens take several seconds on the tiny model: the stop lands well before the end.
     await setAdvanced(page, { maxTokens: 3500 });
     await ask(page, "Tell me everything about invoices.");
 
     const answer = lastAnswer(page);
     await eventually(async () => (await answerText(answer)).length > 40, 30_000, "text to stream in");
-    const shard = () => t.gateway.registry.models[0]!.pool.snapshot().shards[0]!;
+    const shard = () => suite.server.gateway.registry.models[0]!.pool.snapshot().shards[0]!;
     expect(await answer.getAttribute("data-state")).toBe("streaming");
     expect(shard().slotsBusy).toBe(1);
 
@@ -89,7 +74,7 @@ describeWithChromium("support chat page", () => {
     await eventually(() => failed.length > 0, 5_000, "the fetch to be aborted");
     expect(failed[0]).toMatch(/ABORTED/i);
     await eventually(() => shard().slotsBusy === 0, 5_000, "the shard slot to be freed");
-    expect(t.gateway.registry.models[0]!.pool.snapshot().running).toBe(0);
+    expect(suite.server.gateway.registry.models[0]!.pool.snapshot().running).toBe(0);
 
     // The partial answer stays, with what was measured; the composer is usable again.
     expect((await answerText(answer)).length).toBeGreaterThan(40);
@@ -100,14 +85,11 @@ describeWithChromium("support chat page", () => {
     await page.close();
   });
 
-  it("cites the collection's documents and expands a passage", async (ctx) => {
-    if (!collections) {
-      ctx.skip("GET /v1/collections answered 404: the collections API is not mounted yet, so real citations cannot be tested");
-    }
-    await seedCollection(t.url, "support-kb", SUPPORT_DOCS);
-    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  it("cites the collection's documents and expands a passage", async () => {
+    await seedCollection(suite.server.url, "support-kb", SUPPORT_DOCS);
+    const page = await suite.browser.newPage({ viewport: { width: 1280, height: 860 } });
     const watch = watchConsole(page);
-    await openChat(page, t.url);
+    await openChat(page, suite.server.url);
     await page.locator("#collection-field").waitFor({ state: "visible" });
     await page.locator('#collection option[value="support-kb"]').waitFor({ state: "attached" });
     await page.selectOption("#collection", "support-kb");
@@ -134,10 +116,10 @@ describeWithChromium("support chat page", () => {
   });
 
   it("fits a phone-width screen", async () => {
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    const context = await suite.browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
     const page = await context.newPage();
-    const watch = watchConsole(page, expectedErrors());
-    await openChat(page, t.url);
+    const watch = watchConsole(page);
+    await openChat(page, suite.server.url);
     await setAdvanced(page, { maxTokens: 80 });
     await ask(page, "Can I download my invoices?");
     expect(await settled(lastAnswer(page))).toBe("done");

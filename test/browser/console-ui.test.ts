@@ -2,14 +2,11 @@
  * The console's own behaviour with scripted API answers: the admin-key flow,
  * shard states and breaker badges, and the cache and token figures.
  */
-import { once } from "node:events";
-import type { AddressInfo } from "node:net";
-import { serve, type ServerType } from "@hono/node-server";
-import type { Browser, Route } from "playwright-core";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { uiRoutes } from "../../src/ui/index.js";
+import type { Route } from "playwright-core";
+import { expect, it } from "vitest";
 import type { StatusBody } from "../../src/server/routes/status.js";
-import { artifactPath, describeWithChromium, eventually, launchChromium, watchConsole } from "./helpers/browser.js";
+import { artifactPath, describeWithChromium, eventually, watchConsole } from "./helpers/browser.js";
+import { serveUiPages, useChromiumSuite } from "./helpers/suite.js";
 
 const ADMIN_KEY = "sk-admin-0001";
 
@@ -33,24 +30,10 @@ function status(completionTokens: number): StatusBody {
 }
 
 describeWithChromium("operator console behaviour (scripted API)", () => {
-  let server: ServerType;
-  let url: string;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    server = serve({ fetch: uiRoutes().fetch, port: 0, hostname: "127.0.0.1" });
-    await once(server, "listening");
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await new Promise((resolve) => server?.close(resolve));
-  });
+  const suite = useChromiumSuite(serveUiPages);
 
   it("asks for an admin key on 403, then shows shards, cache and tokens/s", async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const page = await suite.browser.newPage({ viewport: { width: 1280, height: 900 } });
     const watch = watchConsole(page, [/status of 403/, /\/v1\/collections/]);
     let tokens = 1000;
     const keys: Array<string | undefined> = [];
@@ -69,7 +52,7 @@ describeWithChromium("operator console behaviour (scripted API)", () => {
       return route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify(status(tokens)) });
     });
 
-    await page.goto(`${url}/console`);
+    await page.goto(`${suite.server.url}/console`);
     await page.locator("#access").waitFor({ state: "visible" });
     await expect(page.locator("#notice").textContent()).resolves.toBe("The status endpoint needs an admin API key.");
     // A refused key is not retried in a loop.

@@ -2,33 +2,18 @@
  * The operator console in a real headless Chromium against a real tiny-model
  * gateway: live shard view, document upload with progress, phone layout.
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
-import type { Browser } from "playwright-core";
-import { startTestGateway, type TestGateway } from "../helpers/gateway.js";
-import { artifactPath, describeWithChromium, eventually, launchChromium, watchConsole } from "./helpers/browser.js";
-import { hasCollectionsApi } from "./helpers/collections.js";
+import { expect, it } from "vitest";
+import { startTestGateway } from "../helpers/gateway.js";
+import { artifactPath, describeWithChromium, eventually, watchConsole } from "./helpers/browser.js";
+import { useChromiumSuite } from "./helpers/suite.js";
 
 describeWithChromium("operator console", () => {
-  let t: TestGateway;
-  let browser: Browser;
-  let collections = false;
-  const expectedErrors = () => (collections ? [] : [/\/v1\/collections/]);
-
-  beforeAll(async () => {
-    t = await startTestGateway({}, { contextSize: 4096 });
-    browser = await launchChromium();
-    collections = await hasCollectionsApi(t.url);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-  });
+  const suite = useChromiumSuite(() => startTestGateway({}, { contextSize: 4096 }));
 
   it("shows the shards live, including a busy slot while a request runs", async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const watch = watchConsole(page, expectedErrors());
-    await page.goto(`${t.url}/console`);
+    const page = await suite.browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const watch = watchConsole(page);
+    await page.goto(`${suite.server.url}/console`);
 
     const row = page.locator('tr[data-shard="tiny#0"]');
     await row.waitFor({ state: "visible", timeout: 15_000 });
@@ -37,7 +22,7 @@ describeWithChromium("operator console", () => {
     await expect(page.locator("#stats").textContent()).resolves.toMatch(/Cache hit ratio/);
 
     // Tokens/s comes from the metrics' completion-token counter: a finished request moves it.
-    const done = await fetch(`${t.url}/v1/chat/completions`, {
+    const done = await fetch(`${suite.server.url}/v1/chat/completions`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ model: "default", messages: [{ role: "user", content: "Hello" }], max_tokens: 16 }),
@@ -48,7 +33,7 @@ describeWithChromium("operator console", () => {
 
     // A long streamed request from outside the page: the next poll must show it on the shard.
     const controller = new AbortController();
-    const res = await fetch(`${t.url}/v1/chat/completions`, {
+    const res = await fetch(`${suite.server.url}/v1/chat/completions`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       // Temperature 0: the tiny model then runs to max_tokens (seconds) instead of maybe stopping early.
@@ -66,11 +51,10 @@ describeWithChromium("operator console", () => {
     await page.close();
   });
 
-  it("uploads a file to a collection with progress", async (ctx) => {
-    if (!collections) ctx.skip("GET /v1/collections answered 404: the collections API is not mounted yet, so uploads cannot be tested");
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  it("uploads a file to a collection with progress", async () => {
+    const page = await suite.browser.newPage({ viewport: { width: 1280, height: 900 } });
     const watch = watchConsole(page);
-    await page.goto(`${t.url}/console`);
+    await page.goto(`${suite.server.url}/console`);
     await page.fill("#upload-collection", "console-kb");
     await page.setInputFiles("#upload-files", {
       name: "refunds.md",
@@ -83,7 +67,7 @@ describeWithChromium("operator console", () => {
     expect(await page.locator("#upload-progress").getAttribute("value")).toBe("100");
 
     // The document is really there: the public search finds it.
-    const search = await fetch(`${t.url}/v1/collections/console-kb/search`, {
+    const search = await fetch(`${suite.server.url}/v1/collections/console-kb/search`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ query: "refund to card", top_k: 3 }),
@@ -95,10 +79,10 @@ describeWithChromium("operator console", () => {
   });
 
   it("fits a phone-width screen", async () => {
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    const context = await suite.browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
     const page = await context.newPage();
-    const watch = watchConsole(page, expectedErrors());
-    await page.goto(`${t.url}/console`);
+    const watch = watchConsole(page);
+    await page.goto(`${suite.server.url}/console`);
     await page.locator('tr[data-shard="tiny#0"]').waitFor({ state: "visible", timeout: 15_000 });
     const overflow = await page.evaluate<number>("document.documentElement.scrollWidth - document.documentElement.clientWidth");
     expect(overflow).toBeLessThanOrEqual(0);

@@ -38,8 +38,13 @@ class RecordingBackend extends ScriptedBackend {
   }
 }
 
-function lazyPool(name: string, script: (call: number) => Script, load: { idleUnloadMs?: number; budget?: HostBudget } = {}) {
-  const backend = new RecordingBackend(`${name}#0`, 2, script);
+/** An on-demand pool over one recording backend (2 slots unless `slots` says otherwise); `loadedBytes` is what it counts against a budget. */
+function lazyPool(
+  name: string,
+  script: (call: number) => Script,
+  load: { idleUnloadMs?: number; budget?: HostBudget; loadedBytes?: number; slots?: number } = {},
+) {
+  const backend = new RecordingBackend(`${name}#0`, load.slots ?? 2, script);
   const pool = new ModelPool({
     model: name,
     backends: [backend],
@@ -47,7 +52,12 @@ function lazyPool(name: string, script: (call: number) => Script, load: { idleUn
     breaker: defaults.breaker,
     retry: defaults.retry,
     requestTimeoutMs: 10_000,
-    load: { onDemand: true, idleUnloadMs: load.idleUnloadMs ?? 0, ...(load.budget ? { budget: load.budget } : {}) },
+    load: {
+      onDemand: true,
+      idleUnloadMs: load.idleUnloadMs ?? 0,
+      ...(load.budget ? { budget: load.budget } : {}),
+      ...(load.loadedBytes !== undefined ? { loadedBytes: load.loadedBytes } : {}),
+    },
   });
   return { pool, backend };
 }
@@ -114,19 +124,7 @@ describe("model load lifecycle (scripted backends)", () => {
 
   it("the memory budget counts estimated bytes; a model larger than the budget alone still loads", async () => {
     const budget = new HostBudget({ maxLoadedModels: 0, maxLoadedBytes: 100 });
-    const mk = (name: string, bytes: number) => {
-      const backend = new RecordingBackend(`${name}#0`, 1, () => ({ kind: "ok", tokens: 1 }));
-      const pool = new ModelPool({
-        model: name,
-        backends: [backend],
-        queue: defaults.queue,
-        breaker: defaults.breaker,
-        retry: defaults.retry,
-        requestTimeoutMs: 10_000,
-        load: { onDemand: true, idleUnloadMs: 0, budget, loadedBytes: bytes },
-      });
-      return pool;
-    };
+    const mk = (name: string, bytes: number) => lazyPool(name, () => ({ kind: "ok", tokens: 1 }), { budget, loadedBytes: bytes, slots: 1 }).pool;
     const small1 = mk("s1", 40);
     const small2 = mk("s2", 40);
     const big = mk("big", 150);

@@ -14,7 +14,7 @@ import {
   type CreateResponseRequest,
   type ResponseEvent,
 } from "../../src/server/responses/index.js";
-import type { GenerationResult } from "../../src/types.js";
+import type { GeneratedChunk, GenerationResult } from "../../src/types.js";
 import { openAISpec } from "../helpers/openai-spec.js";
 
 const parse = (body: Record<string, unknown>): CreateResponseRequest => createResponseSchema.parse({ model: "tiny", ...body });
@@ -52,6 +52,15 @@ function expectSpecEvents(events: ResponseEvent[]): void {
     expect(check.extensions).toEqual([]);
   }
   expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
+}
+
+/** Streams `chunks` through `r` and finishes it with `final`; every event is checked against the spec. */
+function streamThrough(r: ResponseRenderer, chunks: GeneratedChunk[], final: GenerationResult) {
+  const events = [...r.start(), ...chunks.flatMap((chunk) => r.chunk(chunk))];
+  const { events: tail, response } = r.finish(final);
+  const all = [...events, ...tail];
+  expectSpecEvents(all);
+  return { all, response };
 }
 
 function expectSpecResponse(response: unknown): void {
@@ -157,10 +166,7 @@ describe("Responses: rendering against OpenAI's spec", () => {
 
   it("a streamed text answer: event order, deltas and the final object agree", () => {
     const r = renderer({ input: "Hi" });
-    const events = [...r.start(), ...r.chunk({ text: "Hello", tokens: 1 }), ...r.chunk({ text: "", tokens: 0 }), ...r.chunk({ text: " world", tokens: 1 })];
-    const { events: tail, response } = r.finish(result());
-    const all = [...events, ...tail];
-    expectSpecEvents(all);
+    const { all, response } = streamThrough(r, [{ text: "Hello", tokens: 1 }, { text: "", tokens: 0 }, { text: " world", tokens: 1 }], result());
     expect(all.map((e) => e.type)).toEqual([
       "response.created",
       "response.in_progress",
@@ -183,14 +189,14 @@ describe("Responses: rendering against OpenAI's spec", () => {
 
   it("a streamed function call, cut short by max_output_tokens: incomplete, arguments streamed then done", () => {
     const r = renderer({ input: "Weather?", tools: [{ type: "function", name: "get_weather", parameters: { type: "object" } }] });
-    const events = [
-      ...r.start(),
-      ...r.chunk({ text: "", tokens: 1, toolCalls: [{ index: 0, name: "get_weather", arguments: "" }] }),
-      ...r.chunk({ text: "", tokens: 2, toolCalls: [{ index: 0, arguments: "{\"city\":" }] }),
-    ];
-    const { events: tail, response } = r.finish(result({ text: "", finishReason: "length", toolCalls: [{ name: "get_weather", arguments: "{\"city\":" }] }));
-    const all = [...events, ...tail];
-    expectSpecEvents(all);
+    const { all, response } = streamThrough(
+      r,
+      [
+        { text: "", tokens: 1, toolCalls: [{ index: 0, name: "get_weather", arguments: "" }] },
+        { text: "", tokens: 2, toolCalls: [{ index: 0, arguments: "{\"city\":" }] },
+      ],
+      result({ text: "", finishReason: "length", toolCalls: [{ name: "get_weather", arguments: "{\"city\":" }] }),
+    );
     expect(all.map((e) => e.type)).toEqual([
       "response.created",
       "response.in_progress",
@@ -225,9 +231,7 @@ describe("Responses: rendering against OpenAI's spec", () => {
   it("log probabilities in output_text when include asked for them; a failure is response.failed", () => {
     const lp = [{ token: "Hi", logprob: -0.5, bytes: [72, 105], offset: 0, top: [{ token: "Hi", logprob: -0.5, bytes: [72, 105] }] }];
     const r = renderer({ input: "x", include: ["message.output_text.logprobs"] }, true);
-    const streamed = [...r.start(), ...r.chunk({ text: "Hi", tokens: 1, logprobs: lp })];
-    const { events, response } = r.finish(result({ text: "Hi", logprobs: lp }));
-    expectSpecEvents([...streamed, ...events]);
+    const { response } = streamThrough(r, [{ text: "Hi", tokens: 1, logprobs: lp }], result({ text: "Hi", logprobs: lp }));
     expect(response.output[0]).toMatchObject({ content: [{ logprobs: [{ token: "Hi", logprob: -0.5, bytes: [72, 105], top_logprobs: [{ token: "Hi" }] }] }] });
     const failed = renderer({ input: "x" });
     const fail = [...failed.start(), ...failed.fail(new GatewayError(500, "server_error", "The model backend failed."))];

@@ -1,11 +1,4 @@
-/** The collections API from a test's side: is it there, and seed it. */
-
-/** False while the gateway has no `/v1/collections` routes (404/405). */
-export async function hasCollectionsApi(baseUrl: string): Promise<boolean> {
-  const res = await fetch(`${baseUrl}/v1/collections`);
-  await res.body?.cancel();
-  return res.status !== 404 && res.status !== 405;
-}
+/** The collections API from a test's side: seed it. */
 
 export interface SeedDocument {
   id: string;
