@@ -61,3 +61,20 @@ export function onClientGone(c: Context, onGone: () => void): () => void {
   outgoing.once("close", onClose);
   return () => outgoing.off("close", onClose);
 }
+
+/**
+ * An AbortController aborted when the client disconnects before the response
+ * is fully sent (`onClientGone`: one listener on the Node response, no WHATWG
+ * `Request` built). Dispose it once the work it guards has settled.
+ *
+ * @example
+ * ```ts
+ * using abort = clientSignal(c);
+ * const { vectors } = await pool.embed(texts, abort.signal);
+ * ```
+ */
+export function clientSignal(c: Context): AbortController & Disposable {
+  const controller = new AbortController();
+  const stop = onClientGone(c, () => controller.abort());
+  return Object.assign(controller, { [Symbol.dispose]: stop });
+}

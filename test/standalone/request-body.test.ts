@@ -6,9 +6,11 @@
  * never replaced with U+FFFD), or over the limit with or without a declared
  * length (413); the access log samples successful requests and always logs
  * errors; the overhead header reaches JSON, SSE and /healthz answers; a
- * client that disconnects mid-stream frees its upstream slot.
+ * client that disconnects mid-stream frees its upstream slot, and one that
+ * leaves an embeddings request cancels the upstream call.
  */
 import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -25,6 +27,12 @@ const LIMIT = 64 * 1024;
 let upstream: MockUpstream;
 /** 2,000 tokens at 200/s: a stream that runs 10 s unless aborted. */
 let slowUpstream: MockUpstream;
+/** An upstream whose embeddings never answer; resolves `embeddingGone` when the gateway closes such a request. */
+let hangingUpstream: http.Server;
+let embeddingArrived!: () => void;
+const embeddingStarted = new Promise<void>((resolve) => (embeddingArrived = resolve));
+let embeddingClosed!: () => void;
+const embeddingGone = new Promise<void>((resolve) => (embeddingClosed = resolve));
 let gateway: Gateway;
 let dataDir: string;
 const logLines: string[] = [];
@@ -34,6 +42,18 @@ let anthropic: Anthropic;
 beforeAll(async () => {
   upstream = await startMockUpstream({ ttftMs: 5, tokensPerSecond: 200, tokens: 12 });
   slowUpstream = await startMockUpstream({ ttftMs: 5, tokensPerSecond: 200, tokens: 2000 });
+  hangingUpstream = http.createServer((req, res) => {
+    if (req.method === "GET") {
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ object: "list", data: [{ id: "e", object: "model", created: 0, owned_by: "test" }] }));
+      return;
+    }
+    req.resume();
+    embeddingArrived();
+    res.once("close", () => embeddingClosed());
+  });
+  await new Promise<void>((resolve) => hangingUpstream.listen(0, "127.0.0.1", resolve));
+  const hangingUrl = `http://127.0.0.1:${(hangingUpstream.address() as AddressInfo).port}`;
   dataDir = mkdtempSync(path.join(os.tmpdir(), "switchyard-body-"));
   const config = loadConfig({
     env: {},
@@ -45,6 +65,7 @@ beforeAll(async () => {
       models: [
         { name: "m", upstream: `${upstream.url}/v1`, upstreamModel: "mock" },
         { name: "slow", upstream: `${slowUpstream.url}/v1`, upstreamModel: "mock" },
+        { name: "emb", upstream: `${hangingUrl}/v1`, upstreamModel: "e" },
       ],
     },
   });
@@ -57,6 +78,8 @@ afterAll(async () => {
   await gateway?.close();
   await upstream?.close();
   await slowUpstream?.close();
+  hangingUpstream?.closeAllConnections();
+  await new Promise((resolve) => hangingUpstream?.close(resolve));
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -256,5 +279,17 @@ describe("hot path", () => {
     // Well before the 10 s the answer would take.
     for (let i = 0; i < 150 && running() > 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(running()).toBe(0);
+  });
+
+  it("a client that leaves an embeddings request cancels the upstream call", async () => {
+    const url = new URL(gateway.url);
+    const req = http.request({ host: url.hostname, port: url.port, path: "/v1/embeddings", method: "POST", headers: { "content-type": "application/json" } });
+    req.on("error", () => undefined);
+    req.end(JSON.stringify({ model: "emb", input: "hello" }));
+    await embeddingStarted;
+    req.destroy();
+    // The upstream sees its request closed: the gateway aborted the call rather than waiting on it.
+    const closed = await Promise.race([embeddingGone.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5_000))]);
+    expect(closed).toBe(true);
   });
 });

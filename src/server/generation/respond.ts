@@ -12,7 +12,7 @@ import type { Citation, GeneratedChunk, GenerationResult, TokenUsage } from "../
 import type { AppEnv } from "../http/env.js";
 import { createSseWriter, SSE_HEADERS } from "../http/sse.js";
 import { childController, linkAbort } from "../../util/link-abort.js";
-import { onClientGone } from "../../util/node-bindings.js";
+import { clientSignal } from "../../util/node-bindings.js";
 import type { GenerationRenderer, ResponseSummary } from "./renderer.js";
 import { SCHEMA_VIOLATIONS_HEADER } from "./schema-stage.js";
 
@@ -28,17 +28,6 @@ export interface RespondOptions {
   /** A semantic-cache hit's similarity: `x-switchyard-cache-similarity` and the summary. */
   similarity?: number | undefined;
   citations?: Citation[] | undefined;
-}
-
-/**
- * Aborts when the client closes the connection (one listener on the Node
- * response; the stream body's cancel aborts it too). Dispose it when the
- * generation has settled.
- */
-function clientSignal(c: Context<AppEnv>): AbortController & Disposable {
-  const controller = new AbortController();
-  const stop = onClientGone(c, () => controller.abort());
-  return Object.assign(controller, { [Symbol.dispose]: stop });
 }
 
 /**
@@ -104,6 +93,7 @@ function runAll(producers: readonly Producer[], { onChunk, onResult }: RunHandle
 export async function respond(c: Context<AppEnv>, opts: RespondOptions): Promise<Response> {
   const { renderer } = opts;
   const producers: readonly Producer[] = typeof opts.produce === "function" ? [opts.produce] : opts.produce;
+  // Aborts when the client leaves (the stream body's cancel aborts it too); disposed once the generation settled.
   const abort = clientSignal(c);
   // The drain deadline of a shutdown ends the generation too, with an error the client is told (503 + Retry-After).
   let shutdown: GatewayError | undefined;

@@ -6,6 +6,7 @@ import type { GatewayDeps } from "../http/deps.js";
 import { parseBody } from "../http/validate.js";
 import { embeddingRequestSchema } from "../openai/schemas.js";
 import { resolveModelFor } from "../generation/resolve-model.js";
+import { clientSignal } from "../../util/node-bindings.js";
 
 function toBase64(vector: number[]): string {
   return Buffer.from(new Float32Array(vector).buffer).toString("base64");
@@ -26,7 +27,8 @@ export function embeddingsRoutes(deps: GatewayDeps): Hono<AppEnv> {
       throw invalidRequest(`At most ${deps.config.limits.maxEmbeddingInputs} inputs per request.`, { param: "input" });
     }
     if (texts.some((t) => t.length === 0)) throw invalidRequest("Input strings must not be empty.", { param: "input" });
-    const { vectors, tokens } = await model.pool.embed(texts, c.req.raw.signal);
+    using abort = clientSignal(c);
+    const { vectors, tokens } = await model.pool.embed(texts, abort.signal);
     if (req.dimensions !== undefined && req.dimensions !== vectors[0]?.length) {
       throw invalidRequest(`This model produces ${vectors[0]?.length}-dimensional embeddings; dimensions cannot be changed.`, { param: "dimensions" });
     }

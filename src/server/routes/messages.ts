@@ -12,6 +12,7 @@ import { parseBody } from "../http/validate.js";
 import { reportIgnoredParams } from "../http/ignored-params.js";
 import { chatPlan } from "../openai/plans.js";
 import { runGeneration, type GenerationPlan } from "../generation/index.js";
+import { clientSignal } from "../../util/node-bindings.js";
 import { anthropicErrorBody, anthropicId, anthropicStatus, countTokensSchema, createMessageSchema, translateMessages } from "../anthropic/index.js";
 import { messagesRenderer } from "../anthropic/renderer.js";
 
@@ -49,7 +50,11 @@ export function messagesRoutes(deps: GatewayDeps): Hono<AppEnv> {
     reportIgnoredParams(c, deps.logger, ignored);
     const id = anthropicId("msg");
     const stream = req.stream === true;
-    const inputTokens = stream ? await promptTokens(plan, c.req.raw.signal) : 0;
+    let inputTokens = 0;
+    if (stream) {
+      using abort = clientSignal(c);
+      inputTokens = await promptTokens(plan, abort.signal);
+    }
     return runGeneration(c, deps, { ...plan, stream, responseId: id, renderer: () => messagesRenderer({ id, model: req.model }, inputTokens) });
   });
 
@@ -58,7 +63,8 @@ export function messagesRoutes(deps: GatewayDeps): Hono<AppEnv> {
     const { chat, ignored } = translateMessages(req);
     const plan = chatPlan(c, deps, chat);
     reportIgnoredParams(c, deps.logger, ignored);
-    return c.json({ input_tokens: await plan.model.pool.countTokens(plan.input, c.req.raw.signal) });
+    using abort = clientSignal(c);
+    return c.json({ input_tokens: await plan.model.pool.countTokens(plan.input, abort.signal) });
   });
   return app;
 }
