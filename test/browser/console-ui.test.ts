@@ -1,6 +1,6 @@
 /**
  * The console's own behaviour with scripted API answers: the admin-key flow,
- * shard states and breaker badges, and the cache and token figures.
+ * shard states and breaker badges, the cache and token figures, the config version.
  */
 import type { Route } from "playwright-core";
 import { expect, it } from "vitest";
@@ -26,6 +26,7 @@ function status(completionTokens: number): StatusBody {
     cache: { counters: { hit: 30, miss: 10, bypass: 5, coalesced: 1, stored: 9, errors: 0 }, stats: { entries: 9, bytes: 3 * 1024 * 1024, maxBytes: 64 * 1024 * 1024, evictions: 0 } },
     uptimeSeconds: 3725,
     completionTokens,
+    config: { version: 3, hash: "0a1b2c3d4e5f", appliedAt: "2026-11-27T18:00:00.000Z" },
   };
 }
 
@@ -74,6 +75,10 @@ describeWithChromium("operator console behaviour (scripted API)", () => {
     await expect(stats.locator(".stat", { hasText: "Cache hit ratio" }).locator(".stat-value").textContent()).resolves.toBe("75%");
     await expect(stats.locator(".stat", { hasText: "Cache size" }).locator(".stat-value").textContent()).resolves.toBe("3.0 MiB");
     await expect(stats.locator(".stat", { hasText: "Uptime" }).locator(".stat-value").textContent()).resolves.toBe("1h 2m");
+    // The active config version (a reload's), with its hash.
+    const config = stats.locator(".stat", { hasText: "Config" });
+    await expect(config.locator(".stat-value").textContent()).resolves.toBe("v3");
+    await expect(config.textContent()).resolves.toContain("0a1b2c3d4e5f");
     // 300 tokens per 1.5 s poll: about 200 tokens/s once two samples exist.
     const rate = stats.locator(".stat", { hasText: "Tokens/s" }).locator(".stat-value");
     await eventually(async () => /^\d+\.\d$/.test((await rate.textContent()) ?? ""), 10_000, "a token rate");
