@@ -9,6 +9,7 @@ import type { AppEnv } from "../http/env.js";
 import type { GatewayDeps } from "../http/deps.js";
 import { parseBody } from "../http/validate.js";
 import { resolveModelFor } from "../generation/resolve-model.js";
+import { clientSignal } from "../../util/node-bindings.js";
 
 const tokenizeRequestSchema = z.strictObject({
   model: z.string().min(1),
@@ -21,7 +22,8 @@ export function tokenizeRoutes(deps: GatewayDeps): Hono<AppEnv> {
   app.post("/v1/tokenize", async function tokenize(c) {
     const req = await parseBody(c, tokenizeRequestSchema);
     const model = resolveModelFor(c, deps, req.model);
-    const tokens = await model.pool.tokenize(req.prompt, req.add_special_tokens ?? true, c.req.raw.signal);
+    using abort = clientSignal(c);
+    const tokens = await model.pool.tokenize(req.prompt, req.add_special_tokens ?? true, abort.signal);
     // Tokens of context per slot of a local model (a remote one's is the upstream's to tell).
     return c.json({ count: tokens.length, max_model_len: model.config.upstream === undefined ? model.config.contextSize : null, tokens });
   });
