@@ -7,7 +7,7 @@ import { startTestGateway } from "../helpers/gateway.js";
 import { artifactPath, describeWithChromium, eventually, watchConsole } from "./helpers/browser.js";
 import { answerText, ask, lastAnswer, openChat, setAdvanced, settled } from "./helpers/chat-page.js";
 import { seedCollection, SUPPORT_DOCS } from "./helpers/collections.js";
-import { useChromiumSuite } from "./helpers/suite.js";
+import { horizontalOverflow, newPhonePage, useChromiumSuite } from "./helpers/suite.js";
 
 describeWithChromium("support chat page", () => {
   // A long context so one answer can stream for seconds: long enough to watch it grow and to stop it.
@@ -116,8 +116,7 @@ describeWithChromium("support chat page", () => {
   });
 
   it("fits a phone-width screen", async () => {
-    const context = await suite.browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
-    const page = await context.newPage();
+    const page = await newPhonePage(suite.browser);
     const watch = watchConsole(page);
     await openChat(page, suite.server.url);
     await setAdvanced(page, { maxTokens: 80 });
@@ -125,12 +124,11 @@ describeWithChromium("support chat page", () => {
     expect(await settled(lastAnswer(page))).toBe("done");
 
     // Nothing wider than the screen: no sideways scrolling on a phone.
-    const overflow = await page.evaluate<number>("document.documentElement.scrollWidth - document.documentElement.clientWidth");
-    expect(overflow).toBeLessThanOrEqual(0);
+    expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
     for (const id of ["#model", "#prompt", "#send"]) expect(await page.locator(id).isVisible()).toBe(true);
 
     await page.screenshot({ path: artifactPath("chat-phone.png") });
     expect(watch.errors).toEqual([]);
-    await context.close();
+    await page.context().close();
   });
 });

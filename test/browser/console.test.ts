@@ -5,7 +5,7 @@
 import { expect, it } from "vitest";
 import { startTestGateway } from "../helpers/gateway.js";
 import { artifactPath, describeWithChromium, eventually, watchConsole } from "./helpers/browser.js";
-import { useChromiumSuite } from "./helpers/suite.js";
+import { horizontalOverflow, newPhonePage, useChromiumSuite } from "./helpers/suite.js";
 
 describeWithChromium("operator console", () => {
   const suite = useChromiumSuite(() => startTestGateway({}, { contextSize: 4096 }));
@@ -79,15 +79,13 @@ describeWithChromium("operator console", () => {
   });
 
   it("fits a phone-width screen", async () => {
-    const context = await suite.browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
-    const page = await context.newPage();
+    const page = await newPhonePage(suite.browser);
     const watch = watchConsole(page);
     await page.goto(`${suite.server.url}/console`);
     await page.locator('tr[data-shard="tiny#0"]').waitFor({ state: "visible", timeout: 15_000 });
-    const overflow = await page.evaluate<number>("document.documentElement.scrollWidth - document.documentElement.clientWidth");
-    expect(overflow).toBeLessThanOrEqual(0);
+    expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
     await page.screenshot({ path: artifactPath("console-phone.png"), fullPage: true });
     expect(watch.errors).toEqual([]);
-    await context.close();
+    await page.context().close();
   });
 });
