@@ -183,8 +183,15 @@ export class RemoteBackend implements Backend {
     const toolCalls = new Map<number, GeneratedToolCall>();
     const logprobs: TokenLogprob[] = [];
     try {
+      let ended = false;
+      // Read to the end, past [DONE]: leaving the loop early destroys the body with an AbortError (a stack
+      // trace per request) and the connection with it, where the end keeps it alive for the next request.
       for await (const { data } of sseEvents(res.body)) {
-        if (data === "[DONE]") break;
+        if (ended) continue;
+        if (data === "[DONE]") {
+          ended = true;
+          continue;
+        }
         const chunk = JSON.parse(data) as UpstreamChunk;
         if (chunk.error) throw new BackendError("engine_error", chunk.error.message ?? "upstream stream error");
         if (chunk.usage) usage = chunk.usage;
