@@ -108,13 +108,33 @@ describe("files and vector stores with the official client", { timeout: 180_000 
     await expect(b.vectorStores.retrieve(storeId)).rejects.toMatchObject({ status: 404 });
     await expect(b.vectorStores.search(storeId, { query: "shipping" })).rejects.toMatchObject({ status: 404 });
     const list = await a.vectorStores.files.list(storeId);
-    await expect(b.files.retrieve(list.data[0]!.id)).rejects.toMatchObject({ status: 404 });
+    const aFile = list.data[0]!.id;
+    await expect(b.files.retrieve(aFile)).rejects.toMatchObject({ status: 404 });
+    // Nothing of a's can be read, changed or removed through b's key.
+    await expect(b.files.content(aFile)).rejects.toMatchObject({ status: 404 });
+    await expect(b.files.delete(aFile)).rejects.toMatchObject({ status: 404 });
+    await expect(b.vectorStores.update(storeId, { name: "taken" })).rejects.toMatchObject({ status: 404 });
+    await expect(b.vectorStores.files.list(storeId)).rejects.toMatchObject({ status: 404 });
+    await expect(b.vectorStores.files.retrieve(aFile, { vector_store_id: storeId })).rejects.toMatchObject({ status: 404 });
+    await expect(b.vectorStores.files.delete(aFile, { vector_store_id: storeId })).rejects.toMatchObject({ status: 404 });
+    await expect(b.vectorStores.delete(storeId)).rejects.toMatchObject({ status: 404 });
     // The same collection name in another tenant is another store: b's own store sees none of a's chunks.
     const own = await b.vectorStores.create({ name: "mine" });
     const mine = await b.files.create({ file: await toFile(Buffer.from("Globex only: the zebra protocol."), "g.txt"), purpose: "assistants" });
+    // Neither can b attach a's file to its own store, nor its own file to a's store.
+    await expect(b.vectorStores.files.create(own.id, { file_id: aFile })).rejects.toMatchObject({ status: 404 });
+    await expect(b.vectorStores.files.create(storeId, { file_id: mine.id })).rejects.toMatchObject({ status: 404 });
+    await expect(b.vectorStores.fileBatches.create(storeId, { file_ids: [mine.id] })).rejects.toMatchObject({ status: 404 });
     await b.vectorStores.files.createAndPoll(own.id, { file_id: mine.id }, POLL);
     const hits = await b.vectorStores.search(own.id, { query: "express shipping next business day" });
     expect(hits.data.every((d) => d.file_id === mine.id)).toBe(true);
+    // a's store, files and search are as they were; a does not see b's file either.
+    expect((await a.vectorStores.retrieve(storeId)).name).toBe("support");
+    expect((await a.vectorStores.files.list(storeId)).data.map((f) => f.id)).toContain(aFile);
+    expect((await a.files.retrieve(aFile)).id).toBe(aFile);
+    await expect(a.files.retrieve(mine.id)).rejects.toMatchObject({ status: 404 });
+    const aHits = await a.vectorStores.search(storeId, { query: "Globex zebra protocol" });
+    expect(aHits.data.every((d) => d.file_id !== mine.id)).toBe(true);
   });
 
   it("answers client mistakes with OpenAI's error envelope", async () => {
