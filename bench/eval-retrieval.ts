@@ -21,9 +21,11 @@
  * MRR@10, nDCG@10, recall@10, search p50/p95 and ingestion chunks/s.
  *
  * Synthetic (`--synthetic N1,N2`): N random-word chunks, 384-dimension hashing
- * embedder, ingestion chunks/s and search p50/p95 per mode with flat vector
- * search, then for each of `--index-types` (default hnsw_sq,ivf_pq) the ANN
- * index build time, the latencies with it and its recall@10 against flat.
+ * embedder, ingestion chunks/s; then for each of `--index-types` (default
+ * ivf_flat) the ANN index build time, search p50/p95 per mode with the index
+ * and without it (a copy of the table, queried alternately query by query so
+ * both see the same load), the ANN's recall@10 against flat, and the load
+ * average around the runs.
  *
  * Results go to results/eval-retrieval-<timestamp>.json and markdown tables
  * on stdout. Flags: --limit N (queries per set: default 300, all for BEIR),
@@ -35,8 +37,8 @@
  * src/rag/embedding-models.ts).
  */
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -50,6 +52,7 @@ import {
   RagService,
   type RagDocument,
   type SearchMode,
+  VECTOR_INDEX_TYPES,
   type VectorIndexType,
 } from "../src/rag/index.js";
 import { mean, percentile } from "../src/rag/eval-metrics.js";
@@ -140,7 +143,7 @@ async function withService<T>(
   opts: Options,
   embedder: Embedder,
   extra: { writeBatchDocuments?: number; embedBatchSize?: number; vectorIndex?: { threshold: number } },
-  fn: (rag: RagService) => Promise<T>,
+  fn: (rag: RagService, dir: string) => Promise<T>,
 ): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), "switchyard-eval-"));
   const rag = await RagService.open({
@@ -153,7 +156,7 @@ async function withService<T>(
     ...extra,
   });
   try {
-    return await fn(rag);
+    return await fn(rag, dir);
   } finally {
     await rag.dispose();
     if (opts.keep) console.error(`kept LanceDB at ${dir}`);
@@ -250,38 +253,57 @@ async function evalQuality(opts: Options, csvPath: string, beirDirs: string[], s
 
 // ---------------------------------------------------------------- synthetic
 
+type Latencies = Record<string, { p50: number; p95: number }>;
+
 interface IndexedRun {
   type: VectorIndexType;
   buildSeconds: number;
-  latencyMs: Record<string, { p50: number; p95: number }>;
+  /** With the ANN index, per mode. */
+  latencyMs: Latencies;
+  /** Without it (the same rows in a copy of the table), per mode, interleaved query by query with `latencyMs`. */
+  flatLatencyMs: Latencies;
   /** Mean over queries of |ANN top-10 ∩ flat top-10| / 10 (vector mode). */
   recallAt10: number;
+  /** 1-, 5- and 15-minute load averages before and after the interleaved runs (2 shared cores). */
+  loadavg: { before: number[]; after: number[] };
 }
 
 interface SyntheticRun {
   chunks: number;
   ingestion: { chunks: number; seconds: number; chunksPerSecond: number };
-  /** Flat (no ANN index) latencies per mode. */
-  latencyMs: Record<string, { p50: number; p95: number }>;
   indexed: IndexedRun[];
 }
 
-async function modeLatencies(rag: RagService, queries: string[]): Promise<{ latencies: Record<string, { p50: number; p95: number }>; top10: string[][] }> {
-  const latencies: Record<string, { p50: number; p95: number }> = {};
+const loadNow = (): number[] => loadavg().map((x) => round(x, 2));
+
+/**
+ * Searches every query in every mode on both services, alternating which goes
+ * first, so both see the same machine load; returns per-mode latencies and the
+ * vector top-10 of each.
+ */
+async function interleaved(ann: RagService, flat: RagService, queries: string[]): Promise<{ ann: Latencies; flat: Latencies; recall: number }> {
+  const out = { ann: {} as Latencies, flat: {} as Latencies };
+  const timeOne = async (rag: RagService, query: string, mode: SearchMode, topK: number): Promise<{ ms: number; ids: string[] }> => {
+    const t0 = performance.now();
+    const hits = await rag.search({ tenant: TENANT, collection: COLLECTION, query, topK, mode });
+    return { ms: performance.now() - t0, ids: hits.map((h) => h.chunkId) };
+  };
   for (const mode of MODES) {
-    const samples: number[] = [];
-    for (const query of queries) {
-      const t0 = performance.now();
-      await rag.search({ tenant: TENANT, collection: COLLECTION, query, topK: 5, mode });
-      samples.push(performance.now() - t0);
+    const samples = { ann: [] as number[], flat: [] as number[] };
+    for (const [i, query] of queries.entries()) {
+      const order = i % 2 === 0 ? (["ann", "flat"] as const) : (["flat", "ann"] as const);
+      for (const which of order) samples[which].push((await timeOne(which === "ann" ? ann : flat, query, mode, 5)).ms);
     }
-    latencies[mode] = latency(samples);
+    out.ann[mode] = latency(samples.ann);
+    out.flat[mode] = latency(samples.flat);
   }
-  const top10: string[][] = [];
+  const overlap: number[] = [];
   for (const query of queries) {
-    top10.push((await rag.search({ tenant: TENANT, collection: COLLECTION, query, topK: 10, mode: "vector" })).map((p) => p.chunkId));
+    const a = (await timeOne(ann, query, "vector", 10)).ids;
+    const f = (await timeOne(flat, query, "vector", 10)).ids;
+    overlap.push(a.filter((id) => f.includes(id)).length / 10);
   }
-  return { latencies, top10 };
+  return { ...out, recall: round(mean(overlap)) };
 }
 
 async function evalSynthetic(opts: Options, sizes: number[], queryCount: number, indexTypes: VectorIndexType[]): Promise<SyntheticRun[]> {
@@ -289,28 +311,37 @@ async function evalSynthetic(opts: Options, sizes: number[], queryCount: number,
   for (const n of sizes) {
     const { docs, words } = syntheticCorpus(n, opts.seed + n);
     const embedder = new HashingEmbedder({ dimension: 384 });
-    // No automatic index: the flat figures first, then each index type built on purpose.
+    // No automatic index: each index type is built on purpose, in one table; a copy of it stays flat.
     const extra = { writeBatchDocuments: 2_000, embedBatchSize: 256, vectorIndex: { threshold: 0 } };
-    const row: SyntheticRun = await withService(opts, embedder, extra, async (rag) => {
+    const row: SyntheticRun = await withService(opts, embedder, extra, async (rag, dir) => {
       console.error(`Synthetic: ${n} chunks`);
       const ingestion = await ingest(rag, docs);
-      const queries = Array.from({ length: queryCount }, () => words(5));
-      const flat = await modeLatencies(rag, queries);
-      const indexed: IndexedRun[] = [];
-      for (const type of indexTypes) {
-        const t0 = performance.now();
-        await rag.buildVectorIndex(COLLECTION, type);
-        const buildSeconds = round((performance.now() - t0) / 1000, 1);
-        const ann = await modeLatencies(rag, queries);
-        const recall = mean(ann.top10.map((ids, i) => ids.filter((id) => flat.top10[i]?.includes(id)).length / 10));
-        indexed.push({ type, buildSeconds, latencyMs: ann.latencies, recallAt10: round(recall) });
+      await cp(join(dir, "lancedb"), join(dir, "flat"), { recursive: true });
+      const flat = await RagService.open({ uri: join(dir, "flat"), embedder, chunkSize: opts.chunkSize, chunkOverlap: opts.chunkOverlap, rrfK: 60, scoreFloor: Number.NEGATIVE_INFINITY, vectorIndex: { threshold: 0 } });
+      try {
+        const queries = Array.from({ length: queryCount }, () => words(5));
+        // Warm both (first searches open tables, read index metadata and measure the vector gate).
+        for (const query of queries.slice(0, 5)) for (const mode of MODES) for (const r of [rag, flat]) await r.search({ tenant: TENANT, collection: COLLECTION, query, topK: 5, mode });
+        const indexed: IndexedRun[] = [];
+        for (const type of indexTypes) {
+          const t0 = performance.now();
+          await rag.buildVectorIndex(COLLECTION, type);
+          const buildSeconds = round((performance.now() - t0) / 1000, 1);
+          const before = loadNow();
+          const r = await interleaved(rag, flat, queries);
+          indexed.push({ type, buildSeconds, latencyMs: r.ann, flatLatencyMs: r.flat, recallAt10: r.recall, loadavg: { before, after: loadNow() } });
+        }
+        return { chunks: n, ingestion, indexed };
+      } finally {
+        await flat.dispose();
       }
-      return { chunks: n, ingestion, latencyMs: flat.latencies, indexed };
     });
-    const fmt = (l: Record<string, { p50: number; p95: number }>): string =>
-      `${l.hybrid?.p50} / ${l.hybrid?.p95} | ${l.vector?.p50} / ${l.vector?.p95} | ${l.fulltext?.p50}`;
-    console.log(`| ${n} | flat | ${row.ingestion.chunksPerSecond} | – | ${fmt(row.latencyMs)} | 1 |`);
-    for (const x of row.indexed) console.log(`| ${n} | ${x.type} | | ${x.buildSeconds} | ${fmt(x.latencyMs)} | ${x.recallAt10} |`);
+    const fmt = (l: Latencies): string => `${l.hybrid?.p50} / ${l.hybrid?.p95} | ${l.vector?.p50} / ${l.vector?.p95} | ${l.fulltext?.p50} / ${l.fulltext?.p95}`;
+    for (const x of row.indexed) {
+      const load = `${x.loadavg.before[0]} → ${x.loadavg.after[0]}`;
+      console.log(`| ${n} | flat | ${row.ingestion.chunksPerSecond} | – | ${fmt(x.flatLatencyMs)} | 1 | ${load} |`);
+      console.log(`| ${n} | ${x.type} | | ${x.buildSeconds} | ${fmt(x.latencyMs)} | ${x.recallAt10} | ${load} |`);
+    }
     out.push(row);
   }
   return out;
@@ -325,7 +356,7 @@ async function main(): Promise<void> {
       embedder: { type: "string", default: OFFLINE_EMBEDDER_KINDS.join(",") },
       limit: { type: "string" },
       synthetic: { type: "string" },
-      "index-types": { type: "string", default: "hnsw_sq,ivf_pq" },
+      "index-types": { type: "string", default: "ivf_flat" },
       queries: { type: "string", default: "200" },
       out: { type: "string", default: join(PROJECT_ROOT, "results") },
       data: { type: "string", default: DEFAULT_BITEXT },
@@ -355,9 +386,9 @@ async function main(): Promise<void> {
   if (values.synthetic !== undefined) {
     const sizes = values.synthetic.split(",").map((s) => int(s.trim(), "synthetic"));
     const indexTypes = values["index-types"].split(",").filter(Boolean);
-    for (const t of indexTypes) if (t !== "hnsw_sq" && t !== "ivf_pq") throw new Error(`--index-types: hnsw_sq or ivf_pq, got '${t}'`);
-    console.log("\n| chunks | vector index | ingest chunks/s | index build s | hybrid p50 / p95 ms | vector p50 / p95 ms | full-text p50 ms | recall@10 vs flat |");
-    console.log("|---:|---|---:|---:|---:|---:|---:|---:|");
+    for (const t of indexTypes) if (!(VECTOR_INDEX_TYPES as readonly string[]).includes(t)) throw new Error(`--index-types: ${VECTOR_INDEX_TYPES.join(", ")}; got '${t}'`);
+    console.log("\n| chunks | vector index | ingest chunks/s | index build s | hybrid p50 / p95 ms | vector p50 / p95 ms | full-text p50 / p95 ms | recall@10 vs flat | load avg (1 min) |");
+    console.log("|---:|---|---:|---:|---:|---:|---:|---:|---|");
     report = { dataset: "synthetic", runs: await evalSynthetic(opts, sizes, int(values.queries, "queries"), indexTypes as VectorIndexType[]) };
   } else {
     const beirDirs = [...(values.beir?.split(",").map((d) => resolve(d.trim())) ?? []), BUNDLED_BEIR];

@@ -1,0 +1,130 @@
+/**
+ * The "Retrieval" section of BENCHMARKS.md, from the latest
+ * `npm run eval:retrieval` results: the quality sets (every embedder × mode)
+ * and the synthetic latency runs (with and without the ANN index).
+ */
+import { markdownTable } from "./stats.js";
+
+type Json = Record<string, unknown>;
+
+interface Scores {
+  hit1: number;
+  hit5: number;
+  mrr10: number;
+  ndcg10: number;
+  recall10: number;
+  p50ms: number;
+  p95ms: number;
+}
+
+interface QualitySet {
+  set: string;
+  embedder: string;
+  documents: number;
+  queries: number;
+  ingestion: { chunks: number; chunksPerSecond: number };
+  variants: Record<string, Scores>;
+}
+
+type Latencies = Record<string, { p50: number; p95: number }>;
+
+interface SyntheticRun {
+  chunks: number;
+  ingestion: { chunks: number; chunksPerSecond: number };
+  indexed?: Array<{
+    type: string;
+    buildSeconds: number;
+    latencyMs: Latencies;
+    flatLatencyMs: Latencies;
+    recallAt10: number;
+    loadavg: { before: number[]; after: number[] };
+  }>;
+}
+
+const PARTS = ["vector", "fulltext"] as const;
+const HYBRID = "hybrid (default)";
+/** Metrics on which "hybrid is never below its best part" is checked. */
+const CHECKED: Array<keyof Scores> = ["hit1", "hit5", "mrr10", "ndcg10"];
+
+/** Where the default hybrid scores below the better of vector and full text, per set and embedder. */
+export function hybridShortfalls(sets: QualitySet[]): string[] {
+  const out: string[] = [];
+  for (const s of sets) {
+    const hybrid = s.variants[HYBRID];
+    if (hybrid === undefined) continue;
+    for (const m of CHECKED) {
+      const best = Math.max(...PARTS.map((p) => s.variants[p]?.[m] ?? Number.NEGATIVE_INFINITY));
+      if (hybrid[m] < best) out.push(`${s.set} / ${s.embedder}: ${m} ${hybrid[m]} < ${best}`);
+    }
+  }
+  return out;
+}
+
+function qualityTables(sets: QualitySet[]): string[] {
+  const out: string[] = [];
+  const names = [...new Set(sets.map((s) => s.set))];
+  for (const name of names) {
+    const rows = sets.filter((s) => s.set === name);
+    const first = rows[0]!;
+    out.push(
+      "",
+      `**${name}** (${first.documents} documents, ${first.queries} queries):`,
+      "",
+      markdownTable(
+        ["embedder", "mode", "hit@1", "hit@5", "MRR@10", "nDCG@10", "p50 ms", "ingest chunks/s"],
+        rows.flatMap((s) =>
+          [...PARTS, HYBRID, ...Object.keys(s.variants).filter((v) => v.startsWith("hybrid ") && v !== HYBRID)].flatMap((mode) => {
+            const v = s.variants[mode];
+            return v === undefined
+              ? []
+              : [[s.embedder, mode, v.hit1, v.hit5, v.mrr10, v.ndcg10, v.p50ms, mode === "vector" ? s.ingestion.chunksPerSecond : ""]];
+          }),
+        ),
+      ),
+    );
+  }
+  return out;
+}
+
+function latencyTable(runs: SyntheticRun[]): string[] {
+  const rows = runs.flatMap((r) =>
+    (r.indexed ?? []).flatMap((x) => {
+      const load = `${x.loadavg.before.join(" ")} → ${x.loadavg.after.join(" ")}`;
+      const cells = (l: Latencies): string[] => ["hybrid", "vector", "fulltext"].map((m) => `${l[m]?.p50} / ${l[m]?.p95}`);
+      return [
+        [r.chunks, "none (flat)", "–", ...cells(x.flatLatencyMs), 1, load],
+        [r.chunks, x.type, x.buildSeconds, ...cells(x.latencyMs), x.recallAt10, load],
+      ];
+    }),
+  );
+  return [
+    "",
+    "Search latency over synthetic chunks (384-d hashing vectors, random Zipf-distributed words; `npm run eval:retrieval -- --synthetic 100000`), top 5, one query at a time. The flat rows search a copy of the same table without the index, alternating with the indexed one query by query, so both saw the same load; the load average (1/5/15 min, 2 cores shared with other work) is given before → after:",
+    "",
+    markdownTable(["chunks", "vector index", "build s", "hybrid p50 / p95 ms", "vector p50 / p95 ms", "full-text p50 / p95 ms", "recall@10 vs flat", "load average"], rows),
+  ];
+}
+
+/**
+ * The section body. `quality`: the latest `eval-retrieval` result of the
+ * quality sets; `synthetic`: of `--synthetic`. Either may be missing.
+ */
+export function retrievalSection(quality: Json | undefined, synthetic: Json | undefined): string {
+  const out: string[] = [];
+  const sets = (quality?.report as { sets?: QualitySet[] } | undefined)?.sets;
+  if (sets !== undefined && sets.length > 0) {
+    out.push(
+      "Retrieval quality, `npm run eval:retrieval` (every offline embedder × mode; hybrid rows: the default fusion, then the alternatives it was chosen from). Hits are at the document level; Bitext rows = every answer a document, a query's own row excluded, any row of its intent a hit; FAQ = one canonical answer per intent, held-out customer questions, with and without the intent's other questions indexed as `questions`; BEIR = the bundled synthetic BEIR-format set (test/fixtures/rag/bitext-beir).",
+      ...qualityTables(sets),
+    );
+  } else out.push("_Quality eval not run here: `npm run eval:retrieval`._");
+  const runs = (synthetic?.report as { runs?: SyntheticRun[] } | undefined)?.runs;
+  if (runs !== undefined && runs.some((r) => (r.indexed ?? []).length > 0)) out.push(...latencyTable(runs));
+  return out.join("\n");
+}
+
+/** The 100k hybrid p50 with the first ANN index, or undefined when not measured. */
+export function hybridP50At100k(synthetic: Json | undefined): number | undefined {
+  const runs = (synthetic?.report as { runs?: SyntheticRun[] } | undefined)?.runs;
+  return runs?.find((r) => r.chunks >= 100_000)?.indexed?.[0]?.latencyMs.hybrid?.p50;
+}
