@@ -278,7 +278,7 @@ const loadNow = (): number[] => loadavg().map((x) => round(x, 2));
 
 /**
  * Searches every query in every mode on both services, alternating which goes
- * first, so both see the same machine load; returns per-mode latencies and the
+ * first, so all series see the same machine load; returns per-mode latencies and the
  * vector top-10 of each.
  */
 async function interleaved(ann: RagService, flat: RagService, queries: string[]): Promise<{ ann: Latencies; flat: Latencies; recall: number }> {
@@ -288,14 +288,17 @@ async function interleaved(ann: RagService, flat: RagService, queries: string[])
     const hits = await rag.search({ tenant: TENANT, collection: COLLECTION, query, topK, mode });
     return { ms: performance.now() - t0, ids: hits.map((h) => h.chunkId) };
   };
-  for (const mode of MODES) {
-    const samples = { ann: [] as number[], flat: [] as number[] };
-    for (const [i, query] of queries.entries()) {
-      const order = i % 2 === 0 ? (["ann", "flat"] as const) : (["flat", "ann"] as const);
-      for (const which of order) samples[which].push((await timeOne(which === "ann" ? ann : flat, query, mode, 5)).ms);
+  // Query by query, every mode on both: a load spike from other work hits all six series alike.
+  const samples = Object.fromEntries(MODES.map((m) => [m, { ann: [] as number[], flat: [] as number[] }]));
+  for (const [i, query] of queries.entries()) {
+    const order = i % 2 === 0 ? (["ann", "flat"] as const) : (["flat", "ann"] as const);
+    for (const mode of MODES) {
+      for (const which of order) samples[mode]![which].push((await timeOne(which === "ann" ? ann : flat, query, mode, 5)).ms);
     }
-    out.ann[mode] = latency(samples.ann);
-    out.flat[mode] = latency(samples.flat);
+  }
+  for (const mode of MODES) {
+    out.ann[mode] = latency(samples[mode]!.ann);
+    out.flat[mode] = latency(samples[mode]!.flat);
   }
   const overlap: number[] = [];
   for (const query of queries) {
