@@ -7,10 +7,14 @@
  *   until a stream with no deadline of its own ends (error event + [DONE]), until /readyz says 503, and
  *   until a restarted shard serves again, each against the configured bound it should meet.
  *
- *   tsx bench/reliability.ts [--requests 15] [--flood 24]
+ *   tsx bench/reliability.ts [--requests 30] [--flood 24] [--rounds 3]
+ *
+ *   B's requests are split over `rounds` alternating idle / flooded phases (drift in the machine's other
+ *   load weighs on both sides of the ratio).
  *
  * Results: results/bench-reliability.json (+ a timestamped copy) and a markdown table on stdout.
  */
+import { setMaxListeners } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -22,8 +26,9 @@ import { startGateway, type Gateway } from "../src/server/index.js";
 import { createLogger } from "../src/telemetry/logger.js";
 import { machineInfo, markdownTable, percentile, round, writeResult } from "./stats.js";
 
-const { values } = parseArgs({ options: { requests: { type: "string", default: "15" }, flood: { type: "string", default: "24" } } });
+const { values } = parseArgs({ options: { requests: { type: "string", default: "30" }, flood: { type: "string", default: "24" }, rounds: { type: "string", default: "3" } } });
 const REQUESTS = Number(values.requests);
+const ROUNDS = Number(values.rounds);
 const FLOOD = Number(values.flood);
 const KEYS = { a: "bench-tenant-a-0001", b: "bench-tenant-b-0001" };
 
@@ -72,36 +77,47 @@ async function fairness() {
     const pool = gw.registry.models[0]!.pool;
     await timedB(gw, -1); // warm-up
     const idle: number[] = [];
-    for (let i = 0; i < REQUESTS; i++) idle.push(await timedB(gw, i));
-
-    // Tenant A: a closed loop of FLOOD requests in flight for as long as B measures.
-    const stop = new AbortController();
-    let aServed = 0;
-    const floodLoop = async (w: number) => {
-      while (!stop.signal.aborted) {
-        const res = await chat(gw, KEYS.a, { messages: [{ role: "user", content: `flood ${w}` }], max_tokens: 16 }, stop.signal).catch(() => undefined);
-        if (!res) return;
-        await res.text().catch(() => undefined);
-        if (res.status === 200) aServed++;
-      }
-    };
-    const loops = Array.from({ length: FLOOD }, (_, w) => floodLoop(w));
-    const deadline = Date.now() + 30_000;
-    while (pool.snapshot().waiting < FLOOD - 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    const queuedAtStart = pool.snapshot().waiting;
-    const floodStart = performance.now();
     const flooded: number[] = [];
-    for (let i = 0; i < REQUESTS; i++) flooded.push(await timedB(gw, i));
-    const floodSeconds = (performance.now() - floodStart) / 1000;
-    stop.abort();
-    await Promise.all(loops);
+    const queuedAtStart: number[] = [];
+    let aServed = 0;
+    let floodSeconds = 0;
+    // Idle and flooded phases alternate, ROUNDS times: a change in the machine's other load during the run
+    // then weighs on both sides of the ratio, not on one phase only.
+    for (let r = 0; r < ROUNDS; r++) {
+      const perPhase = Math.ceil(REQUESTS / ROUNDS);
+      // The same prompts on both sides (temperature 0): the answers, and where they stop, are the same.
+      for (let i = 0; i < perPhase; i++) idle.push(await timedB(gw, r * perPhase + i));
+
+      // Tenant A: a closed loop of FLOOD requests in flight for as long as B measures.
+      const stop = new AbortController();
+      setMaxListeners(0, stop.signal); // one listener per flood request in flight
+      const floodLoop = async (w: number) => {
+        while (!stop.signal.aborted) {
+          const res = await chat(gw, KEYS.a, { messages: [{ role: "user", content: `flood ${w}` }], max_tokens: 16 }, stop.signal).catch(() => undefined);
+          if (!res) return;
+          await res.text().catch(() => undefined);
+          if (res.status === 200) aServed++;
+        }
+      };
+      const loops = Array.from({ length: FLOOD }, (_, w) => floodLoop(w));
+      const deadline = Date.now() + 30_000;
+      while (pool.snapshot().waiting < FLOOD - 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      queuedAtStart.push(pool.snapshot().waiting);
+      const floodStart = performance.now();
+      for (let i = 0; i < perPhase; i++) flooded.push(await timedB(gw, r * perPhase + i));
+      floodSeconds += (performance.now() - floodStart) / 1000;
+      stop.abort();
+      await Promise.all(loops);
+    }
     const idleP50 = percentile(idle, 50);
     const floodP50 = percentile(flooded, 50);
     return {
-      requests: REQUESTS,
+      requests: idle.length,
+      rounds: ROUNDS,
       floodConcurrency: FLOOD,
-      queuedAtStart,
+      queuedAtStart: Math.min(...queuedAtStart),
       idleP50Ms: round(idleP50),
+      idleP99Ms: round(percentile(idle, 99)),
       floodP50Ms: round(floodP50),
       floodP99Ms: round(percentile(flooded, 99)),
       ratio: round(floodP50 / idleP50),

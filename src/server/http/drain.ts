@@ -12,6 +12,7 @@
  * 4. once those answers are written (within `graceMs`) the listener closes;
  *    connections still open after another `graceMs` are cut.
  */
+import { setMaxListeners } from "node:events";
 import type { Server } from "node:http";
 import { shuttingDown, type GatewayError } from "../../errors.js";
 
@@ -47,6 +48,8 @@ export class RequestDrain {
 
   constructor(opts: RequestDrainOptions) {
     this.opts = { graceMs: 2000, retryAfterMs: 1000, ...opts };
+    // Every running generation listens to the deadline (and unlinks when it settles): no leak at 11.
+    setMaxListeners(0, this.deadline.signal);
   }
 
   /** True from the start of {@link RequestDrain.close}: readiness is 503, new API requests are refused. */
