@@ -3,19 +3,11 @@
  * `npm run eval:retrieval` results: the quality sets (every embedder × mode)
  * and the synthetic latency runs (with and without the ANN index).
  */
+import type { EvalScores } from "./retrieval-datasets.js";
 import { markdownTable } from "./stats.js";
 
 type Json = Record<string, unknown>;
 
-interface Scores {
-  hit1: number;
-  hit5: number;
-  mrr10: number;
-  ndcg10: number;
-  recall10: number;
-  p50ms: number;
-  p95ms: number;
-}
 
 interface QualitySet {
   set: string;
@@ -23,7 +15,7 @@ interface QualitySet {
   documents: number;
   queries: number;
   ingestion: { chunks: number; chunksPerSecond: number };
-  variants: Record<string, Scores>;
+  variants: Record<string, EvalScores>;
 }
 
 type Latencies = Record<string, { p50: number; p95: number }>;
@@ -44,7 +36,7 @@ interface SyntheticRun {
 const PARTS = ["vector", "fulltext"] as const;
 const HYBRID = "hybrid (default)";
 /** Metrics on which "hybrid is never below its best part" is checked. */
-const CHECKED: Array<keyof Scores> = ["hit1", "hit5", "mrr10", "ndcg10"];
+const CHECKED: Array<keyof EvalScores> = ["hit1", "hit5", "mrr10", "ndcg10"];
 
 /** Where the default hybrid scores below the better of vector and full text, per set and embedder. */
 export function hybridShortfalls(sets: QualitySet[]): string[] {
