@@ -13,6 +13,7 @@ import type { Hono } from "hono";
 import { ConfigError, type SwitchyardConfig } from "../config/index.js";
 import type { ModelRegistry } from "../router/index.js";
 import { onBodyDone } from "../util/response-done.js";
+import { InFlight } from "../util/in-flight.js";
 import type { NodeBindings } from "../util/node-bindings.js";
 import type { AppEnv } from "./http/env.js";
 
@@ -73,8 +74,7 @@ export function assertReloadable(running: SwitchyardConfig, next: SwitchyardConf
  * `fetch` counts a request from its arrival until its response body is done (SSE included).
  */
 export class Generation {
-  private inflight = 0;
-  private idleWaiters: Array<() => void> = [];
+  private readonly inFlight = new InFlight();
 
   constructor(
     readonly app: Hono<AppEnv>,
@@ -85,32 +85,20 @@ export class Generation {
 
   /** `env`: @hono/node-server's Node request and response, passed on so the app keeps its hot path (see node-bindings.ts). */
   async fetch(request: Request, env?: NodeBindings): Promise<Response> {
-    this.inflight++;
+    const release = this.inFlight.enter();
     let res: Response;
     try {
       res = await this.app.fetch(request, env);
     } catch (err) {
-      this.done();
+      release();
       throw err;
     }
-    return onBodyDone(res, () => this.done(), env?.outgoing);
-  }
-
-  private done(): void {
-    this.inflight--;
-    if (this.inflight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    return onBodyDone(res, release, env?.outgoing);
   }
 
   /** Resolves once no request of this generation is in flight, or after `timeoutMs` (false then). */
   drained(timeoutMs: number): Promise<boolean> {
-    if (this.inflight === 0) return Promise.resolve(true);
-    return new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), timeoutMs).unref();
-      this.idleWaiters.push(() => {
-        clearTimeout(timer);
-        resolve(true);
-      });
-    });
+    return this.inFlight.idle(timeoutMs);
   }
 }
 

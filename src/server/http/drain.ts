@@ -15,6 +15,7 @@
 import { setMaxListeners } from "node:events";
 import type { Server } from "node:http";
 import { shuttingDown, type GatewayError } from "../../errors.js";
+import { InFlight } from "../../util/in-flight.js";
 
 export interface RequestDrainOptions {
   /** How long running requests may continue after shutdown starts (config `server.drainTimeoutMs`). */
@@ -28,8 +29,6 @@ export interface RequestDrainOptions {
   retryAfterMs?: number;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
-
 /**
  * @example
  * ```ts
@@ -41,8 +40,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export class RequestDrain {
   private readonly opts: Required<RequestDrainOptions>;
   private readonly deadline = new AbortController();
-  private running = 0;
-  private onIdle: (() => void) | undefined;
+  private readonly running = new InFlight();
   private closing: Promise<void> | undefined;
   private _draining = false;
 
@@ -69,19 +67,12 @@ export class RequestDrain {
 
   /** Requests counted now (entered and not yet fully answered). */
   get inFlight(): number {
-    return this.running;
+    return this.running.size;
   }
 
   /** Counts one request until the returned release is called (idempotent) — after its body was sent. */
   enter(): () => void {
-    this.running++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.running--;
-      if (this.running === 0) this.onIdle?.();
-    };
+    return this.running.enter();
   }
 
   /** Starts draining (idempotent) and resolves once `server` is closed. */
@@ -89,19 +80,11 @@ export class RequestDrain {
     return (this.closing ??= this.run(server));
   }
 
-  private idle(): Promise<void> {
-    if (this.running === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.onIdle = resolve;
-    });
-  }
-
   private async run(server: Server): Promise<void> {
     this._draining = true;
-    await Promise.race([this.idle(), sleep(this.opts.timeoutMs)]);
-    if (this.running > 0) {
+    if (!(await this.running.idle(this.opts.timeoutMs))) {
       this.deadline.abort(this.refusal());
-      await Promise.race([this.idle(), sleep(this.opts.graceMs)]);
+      await this.running.idle(this.opts.graceMs);
     }
     await new Promise<void>((resolve) => {
       const cut = setTimeout(() => {
