@@ -359,6 +359,15 @@ export class ModelRegistry {
     await disposeModels(this.replacedBy(successor));
   }
 
+  /**
+   * Disposes these models (discovery, autoscaler, pool and its shards, each idempotent) whatever registry
+   * serves them: for a caller that counts which registries still hold a pool (config generations, see
+   * `Holders`), since {@link retire} only compares two registries.
+   */
+  static disposeModels(models: readonly ServedModel[]): Promise<void> {
+    return disposeModels([...models]);
+  }
+
   /** Stops discoveries and autoscalers, then disposes pools in parallel; each disposes its shards (contexts, models, llama). Idempotent. */
   dispose(): Promise<void> {
     this.budget.dispose();

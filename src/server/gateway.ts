@@ -3,7 +3,7 @@
  * in order (stop accepting → drain in-flight → dispose shards → close).
  */
 import { ConfigError, type SwitchyardConfig } from "../config/index.js";
-import { ModelRegistry, type HostResolver } from "../router/index.js";
+import { ModelRegistry, type HostResolver, type ServedModel } from "../router/index.js";
 import { createLogger, type Logger } from "../telemetry/logger.js";
 import path from "node:path";
 import { createApp, metricsAccess } from "./http/app.js";
@@ -15,6 +15,7 @@ import type { GenerationResult } from "../types.js";
 import { listen } from "../util/listen.js";
 import type { NodeBindings } from "../util/node-bindings.js";
 import { TeardownStack } from "../util/teardown.js";
+import { Holders } from "../util/holders.js";
 import { RequestDrain } from "./http/drain.js";
 // --- observability and security ---
 import { connectSharedState } from "./shared-state.js";
@@ -128,6 +129,12 @@ async function startInto(
     vectorStores: VectorStoreService;
   }
   const parts = new Map<Generation, Parts>();
+  /**
+   * Which generations hold which pools and retrieval services: a reload keeps some of the previous generation's,
+   * so one can be held by several generations at once (one current, others still draining after reloads). It is
+   * disposed when the last of them retires, never under a generation whose requests still run on it.
+   */
+  const holders = { models: new Holders<ServedModel, Generation>(), rag: new Holders<RagService, Generation>(), vectorStores: new Holders<VectorStoreService, Generation>() };
   // Observers register their metrics once; every generation shares them.
   const piiMetrics = piiObserver(metrics.registry);
   const onSearch = retrievalObserver({ metrics });
@@ -210,24 +217,27 @@ async function startInto(
     );
     const generation = new Generation(app, cfg, registry, version);
     parts.set(generation, { cache, semanticCache, rag, vectorStores });
+    holders.models.hold(generation, registry.models);
+    holders.rag.hold(generation, [rag]);
+    holders.vectorStores.hold(generation, [vectorStores]);
     return generation;
   };
   /**
-   * Disposes what `old` had and `next` does not keep (after `old`'s requests drained), each part through its
-   * own dispose; without `next`, all of `old` (its registry, the shared budget included). Once per generation.
+   * Lets go of what `old` held once its requests drained (or a failed reload's candidate): each pool, retrieval
+   * service and vector store no other generation still holds is disposed through its own dispose. Once per generation.
    */
   const retirements = new Map<Generation, Promise<void>>();
-  /** Generations replaced by a reload whose requests are still draining, with their successors. */
-  const replaced = new Map<Generation, Generation>();
-  const retire = (old: Generation, next: Generation | undefined): Promise<void> => {
+  /** Generations replaced by a reload whose requests are still draining. */
+  const replaced = new Set<Generation>();
+  const retire = (old: Generation): Promise<void> => {
     let done = retirements.get(old);
     if (!done) {
+      // Released at once (synchronously), so a later retirement counts this one's holds as gone.
+      const free = { vectorStores: holders.vectorStores.release(old), rag: holders.rag.release(old), models: holders.models.release(old) };
       done = (async () => {
-        const was = parts.get(old)!;
-        const now = next ? parts.get(next) : undefined;
-        if (now?.vectorStores !== was.vectorStores) await was.vectorStores.dispose();
-        if (now?.rag !== was.rag) await was.rag.dispose();
-        await (next ? old.registry.retire(next.registry) : old.registry.dispose());
+        for (const v of free.vectorStores) await v.dispose();
+        for (const r of free.rag) await r.dispose();
+        await ModelRegistry.disposeModels(free.models);
         parts.delete(old);
         replaced.delete(old);
       })();
@@ -240,8 +250,10 @@ async function startInto(
   // At close the listener has already drained (or cut) every request: generations replaced by a reload and still
   // waiting for theirs go first, then the generation current *then* (not the one the gateway started with).
   teardown.defer(async () => {
-    await Promise.all([...replaced].map(([old, next]) => retire(old, next)));
-    await retire(current!, undefined);
+    await Promise.all([...replaced].map(retire));
+    await retire(current!);
+    // The host budget, shared by every generation's registry.
+    await current!.registry.dispose();
   });
   metricsSource.registry = current.registry;
 
@@ -263,18 +275,19 @@ async function startInto(
       // New shards first (pools, autoscalers, DNS discoveries): the switch happens once every changed model can serve.
       await candidate.registry.start(old.registry);
     } catch (err) {
-      await retire(candidate, old);
+      await retire(candidate);
       throw new ConfigError(`config: a model of the new config failed to start (the running config stays): ${err instanceof Error ? err.message : String(err)}`);
     }
     current = candidate;
     metricsSource.registry = candidate.registry;
-    replaced.set(old, candidate);
+    replaced.add(old);
     const retired = old.registry.replacedBy(candidate.registry).map((m) => m.config.name);
     logger.info({ version: version.version, hash, started: fresh.map((m) => m.config.name), retired }, "config reloaded");
-    // The old generation's requests finish on the pools they started on; then what it alone held goes.
+    // The old generation's requests finish on the pools they started on; then what no generation holds any more
+    // goes (a pool `old` kept from an older generation still draining stays until that one retires too).
     void old.drained(config.server.drainTimeoutMs).then(async (clean) => {
       if (!clean) logger.warn({ version: old.version.version }, "config reload: requests of the previous config still running after the drain timeout; stopping its replaced shards");
-      await retire(old, candidate);
+      await retire(old);
     });
     return { config: version, changed: true, models: { started: fresh.map((m) => m.config.name), kept: names(candidate).filter((n) => !fresh.some((m) => m.config.name === n)), retired } };
   };
