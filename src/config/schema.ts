@@ -268,6 +268,16 @@ export const configSchema = z.object({
       maxDepth: z.number().int().nonnegative().default(64),
       /** Longest wait for a slot before 503. */
       maxWaitMs: positiveInt.default(30_000),
+      /**
+       * Slot headroom between tenants: while another tenant that holds no slot has been active on a model
+       * (a request queued, or one that arrived or ended within `activeWindowMs`), a tenant already running a
+       * request may not take the last `reserveSlots` free slots of the model's pool (counted across its shards;
+       * at most the pool's slots minus one, so a one-slot pool reserves none). A tenant with no running request
+       * may always take a free slot, and a tenant alone keeps every slot. Priorities do not lift it. 0 = off.
+       */
+      reserveSlots: z.number().int().nonnegative().default(1),
+      /** How long after its last request arrived or ended a tenant still counts as active for `reserveSlots`. */
+      activeWindowMs: positiveInt.default(1_000),
     })
     .prefault({}),
   breaker: z

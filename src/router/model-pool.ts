@@ -14,6 +14,7 @@ import { commonPrefixLength, prefixChain } from "./affinity.js";
 import { childController, linkAbort } from "../util/link-abort.js";
 import { isClientFault, toClientError } from "./backend-errors.js";
 import { FairShare, evictionFor, type FairTagged } from "./fair-share.js";
+import { SlotHeadroom, type SlotUsage } from "./slot-headroom.js";
 import type { SharedRouting } from "./shared-routing.js";
 import type { BudgetedModel, HostBudget } from "./host-budget.js";
 
@@ -21,6 +22,8 @@ const clientAborted = () => new AbortError(undefined, "The client closed the req
 
 interface SlotState {
   busy: boolean;
+  /** The tenant whose request holds the slot (while busy). */
+  tenant: string | undefined;
   chain: string[];
   session: string | undefined;
   lastUsed: number;
@@ -240,6 +243,9 @@ export class ModelPool implements BudgetedModel {
   private waiters: Waiter[] = [];
   private seq = 0;
   private readonly fair = new FairShare();
+  private readonly headroom: SlotHeadroom;
+  /** Re-dispatch once another tenant's activity window ends (a waiter was held back by the headroom). */
+  private headroomTimer: NodeJS.Timeout | undefined;
   private running = 0;
   private disposing: Promise<void> | undefined;
   private readonly budget: RetryBudget;
@@ -263,6 +269,7 @@ export class ModelPool implements BudgetedModel {
   constructor(private readonly opts: ModelPoolOptions) {
     this.model = opts.model;
     this.budget = new RetryBudget(opts.retry.budgetRatio);
+    this.headroom = new SlotHeadroom({ reserveSlots: opts.queue.reserveSlots, activeWindowMs: opts.queue.activeWindowMs });
     for (const backend of opts.backends) this.members.push(this.memberOf(backend));
   }
 
@@ -283,7 +290,7 @@ export class ModelPool implements BudgetedModel {
           this.dispatch();
         },
       }),
-      slots: Array.from({ length: backend.capacity }, () => ({ busy: false, chain: [], session: undefined, lastUsed: 0 })),
+      slots: Array.from({ length: backend.capacity }, () => ({ busy: false, tenant: undefined, chain: [], session: undefined, lastUsed: 0 })),
       draining: false,
       onIdle: undefined,
       stopListening: () => undefined,
@@ -613,7 +620,7 @@ export class ModelPool implements BudgetedModel {
     const sharedSession = affinity !== undefined && session !== undefined && this.members.filter((m) => m.backend.kind === "remote").length > 1;
     const pinned = sharedSession ? await affinity.get(this.model, session) : undefined;
     // A prompt that cannot fit must not wait in the queue to learn so.
-    if (!this.hasFreeSlot()) await this.rejectIfTooLong(input, signal, abortError);
+    if (!this.hasFreeSlot(opts.tenant ?? "default")) await this.rejectIfTooLong(input, signal, abortError);
 
     for (let attempt = 0; ; attempt++) {
       let lease: Lease;
@@ -690,8 +697,29 @@ export class ModelPool implements BudgetedModel {
     }
   }
 
-  private hasFreeSlot(): boolean {
-    return this.members.some((m) => this.routable(m) && m.slots.some((s) => !s.busy));
+  /** A routable shard has a free slot (that `tenant`, if given, may take under the headroom rule). */
+  private hasFreeSlot(tenant?: string): boolean {
+    const free = this.members.some((m) => this.routable(m) && m.slots.some((s) => !s.busy));
+    return free && (tenant === undefined || this.headroomAdmits(tenant));
+  }
+
+  /** The slots as the headroom rule counts them: across every routable shard of the pool. */
+  private slotUsage(): SlotUsage {
+    let total = 0;
+    let free = 0;
+    const running = new Map<string, number>();
+    for (const m of this.members) {
+      for (const s of m.slots) if (s.busy && s.tenant !== undefined) running.set(s.tenant, (running.get(s.tenant) ?? 0) + 1);
+      if (!this.routable(m)) continue;
+      total += m.slots.length;
+      // A half-open breaker takes one probe only: its other free slots are not free.
+      if (m.breaker.state !== "half_open" || busyCount(m) === 0) free += m.slots.length - busyCount(m);
+    }
+    return { total, free, running, queued: new Set(this.waiters.map((w) => w.tenant)) };
+  }
+
+  private headroomAdmits(tenant: string): boolean {
+    return this.headroom.admits(tenant, this.slotUsage(), performance.now());
   }
 
   /** 400 `context_length_exceeded` before queueing, counted by a ready local shard (no slot needed). */
@@ -783,8 +811,9 @@ export class ModelPool implements BudgetedModel {
         throw overloaded(`Every shard of model '${this.model}' is out of rotation; retry later.`, Math.min(...live.map(openFor)));
       }
     }
+    const tenant = opts.tenant ?? "default";
+    this.headroom.seen(tenant, enqueuedAt);
     return new Promise<Lease>((resolve, reject) => {
-      const tenant = opts.tenant ?? "default";
       const weight = opts.weight ?? 1;
       const waiter: Waiter = {
         tenant,
@@ -813,6 +842,7 @@ export class ModelPool implements BudgetedModel {
         timer ??= setTimeout(() => {
           this.remove(waiter);
           waiter.fail(overloaded(`Timed out after ${this.opts.queue.maxWaitMs} ms waiting for a free slot of model '${this.model}'.`, this.retryAfterMs()));
+          this.dispatch(); // it may have been the tenant the headroom kept a slot for
         }, this.opts.queue.maxWaitMs);
       };
       if (this._loadState === "loaded" || !this.lazy) waiter.arm();
@@ -823,6 +853,7 @@ export class ModelPool implements BudgetedModel {
       const link = linkAbort(signal, () => {
         this.remove(waiter);
         waiter.fail(clientAborted());
+        this.dispatch();
       });
       const cleanup = () => {
         clearTimeout(timer);
@@ -842,6 +873,8 @@ export class ModelPool implements BudgetedModel {
         victim.fail(full());
       }
       this.insert(waiter);
+      // Waiters ahead of it may be held back by the headroom from a slot this one may take.
+      if (this.hasFreeSlot()) this.dispatch();
     });
   }
 
@@ -861,6 +894,7 @@ export class ModelPool implements BudgetedModel {
   /**
    * Chooses a free slot: the remote backend the session is pinned to across replicas, then the
    * longest prefix match, then same session, then the least loaded backend, then the least recently used slot.
+   * None when the headroom keeps the free slots for another tenant (slot-headroom.ts).
    */
   private pick(waiter: Waiter): Lease | undefined {
     if (this._loadState === "unloading") return undefined;
@@ -887,9 +921,10 @@ export class ModelPool implements BudgetedModel {
         if (!best || greater(score, best.score)) best = { member, slot, score };
       });
     }
-    if (!best) return undefined;
+    if (!best || !this.headroomAdmits(waiter.tenant)) return undefined;
     const s = best.member.slots[best.slot]!;
     s.busy = true;
+    s.tenant = waiter.tenant;
     s.session = waiter.session;
     s.lastUsed = performance.now();
     return { member: best.member, slot: best.slot, queueMs: performance.now() - waiter.enqueuedAt };
@@ -900,7 +935,9 @@ export class ModelPool implements BudgetedModel {
     const s = member.slots[slot]!;
     s.session = session;
     const free = () => {
+      if (s.tenant !== undefined) this.headroom.seen(s.tenant, performance.now());
       s.busy = false;
+      s.tenant = undefined;
       if (member.draining && busyCount(member) === 0) member.onIdle?.();
       this.dispatch();
     };
@@ -909,7 +946,10 @@ export class ModelPool implements BudgetedModel {
     else free();
   }
 
-  /** Continuous batching at the gateway: every freed slot takes the next waiter it can serve. */
+  /**
+   * Continuous batching at the gateway: every freed slot takes the next waiter it can serve. A waiter
+   * the headroom holds back (or whose shards are excluded) is skipped, never blocks those behind it.
+   */
   private dispatch(): void {
     for (let i = 0; i < this.waiters.length; ) {
       const waiter = this.waiters[i]!;
@@ -917,8 +957,27 @@ export class ModelPool implements BudgetedModel {
       if (lease) {
         this.waiters.splice(i, 1);
         waiter.grant(lease);
+        i = 0; // a grant changes whom the headroom holds back: look again from the front
       } else i++;
     }
+    this.recheckHeadroomLater();
+  }
+
+  /** Waiters held back by the headroom while a slot is free: look again when the other tenants' activity window ends. */
+  private recheckHeadroomLater(): void {
+    if (this.headroomTimer || this.waiters.length === 0 || !this.hasFreeSlot()) return;
+    const usage = this.slotUsage();
+    const now = performance.now();
+    let at = Infinity;
+    for (const tenant of usage.queued) {
+      if (!this.headroom.admits(tenant, usage, now)) at = Math.min(at, this.headroom.othersWaitingUntil(tenant, usage, now));
+    }
+    if (at === Infinity) return; // none held back, or held back for a queued tenant: its grant or timeout dispatches
+    this.headroomTimer = setTimeout(() => {
+      this.headroomTimer = undefined;
+      this.dispatch();
+    }, Math.ceil(at - now) + 1);
+    this.headroomTimer.unref();
   }
 
   /** Waiters skipped a remote upstream another replica found dead: look again when its shared open period ends. */
@@ -942,6 +1001,7 @@ export class ModelPool implements BudgetedModel {
     return (this.disposing ??= (async () => {
       this.clearIdleTimer();
       clearTimeout(this.sharedOpenTimer);
+      clearTimeout(this.headroomTimer);
       for (const w of this.waiters.splice(0)) w.fail(unavailable("The server is shutting down."));
       for (const m of this.members) {
         m.stopListening();
