@@ -51,6 +51,8 @@ export const EVAL_VARIANTS: EvalVariant[] = [
   { name: "vector", mode: "vector" },
   { name: "fulltext", mode: "fulltext" },
   { name: "hybrid (default)", mode: "hybrid" },
+  { name: "hybrid rrf calibrated", mode: "hybrid", fusion: { method: "rrf" } },
+  { name: "hybrid convex calibrated", mode: "hybrid", fusion: { method: "convex" } },
   { name: "hybrid rrf w=0.5", mode: "hybrid", fusion: { method: "rrf", vectorWeight: 0.5 } },
   { name: "hybrid convex w=0.3", mode: "hybrid", fusion: { method: "convex", vectorWeight: 0.3 } },
   { name: "hybrid convex w=0.5", mode: "hybrid", fusion: { method: "convex", vectorWeight: 0.5 } },

@@ -150,8 +150,11 @@ export const modelSchema = z
 
 /** `rag.fusion`: see src/rag/fusion.ts. */
 export const fusionSchema = z.object({
-  method: z.enum(["convex", "rrf"]).default("rrf"),
-  /** Share of the vector ranking (0 = full-text only, 1 = vector only). */
+  method: z.enum(["convex", "rrf"]).default("convex"),
+  /**
+   * Share of the vector ranking (0 = full-text only, 1 = vector only). Unless it is 0, the prior of the
+   * per-collection calibration (src/rag/vector-gate.ts), which picks the weight actually used.
+   */
   vectorWeight: z.number().min(0).max(1).default(0.5),
 });
 

@@ -73,18 +73,20 @@ function fuseLists<T>(
 /**
  * How hybrid search combines the vector and full-text rankings.
  *
- * - `convex`: each list's scores are min-max normalised to [0, 1]
- *   over the fetched candidates (a candidate missing from a list scores 0
- *   there), then fused as `vectorWeight · v + (1 − vectorWeight) · t`
- *   (Bruch, Gai & Ingber, "An analysis of fusion functions for hybrid
- *   retrieval", TOIS 2023: a tuned convex combination beat RRF).
- * - `rrf` (the default, weight 0.5): weighted reciprocal rank fusion,
- *   `Σ wᵢ / (k + rankᵢ)` with weights `vectorWeight` and `1 − vectorWeight`.
- *   On the evals in BENCHMARKS.md it was the one never below its better part
- *   on hit@1 and MRR on more sets than convex (which scored higher nDCG on
- *   the larger ones).
+ * - `convex` (the default, prior weight 0.5): each list's scores are
+ *   min-max normalised to [0, 1] over the fetched candidates (a candidate
+ *   missing from a list scores 0 there), then fused as
+ *   `vectorWeight · v + (1 − vectorWeight) · t` (Bruch, Gai & Ingber, "An
+ *   analysis of fusion functions for hybrid retrieval", TOIS 2023: a tuned
+ *   convex combination beat RRF).
+ * - `rrf`: weighted reciprocal rank fusion, `Σ wᵢ / (k + rankᵢ)` with
+ *   weights `vectorWeight` and `1 − vectorWeight`.
  *
- * `vectorWeight` 0 is full-text only, 1 vector only.
+ * `vectorWeight` 0 is full-text only, 1 vector only. Hybrid search tunes it
+ * per collection (vector-gate.ts) unless a request sets it: with the weight
+ * calibrated, convex was below its better part in 4 of 60 (set, embedder,
+ * metric) cases of BENCHMARKS.md "Retrieval" and never on nDCG@10; rrf in
+ * more (its calibrated weight is often 0 or stays 0.5).
  */
 export interface FusionOptions {
   method: "convex" | "rrf";

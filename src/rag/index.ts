@@ -32,6 +32,7 @@ export { contentHash, validateDocuments } from "./ingest.js";
 export { type SearchRequest, type SearchMode, SEARCH_MODES, MAX_TOP_K, MAX_QUERY_LENGTH } from "./search.js";
 export { type SearchFilter, filterPredicate, metadataEntries } from "./filters.js";
 export { reciprocalRankFusion, weightedFusion, FUSION_METHODS, type Fused, type FusionOptions } from "./fusion.js";
+export { Calibration, type VectorSignal } from "./vector-gate.js";
 export {
   buildGroundedMessages,
   citationsFor,

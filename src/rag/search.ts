@@ -45,9 +45,10 @@ export interface SearchSettings {
   fusion: FusionOptions;
   scoreFloor: number;
   /**
-   * The vector quality gate (vector-gate.ts): scales the configured vector
-   * weight by how much signal the vectors carry on this collection. Not
-   * applied when the request sets `fusion.vectorWeight` itself.
+   * The vector quality gate and fusion calibration (vector-gate.ts): the
+   * vector weight used is the one calibrated for this collection with the
+   * configured weight as the prior. Not applied when the request sets
+   * `fusion.vectorWeight` itself.
    */
   gate?: VectorGate;
   /** Hybrid fetches `topK × overFetch` (at least 20) from each list before fusing. Default 4. */
@@ -93,7 +94,7 @@ function validate(req: SearchRequest): { topK: number; mode: SearchMode } {
 }
 
 /** The key a hit stands for: its own chunk, or for a known question its document's first chunk. */
-function answerKey(hit: StoredHit): string {
+export function answerKey(hit: StoredHit): string {
   return hit.position < 0 ? `${hit.documentId}#0` : hit.chunkId;
 }
 
@@ -175,7 +176,7 @@ export async function searchCollection(settings: SearchSettings, req: SearchRequ
   } else {
     const fusion: FusionOptions = { ...settings.fusion, ...definedOnly(req.fusion) };
     if (req.fusion?.vectorWeight === undefined && settings.gate !== undefined && fusion.vectorWeight > 0) {
-      fusion.vectorWeight *= (await settings.gate.measure(req.tenant, req.collection)).multiplier;
+      fusion.vectorWeight = (await settings.gate.measure(req.tenant, req.collection)).weightFor(fusion);
     }
     const w = fusion.vectorWeight;
     const [byVector, byText] = await Promise.all([

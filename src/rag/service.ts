@@ -12,18 +12,18 @@ import { type SearchRequest, searchCollection } from "./search.js";
 import type { Reranker } from "./reranker.js";
 import { ChunkStore, type IvfSettings, type VectorIndexStatus, type VectorIndexType } from "./store.js";
 import type { FusionOptions } from "./fusion.js";
-import { VectorGate, type VectorSignal } from "./vector-gate.js";
+import { type Calibration, VectorGate } from "./vector-gate.js";
 
 /** Rows at which a collection gets an ANN vector index in the background. */
 export const DEFAULT_VECTOR_INDEX_THRESHOLD = 20_000;
 /** The ANN index kind built by default: IVF_FLAT (bench/ann-tune.ts; BENCHMARKS.md "Retrieval"). */
 export const DEFAULT_VECTOR_INDEX_TYPE: VectorIndexType = "ivf_flat";
 
-/** Hybrid fusion defaults, chosen on the evals in BENCHMARKS.md ("Retrieval"). */
 /** Candidates a configured reranker scores per search. */
 export const DEFAULT_RERANK_TOP_N = 20;
 
-export const DEFAULT_FUSION: Omit<FusionOptions, "rrfK"> = { method: "rrf", vectorWeight: 0.5 };
+/** Hybrid fusion defaults, chosen on the evals in BENCHMARKS.md ("Retrieval"); the weight is the calibration's prior. */
+export const DEFAULT_FUSION: Omit<FusionOptions, "rrfK"> = { method: "convex", vectorWeight: 0.5 };
 
 export interface RagServiceOptions {
   /** LanceDB URI: a directory or `s3://…` (config `rag.uri`). */
@@ -206,10 +206,11 @@ export class RagService {
   }
 
   /**
-   * How much signal the vectors carry on the tenant's collection, and the
-   * factor hybrid search applies to the vector weight (see vector-gate.ts).
+   * How much signal the vectors carry on the tenant's collection, the gate's
+   * factor on the vector weight, and the calibrated weight per fusion setting
+   * (`weightFor`; see vector-gate.ts).
    */
-  async vectorSignal(tenant: string, collection: string): Promise<VectorSignal> {
+  async vectorSignal(tenant: string, collection: string): Promise<Calibration> {
     assertTenant(tenant);
     assertCollectionName(collection);
     const store = await this.store();

@@ -1,38 +1,120 @@
 /**
- * The quality gate of hybrid search: does the vector ranking carry signal on
- * this collection? An embedder whose vectors are noise (a random model, a
- * model that does not know the language) must not drag full-text results
- * down, so its weight in the fusion goes to 0.
+ * The quality gate and fusion calibration of hybrid search, per collection:
+ * how much should the vector ranking count against the full-text one here?
  *
- * The test is known-item search: from up to {@link GATE_PROBES} stored chunks
- * of the tenant (a seeded sample), a window of about ten words is embedded as
- * a query; the vector search should find the chunk it came from in its top
- * {@link GATE_K}. Any real embedder does this for most probes; a random one
- * only by chance (k / rows). The signal is the hit rate above chance,
- * `(rate − chance) / (1 − chance)`; the vector weight is multiplied by
- * `clamp((signal − 0.1) / 0.3, 0, 1)`: 0 up to 0.1, full from 0.4.
+ * Pseudo-queries from the collection itself: from up to {@link GATE_PROBES}
+ * stored passage chunks of the tenant (a seeded sample), a window of about
+ * ten words is a query whose answer is the chunk it came from (known-item
+ * search). Each probe is run through both retrievers (top
+ * {@link CALIBRATION_FETCH} each).
  *
- * The result is cached per (tenant, collection) and table version; after a
- * write it is recomputed in the background at most once a minute, the stale
- * value serving meanwhile. The first hybrid search of a collection waits for
- * it (two dozen vector searches).
+ * 1. Gate. An embedder whose vectors are noise (a random model, a model that
+ *    does not know the language) must not drag full-text results down. The
+ *    vector search should find the probe's chunk in its top {@link GATE_K};
+ *    a real embedder does this for most probes, a random one only by chance
+ *    (k / rows). The signal is the hit rate above chance,
+ *    `(rate − chance) / (1 − chance)`; the multiplier
+ *    `clamp((signal − 0.1) / 0.3, 0, 1)` is 0 up to 0.1, full from 0.4.
+ * 2. Calibration. For each vector weight in {@link WEIGHT_GRID}, the probes'
+ *    MRR@10 under the fusion in effect (method, k); the weight that scores
+ *    best is used, and among weights within {@link CALIBRATION_TOLERANCE} of
+ *    the best the one closest to the configured weight (the prior), so noise
+ *    in a small sample does not move it. Times the gate's multiplier. A
+ *    collection where the embedder ranks worse than BM25 gets a small vector
+ *    weight (on the evals: 0 to 0.2 on rows of near-duplicate answers, where
+ *    fixed weights put hybrid below full text), one where both help gets a
+ *    middle one.
+ *
+ * The probes' rankings are cached per (tenant, collection) and table
+ * version; the weight for a fusion setting is computed from them once and
+ * memoised. After a write they are re-measured in the background at most
+ * once a minute, the stale value serving meanwhile. The first hybrid search
+ * of a collection waits for them (2 × {@link GATE_PROBES} searches).
  */
 import type { Embedder } from "./embedder.js";
 import { seededRandom } from "./eval-metrics.js";
-import type { ChunkStore } from "./store.js";
+import { type FusionOptions, weightedFusion } from "./fusion.js";
+import { answerKey } from "./search.js";
+import type { ChunkStore, StoredHit } from "./store.js";
 import { wordTokens } from "./text.js";
 
-export const GATE_PROBES = 24;
+export const GATE_PROBES = 32;
 export const GATE_K = 10;
+/** Candidates fetched from each retriever per probe. */
+export const CALIBRATION_FETCH = 20;
+/** Vector weights the calibration tries. */
+export const WEIGHT_GRID: readonly number[] = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
+/** Probe MRR@10 within this of the best counts as a tie (resolved toward the configured weight). */
+export const CALIBRATION_TOLERANCE = 0.01;
 const REFRESH_MS = 60_000;
 
 /** What the gate measured. */
 export interface VectorSignal {
   /** Known-item hit rate above chance, in [−1, 1] (≤ 0: noise). */
   signal: number;
-  /** Factor applied to the configured vector weight, in [0, 1]. */
+  /** Factor applied to the vector weight, in [0, 1]. */
   multiplier: number;
   probes: number;
+}
+
+/** One probe's two rankings, reduced to what fusion needs. */
+interface ProbeRankings {
+  target: string;
+  vector: ScoredKey[];
+  text: ScoredKey[];
+}
+
+interface ScoredKey {
+  key: string;
+  score: number;
+}
+
+/**
+ * A collection's measured vector signal and probe rankings; gives the
+ * calibrated vector weight for a fusion setting.
+ */
+export class Calibration implements VectorSignal {
+  private readonly weights = new Map<string, number>();
+
+  constructor(
+    readonly signal: number,
+    readonly multiplier: number,
+    readonly probes: number,
+    private readonly rankings: readonly ProbeRankings[],
+  ) {}
+
+  /** Probe MRR@10 of the fusion `options` (with its vector weight). */
+  probeMrr(options: FusionOptions): number {
+    let sum = 0;
+    for (const p of this.rankings) {
+      const fused = weightedFusion([p.vector, p.text], (h) => h.key, (h) => h.score, options);
+      const rank = fused.slice(0, 10).findIndex((f) => f.item.key === p.target);
+      if (rank >= 0) sum += 1 / (rank + 1);
+    }
+    return this.rankings.length === 0 ? 0 : sum / this.rankings.length;
+  }
+
+  /**
+   * The vector weight to use with `options` (its `vectorWeight` is the
+   * prior): see the module comment. Without probe rankings (too little text
+   * to judge) the prior times the multiplier.
+   */
+  weightFor(options: FusionOptions): number {
+    const memo = `${options.method}|${options.rrfK}|${options.vectorWeight}`;
+    const known = this.weights.get(memo);
+    if (known !== undefined) return known;
+    let weight = options.vectorWeight;
+    if (this.rankings.length > 0 && this.multiplier > 0) {
+      const scored = WEIGHT_GRID.map((w) => ({ w, mrr: this.probeMrr({ ...options, vectorWeight: w }) }));
+      const best = Math.max(...scored.map((x) => x.mrr));
+      const near = scored.filter((x) => x.mrr >= best - CALIBRATION_TOLERANCE);
+      weight = near.reduce((a, b) => (Math.abs(b.w - options.vectorWeight) < Math.abs(a.w - options.vectorWeight) ? b : a)).w;
+    }
+    const out = weight * this.multiplier;
+    if (this.weights.size > 64) this.weights.clear();
+    this.weights.set(memo, out);
+    return out;
+  }
 }
 
 /** The weight factor for a signal (see the module comment). */
@@ -43,30 +125,31 @@ export function gateMultiplier(signal: number): number {
 interface Entry {
   version: number;
   at: number;
-  value: VectorSignal;
-  refreshing?: Promise<VectorSignal> | undefined;
+  value: Calibration;
+  refreshing?: Promise<Calibration> | undefined;
 }
 
 /**
- * Per-collection vector quality gate.
+ * Per-collection vector quality gate and fusion calibration.
  *
  * @example
  * ```ts
  * const gate = new VectorGate(store, embedder);
- * const { multiplier } = await gate.measure("acme", "kb");
+ * const calibration = await gate.measure("acme", "kb");
+ * const w = calibration.weightFor({ method: "convex", vectorWeight: 0.5, rrfK: 60 });
  * ```
  */
 export class VectorGate {
   private readonly cache = new Map<string, Entry>();
-  private readonly first = new Map<string, Promise<VectorSignal>>();
+  private readonly first = new Map<string, Promise<Calibration>>();
 
   constructor(
     private readonly store: ChunkStore,
     private readonly embedder: Embedder,
   ) {}
 
-  /** The collection's vector signal (cached, see the module comment). */
-  async measure(tenant: string, collection: string): Promise<VectorSignal> {
+  /** The collection's vector signal and probe rankings (cached, see the module comment). */
+  async measure(tenant: string, collection: string): Promise<Calibration> {
     const key = `${collection}\u0000${tenant}`;
     const version = await this.store.version(collection);
     const entry = this.cache.get(key);
@@ -96,7 +179,7 @@ export class VectorGate {
     return pending;
   }
 
-  private async compute(tenant: string, collection: string): Promise<VectorSignal> {
+  private async compute(tenant: string, collection: string): Promise<Calibration> {
     const rows = await this.store.countChunks(tenant, collection);
     const sample = await this.store.sampleChunks(tenant, collection, Math.min(rows, GATE_PROBES * 8));
     const rand = seededRandom(rows);
@@ -109,18 +192,31 @@ export class VectorGate {
       if (probes.length >= GATE_PROBES) break;
     }
     // Too little text to judge: trust the configuration.
-    if (probes.length < 4 || rows <= GATE_K) return { signal: 1, multiplier: 1, probes: probes.length };
+    if (probes.length < 4 || rows <= GATE_K) return new Calibration(1, 1, probes.length, []);
     const vectors = await this.embedder.embed(
       probes.map((p) => p.query),
       "query",
     );
+    const scored = (hits: StoredHit[]): ScoredKey[] => {
+      const seen = new Set<string>();
+      return hits.flatMap((h) => {
+        const key = answerKey(h);
+        if (seen.has(key)) return [];
+        seen.add(key);
+        return [{ key, score: h.score }];
+      });
+    };
     let hits = 0;
+    const rankings: ProbeRankings[] = [];
     for (let i = 0; i < probes.length; i++) {
-      const found = await this.store.vectorSearch(tenant, collection, vectors[i] as number[], GATE_K);
-      if (found.some((h) => h.chunkId === probes[i]?.chunkId)) hits++;
+      const probe = probes[i] as { chunkId: string; query: string };
+      const byVector = await this.store.vectorSearch(tenant, collection, vectors[i] as number[], CALIBRATION_FETCH);
+      if (byVector.slice(0, GATE_K).some((h) => h.chunkId === probe.chunkId)) hits++;
+      const byText = await this.store.fullTextSearch(tenant, collection, probe.query, CALIBRATION_FETCH);
+      rankings.push({ target: probe.chunkId, vector: scored(byVector), text: scored(byText) });
     }
     const chance = GATE_K / rows;
     const signal = (hits / probes.length - chance) / (1 - chance);
-    return { signal, multiplier: gateMultiplier(signal), probes: probes.length };
+    return new Calibration(signal, gateMultiplier(signal), probes.length, rankings);
   }
 }

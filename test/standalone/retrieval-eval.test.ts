@@ -1,8 +1,10 @@
 /**
  * Retrieval quality on the bundled Bitext sample (test/fixtures/rag, CDLA-Sharing):
- * hybrid search is never below its best part, with the offline default
- * embedder and with an embedder whose vectors are noise (the quality gate
- * drops it); the support-FAQ task (answers + known questions) meets its goal.
+ * hybrid search is never below its best part, with each offline embedder
+ * (on the metrics BENCHMARKS.md "Retrieval" records as met for it) and with
+ * an embedder whose vectors are noise (the quality gate drops it); the
+ * support-FAQ task meets its goal with answers alone (titles weighted in the
+ * full-text index) and with answers + known questions.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -17,7 +19,7 @@ import {
   readBitext,
   scoreVariant,
 } from "../../bench/retrieval-datasets.js";
-import { createOfflineEmbedder, type Embedder, RagService } from "../../src/rag/index.js";
+import { createOfflineEmbedder, type Embedder, type OfflineEmbedderKind, RagService } from "../../src/rag/index.js";
 import { fnv1a32 } from "../../src/rag/text.js";
 import { seededRandom } from "../../src/util/seeded-random.js";
 
@@ -74,26 +76,49 @@ function expectHybridNotBelowParts(s: Record<string, EvalScores>, metrics: (keyo
   }
 }
 
+/**
+ * The metrics on which hybrid (the default fusion, calibrated per collection) is not below its better part
+ * on the bundled BEIR-format set, per offline embedder. hit@5 is not met with any (full text alone finds
+ * 104 of 108 in its top 5; see BENCHMARKS.md), nor MRR@10 with `sif`. On main before the calibration,
+ * `sif` and `hashing` were below on nDCG@10 and `hashing` on hit@1 too.
+ */
+const BEIR_METRICS: Record<OfflineEmbedderKind, (keyof EvalScores)[]> = {
+  "sif+hashing": ["ndcg10", "mrr10", "hit1"],
+  sif: ["ndcg10", "hit1"],
+  hashing: ["ndcg10", "mrr10", "hit1"],
+};
+
 describe("retrieval eval on the bundled Bitext sample", { timeout: 240_000 }, () => {
   // Shared across runs on one machine: the first conversion of the word vectors takes 15-40 s.
-  const offline = createOfflineEmbedder({ cacheDir: join(tmpdir(), "switchyard-embeddings") });
+  const cacheDir = join(tmpdir(), "switchyard-embeddings");
+  const offline = createOfflineEmbedder({ cacheDir });
   let beir: EvalSet;
   let faq: EvalSet;
+  let faqAnswers: EvalSet;
 
   beforeAll(async () => {
     await offline.warm();
     beir = await beirSet(join(FIXTURES, "bitext-beir"), undefined, 42);
-    faq = bitextFaqSet(await readBitext(join(FIXTURES, "bitext-sample.csv")), { limit: 300, seed: 42, withQuestions: true, heldOut: 0.25 });
+    const rows = await readBitext(join(FIXTURES, "bitext-sample.csv"));
+    faq = bitextFaqSet(rows, { limit: 300, seed: 42, withQuestions: true, heldOut: 0.25 });
+    faqAnswers = bitextFaqSet(rows, { limit: 300, seed: 42, withQuestions: false, heldOut: 0.25 });
   });
   afterAll(() => undefined);
 
-  it("hybrid is not below vector or full text on the BEIR-format set (offline default embedder)", async () => {
-    expectHybridNotBelowParts(await scoreAll(offline, beir), ["ndcg10", "mrr10"]);
+  it.each(Object.entries(BEIR_METRICS))("hybrid is not below vector or full text on the BEIR-format set (offline embedder %s)", async (kind, metrics) => {
+    const embedder = kind === "sif+hashing" ? offline : createOfflineEmbedder({ kind: kind as OfflineEmbedderKind, cacheDir });
+    expectHybridNotBelowParts(await scoreAll(embedder, beir), metrics);
   });
 
   it("hybrid falls back to full text when the vectors are noise", async () => {
     const s = await scoreAll(noiseEmbedder, beir);
     expect(s.vector?.ndcg10).toBeLessThan(0.3);
+    expectHybridNotBelowParts(s, ["ndcg10", "mrr10", "hit1", "hit5"]);
+  });
+
+  it("finds support answers from customers' questions with the answers alone, not below either part", async () => {
+    const s = await scoreAll(offline, faqAnswers);
+    expect(faqAnswers.docs).toHaveLength(27);
     expectHybridNotBelowParts(s, ["ndcg10", "mrr10", "hit1", "hit5"]);
   });
 
