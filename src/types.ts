@@ -145,6 +145,11 @@ export interface GeneratedChunk {
   logprobs?: TokenLogprob[];
   /** Tool-call pieces generated in this chunk. */
   toolCalls?: ToolCallFragment[];
+  /**
+   * The prompt's scored tokens (`echo` with `logprobs`), in a chunk of their own before any generated text
+   * (its `text` is "" and `tokens` 0), so a streamed echo can send the prompt first; the result carries them too.
+   */
+  promptLogprobs?: PromptTokenLogprob[];
 }
 
 export interface GenerationResult {

@@ -246,6 +246,8 @@ export class LlamaEngine {
     const tokenPrompt = input.kind === "completion" && input.tokens !== undefined;
     const evaluated = rendered || tokenPrompt ? prompt : this.withBos(prompt);
     const promptLogprobs = params.echo && params.logprobs !== undefined ? await this.scorePrompt(slot, evaluated, params.logprobs) : undefined;
+    // Streamed first, so the prompt's echo precedes the completion's text.
+    if (promptLogprobs) cb.onChunk({ text: "", tokens: 0, promptLogprobs });
     let out: Omit<WireDone, "usage" | "cachedPromptTokens" | "ttftMs" | "decodeMs"> & { completionTokens?: number };
     if (maxTokens === 0) out = { text: "", finishReason: "length", completionTokens: 0, ...(params.logprobs !== undefined ? { logprobs: [] } : {}) };
     else if (params.logprobs !== undefined || tokenPrompt) out = await this.runWithLogprobs(run, rendered, tokenPrompt);

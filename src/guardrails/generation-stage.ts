@@ -49,6 +49,8 @@ export class GuardedGeneration {
     const text = this.text.push(chunk.text).stored;
     this.storedText += text;
     const out: GeneratedChunk = { text, tokens: chunk.tokens };
+    // The prompt's scored tokens are of the prompt as the model saw it (redacted), as the result's are.
+    if (chunk.promptLogprobs) out.promptLogprobs = chunk.promptLogprobs;
     if (chunk.toolCalls) out.toolCalls = chunk.toolCalls.map((f) => this.fragment(f));
     return out;
   }

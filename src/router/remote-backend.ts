@@ -253,7 +253,8 @@ export class RemoteBackend implements Backend {
     }
     const toolCalls = (choice.message?.tool_calls ?? []).map((c) => ({ name: c.function?.name ?? "", arguments: c.function?.arguments ?? "" }));
     const usage = { promptTokens: answer.usage?.prompt_tokens ?? 0, completionTokens: answer.usage?.completion_tokens ?? 0 };
-    // One chunk holding the whole text: what the response cache stores and replays.
+    // An echo's scored prompt first, as a local shard streams it; then one chunk holding the whole text (what the response cache stores and replays).
+    if (promptLogprobs) opts.onChunk?.({ text: "", tokens: 0, promptLogprobs });
     if (text) opts.onChunk?.({ text, tokens: Math.max(1, usage.completionTokens), ...(logprobs.length ? { logprobs } : {}) });
     return {
       text,

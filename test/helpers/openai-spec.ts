@@ -119,6 +119,20 @@ class OpenAISpec {
     return ref;
   }
 
+  /**
+   * Legacy completions stream chunks: the spec has no chunk schema for them. OpenAI streams the body's
+   * shape with `finish_reason: null` until a choice's last chunk and `usage: null` (include_usage) until
+   * the usage chunk.
+   */
+  completionChunkRef(): string {
+    return this.derive("CreateCompletionResponse", "SwitchyardCompletionChunk", (s) => {
+      const props = s.properties as Record<string, Record<string, unknown>>;
+      const choice = (props.choices!.items as { properties: Record<string, Record<string, unknown>> }).properties;
+      choice.finish_reason = { anyOf: [choice.finish_reason, { type: "null" }] };
+      props.usage = { anyOf: [props.usage, { type: "null" }] };
+    });
+  }
+
   private resolve(ref: string): Json {
     const name = ref.replace("#/components/schemas/", "");
     return ((this.doc.components as { schemas: Json }).schemas[name] ?? {}) as Json;

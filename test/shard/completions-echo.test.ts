@@ -15,7 +15,7 @@ import { evaluateModels, remotePerplexity } from "../../src/eval/index.js";
 import { evalCommand } from "../../src/eval-command.js";
 import { startGateway, type Gateway } from "../../src/server/index.js";
 import { createLogger } from "../../src/telemetry/logger.js";
-import { startTestGateway, tinyModelPath, type TestGateway } from "../helpers/gateway.js";
+import { readSse, startTestGateway, tinyModelPath, type TestGateway } from "../helpers/gateway.js";
 import { openAISpec } from "../helpers/openai-spec.js";
 
 interface CompletionLogprobs {
@@ -63,8 +63,8 @@ const post = (base: string, route: string, body: unknown) =>
   fetch(`${base}/v1/${route}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 
 /** Schema errors other than the two places OpenAI's published schema does not model: the echoed first token's null logprob and top_logprobs. */
-function specErrors(body: unknown): string[] {
-  const check = openAISpec().check(openAISpec().responseRef("POST", "/completions", 200, "application/json"), body);
+function specErrors(body: unknown, ref = openAISpec().responseRef("POST", "/completions", 200, "application/json")): string[] {
+  const check = openAISpec().check(ref, body);
   return check.errors.filter((e) => !/^\/choices\/\d+\/logprobs\/(token_logprobs|top_logprobs)\/0 /.test(e) && !/^\/choices\/\d+\/logprobs (must match|must be null)/.test(e));
 }
 
@@ -138,7 +138,6 @@ describe("/v1/completions echo + logprobs", () => {
   it("bad input is a 400 in OpenAI's envelope naming the parameter", async () => {
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ prompt: PROMPT, max_tokens: 0 }, "max_tokens"],
-      [{ prompt: PROMPT, echo: true, logprobs: 0, stream: true }, "echo"],
       [{ prompt: [1, 2, 99_999_999], echo: true, logprobs: 0, max_tokens: 0 }, "prompt"],
       [{ prompt: PROMPT, echo: true, logprobs: 9, max_tokens: 0 }, "logprobs"],
     ];
@@ -161,6 +160,120 @@ describe("/v1/completions echo + logprobs", () => {
     expect(b.text_offset).toEqual(a.text_offset);
     const ids = (await (await post(relay.url, "tokenize", { model: "relayed", prompt: PROMPT })).json()) as { tokens: number[] };
     expect(ids.tokens.length).toBe(a.tokens.length - 3);
+  });
+});
+
+/** A streamed legacy completion's chunks joined back: its text, its logprobs' parallel arrays, its finish reason and usage. */
+interface Joined {
+  text: string;
+  tokens: string[];
+  token_logprobs: Array<number | null>;
+  text_offset: number[];
+  finish: string | null;
+  usage?: { prompt_tokens: number; completion_tokens: number } | null | undefined;
+  chunks: number;
+}
+
+function join(chunks: OpenAI.Completion[]): Joined {
+  const out: Joined = { text: "", tokens: [], token_logprobs: [], text_offset: [], finish: null, chunks: chunks.length };
+  for (const chunk of chunks) {
+    if (chunk.usage) out.usage = chunk.usage;
+    for (const choice of chunk.choices) {
+      out.text += choice.text;
+      const lp = choice.logprobs as unknown as CompletionLogprobs | null;
+      if (lp) {
+        out.tokens.push(...lp.tokens);
+        out.token_logprobs.push(...lp.token_logprobs);
+        out.text_offset.push(...lp.text_offset);
+      }
+      out.finish = choice.finish_reason ?? out.finish;
+    }
+  }
+  return out;
+}
+
+async function streamed(client: OpenAI, body: Omit<OpenAI.CompletionCreateParamsStreaming, "stream">): Promise<{ joined: Joined; chunks: OpenAI.Completion[] }> {
+  const chunks: OpenAI.Completion[] = [];
+  for await (const chunk of await client.completions.create({ ...body, stream: true, stream_options: { include_usage: true } })) chunks.push(chunk);
+  return { joined: join(chunks), chunks };
+}
+
+describe("/v1/completions echo, streamed", () => {
+  it("the first chunk carries the prompt and its scored tokens, then the completion: joined, the non-stream echo (official client)", async () => {
+    const body = { model: "tiny", prompt: PROMPT, echo: true, logprobs: 2, max_tokens: 6, temperature: 0 } as const;
+    const whole = await local.client.completions.create(body);
+    const { joined, chunks } = await streamed(local.client, body);
+    // The prompt comes first, alone, with its tokens' log probabilities (the first one null).
+    const first = chunks[0]!.choices[0]!;
+    expect(first.text).toBe(PROMPT);
+    const lp = first.logprobs as unknown as CompletionLogprobs;
+    expect(lp.tokens.join("")).toBe(PROMPT);
+    expect(lp.token_logprobs[0]).toBeNull();
+    expect(first.finish_reason).toBeNull();
+    const wlp = whole.choices[0]!.logprobs as unknown as CompletionLogprobs;
+    expect(joined.text).toBe(whole.choices[0]!.text);
+    expect(joined.tokens).toEqual(wlp.tokens);
+    expect(joined.token_logprobs).toEqual(wlp.token_logprobs);
+    expect(joined.text_offset).toEqual(wlp.text_offset);
+    expect(joined.finish).toBe(whole.choices[0]!.finish_reason);
+    expect(joined.usage).toMatchObject({ prompt_tokens: whole.usage!.prompt_tokens, completion_tokens: whole.usage!.completion_tokens });
+  });
+
+  it("every chunk conforms to the completion chunk schema; the stream ends with [DONE]", async () => {
+    const res = await post(local.url, "completions", { model: "tiny", prompt: PROMPT, echo: true, logprobs: 1, max_tokens: 4, temperature: 0, stream: true, stream_options: { include_usage: true } });
+    expect(res.status).toBe(200);
+    const events = await readSse(res);
+    expect(events.at(-1)).toBe("[DONE]");
+    const chunks = events.slice(0, -1).map((e) => JSON.parse(e) as unknown);
+    for (const chunk of chunks) expect(specErrors(chunk, openAISpec().completionChunkRef())).toEqual([]);
+    expect((chunks[0] as OpenAI.Completion).choices[0]!.text).toBe(PROMPT);
+  });
+
+  it("max_tokens 0 scores the prompt as the non-stream echo does: one prompt chunk, finish_reason length, no completion tokens", async () => {
+    const body = { model: "tiny", prompt: PROMPT, echo: true, logprobs: 0, max_tokens: 0 } as const;
+    const whole = await local.client.completions.create(body);
+    const { joined } = await streamed(local.client, body);
+    const wlp = whole.choices[0]!.logprobs as unknown as CompletionLogprobs;
+    expect(joined.text).toBe(PROMPT);
+    expect(joined.token_logprobs).toEqual(wlp.token_logprobs);
+    expect(joined.text_offset).toEqual(wlp.text_offset);
+    expect(joined.finish).toBe("length");
+    expect(joined.usage).toMatchObject({ completion_tokens: 0, prompt_tokens: whole.usage!.prompt_tokens });
+    // Without logprobs too: the prompt's text, then the end.
+    const bare = await streamed(local.client, { model: "tiny", prompt: PROMPT, echo: true, max_tokens: 0 });
+    expect(bare.joined.text).toBe(PROMPT);
+    expect(bare.joined.finish).toBe("length");
+    expect(bare.joined.tokens).toEqual([]);
+  });
+
+  it("echo without logprobs: the prompt's text first, then the completion the plain stream gives", async () => {
+    const plain = await streamed(local.client, { model: "tiny", prompt: PROMPT, max_tokens: 5, temperature: 0 });
+    const echoed = await streamed(local.client, { model: "tiny", prompt: PROMPT, echo: true, max_tokens: 5, temperature: 0 });
+    expect(echoed.chunks[0]!.choices[0]!.text).toBe(PROMPT);
+    expect(echoed.joined.text).toBe(PROMPT + plain.joined.text);
+  });
+
+  it("a token-id prompt echoes its tokens' text; n = 2 echoes the prompt once per choice", async () => {
+    const ids = ((await (await post(local.url, "tokenize", { model: "tiny", prompt: PROMPT, add_special_tokens: true })).json()) as { tokens: number[] }).tokens;
+    const byIds = await streamed(local.client, { model: "tiny", prompt: ids, echo: true, logprobs: 0, max_tokens: 2, temperature: 0 });
+    expect(byIds.chunks[0]!.choices[0]!.text).toBe(PROMPT);
+    const two = await streamed(local.client, { model: "tiny", prompt: PROMPT, echo: true, n: 2, max_tokens: 2, temperature: 0 });
+    for (const index of [0, 1]) {
+      const texts = two.chunks.flatMap((c) => c.choices.filter((ch) => ch.index === index).map((ch) => ch.text));
+      expect(texts[0]).toBe(PROMPT);
+      expect(texts.join("").startsWith(PROMPT)).toBe(true);
+    }
+  });
+
+  it("through a relay to a remote OpenAI-compatible backend: the same stream", async () => {
+    const body = { prompt: PROMPT, echo: true, logprobs: 2, max_tokens: 3, temperature: 0 } as const;
+    const direct = await streamed(local.client, { model: "tiny", ...body });
+    const relayed = await streamed(new OpenAI({ baseURL: `${relay.url}/v1`, apiKey: "x", maxRetries: 0 }), { model: "relayed", ...body });
+    expect(relayed.chunks[0]!.choices[0]!.text).toBe(PROMPT);
+    expect(relayed.joined.text).toBe(direct.joined.text);
+    expect(relayed.joined.tokens).toEqual(direct.joined.tokens);
+    expect(relayed.joined.token_logprobs).toEqual(direct.joined.token_logprobs);
+    expect(relayed.joined.text_offset).toEqual(direct.joined.text_offset);
   });
 });
 

@@ -125,14 +125,8 @@ describe("OpenAI spec: completions and embeddings", () => {
     const body = { model: "tiny", prompt: "Once upon a time", max_tokens: 5, temperature: 0 };
     expect((await jsonConforms("POST", "/completions", "/v1/completions", body)).extensions).toEqual(["switchyard"]);
     expect((await jsonConforms("POST", "/completions", "/v1/completions", { ...body, logprobs: 2 })).extensions).toEqual(["switchyard"]);
-    // The spec has no chunk schema for legacy completions streams. OpenAI streams the body's shape with
-    // `finish_reason: null` until the last chunk and `usage: null` (include_usage) until the usage chunk.
-    const ref = openAISpec().derive("CreateCompletionResponse", "SwitchyardCompletionChunk", (s) => {
-      const props = s.properties as Record<string, Record<string, unknown>>;
-      const choice = (props.choices!.items as { properties: Record<string, Record<string, unknown>> }).properties;
-      choice.finish_reason = { anyOf: [choice.finish_reason, { type: "null" }] };
-      props.usage = { anyOf: [props.usage, { type: "null" }] };
-    });
+    // The spec has no chunk schema for legacy completions streams (see completionChunkRef).
+    const ref = openAISpec().completionChunkRef();
     const streamed = await streamConforms("/completions", { ...body, stream: true, stream_options: { include_usage: true } }, ref);
     expect(streamed.extensions).toEqual(["switchyard"]);
   });

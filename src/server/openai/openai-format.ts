@@ -58,11 +58,19 @@ export function openAIFinishReason(reason: FinishReason, toolCalls: number): Ope
   return reason === "stop" && toolCalls > 0 ? "tool_calls" : reason;
 }
 
+/** A legacy completions `echo`: the prompt's text, and its scored tokens when logprobs were asked for. */
+export interface EchoedPrompt {
+  text: string;
+  logprobs?: PromptTokenLogprob[];
+}
+
 /** What one choice contributes to one stream chunk. */
 export interface ChoiceDelta {
   text: string;
   logprobs?: TokenLogprob[];
   toolCalls?: ToolCallDelta[];
+  /** Legacy completions `echo`, streamed: the prompt, sent before `text` (whose logprobs offsets already count it). */
+  echo?: EchoedPrompt;
 }
 
 /** One finished choice, for a non-streamed body. */
@@ -73,7 +81,7 @@ export interface ChoiceBody {
   toolCalls?: ToolCall[];
   logprobs?: TokenLogprob[];
   /** Legacy completions `echo`: the prompt's text, and its scored tokens when logprobs were asked for; both come before the completion's. */
-  echo?: { text: string; logprobs?: PromptTokenLogprob[] };
+  echo?: EchoedPrompt;
 }
 
 export interface RendererOptions {
@@ -206,9 +214,11 @@ export function completionRenderer(meta: ResponseMeta, { withUsage, withLogprobs
   return {
     start: () => undefined,
     delta: (index, piece) => {
-      const logprobs = withLogprobs && piece.logprobs?.length ? completionLogprobs(piece.logprobs) : null;
-      if (!piece.text && !logprobs) return undefined;
-      return chunk(index, piece.text, null, logprobs);
+      const text = (piece.echo?.text ?? "") + piece.text;
+      const entries: PromptTokenLogprob[] = [...(piece.echo?.logprobs ?? []), ...(piece.logprobs ?? [])];
+      const logprobs = withLogprobs && entries.length ? completionLogprobs(entries) : null;
+      if (!text && !logprobs) return undefined;
+      return chunk(index, text, null, logprobs);
     },
     finish: (index, reason) => chunk(index, "", reason),
     usage: (u, extra) => ({ ...base, choices: [], usage: usageBlock(u, extra.switchyard.cached_prompt_tokens), ...extra }),

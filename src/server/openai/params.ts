@@ -157,7 +157,6 @@ export function chatParams(req: ChatRequest, limits: Limits): SamplingParams {
 }
 
 export function completionParams(req: CompletionRequest, limits: Limits): SamplingParams {
-  if (req.echo && req.stream) unsupported("echo", "echo with stream");
   if (req.max_tokens === 0 && !req.echo) throw invalidRequest("max_tokens must be at least 1 (0 only with echo).", { param: "max_tokens" });
   if (req.suffix) unsupported("suffix", "suffix");
   if ((req.best_of ?? 1) > 1) unsupported("best_of", "best_of > 1");

@@ -115,6 +115,7 @@ export function completionPlan(c: Context<AppEnv>, deps: GatewayDeps, req: Compl
       openAIRenderer(completionRenderer(meta, { withUsage: includeUsage, withLogprobs: req.logprobs != null }), {
         includeUsage,
         echo: req.echo ? input.prompt : undefined,
+        echoScored: params.echo === true,
       }),
   };
 }
