@@ -63,8 +63,10 @@ export interface RagServiceOptions {
   /** Called when a background index build fails (the status keeps the error too). */
   onBackgroundError?: (err: unknown, collection: string) => void;
   /**
-   * Whether hybrid search scales the vector weight by the measured vector
-   * signal of each collection (see vector-gate.ts). Default true.
+   * Whether hybrid search calibrates the vector weight per collection: the
+   * weight whose fusion ranks pseudo-queries of the collection best, the
+   * configured one as the prior, scaled by the measured vector signal (see
+   * vector-gate.ts). Default true; false uses the configured weight as is.
    */
   vectorGate?: boolean;
   /** Texts per embedder call. Default 32. */

@@ -210,9 +210,11 @@ export class VectorGate {
     const rankings: ProbeRankings[] = [];
     for (let i = 0; i < probes.length; i++) {
       const probe = probes[i] as { chunkId: string; query: string };
-      const byVector = await this.store.vectorSearch(tenant, collection, vectors[i] as number[], CALIBRATION_FETCH);
+      const [byVector, byText] = await Promise.all([
+        this.store.vectorSearch(tenant, collection, vectors[i] as number[], CALIBRATION_FETCH),
+        this.store.fullTextSearch(tenant, collection, probe.query, CALIBRATION_FETCH),
+      ]);
       if (byVector.slice(0, GATE_K).some((h) => h.chunkId === probe.chunkId)) hits++;
-      const byText = await this.store.fullTextSearch(tenant, collection, probe.query, CALIBRATION_FETCH);
       rankings.push({ target: probe.chunkId, vector: scored(byVector), text: scored(byText) });
     }
     const chance = GATE_K / rows;

@@ -1,6 +1,6 @@
 /**
- * Units of retrieval's embedder choice, model-card prefixes, weighted fusion
- * and known-question documents.
+ * Units of retrieval's embedder choice, model-card prefixes, weighted fusion,
+ * the per-collection fusion calibration and known-question documents.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../src/errors.js";
 import {
+  Calibration,
   chooseEmbedder,
   embeddingFamily,
   type EmbeddingModelHandle,
@@ -122,6 +123,42 @@ describe("weighted fusion", () => {
 
   it("rejects weights outside [0, 1]", () => {
     expect(() => weightedFusion([vec, text], key, score, { method: "rrf", vectorWeight: 1.5, rrfK: 60 })).toThrow(RangeError);
+  });
+});
+
+describe("fusion calibration", () => {
+  // One probe whose chunk "t" the vectors rank first and BM25 third. Convex fusion ranks it first for
+  // vector weights ≥ 0.7 (t = w beats x = 1 − w/2), second for 0.4-0.6, third below.
+  const rankings = [
+    {
+      target: "t",
+      vector: [
+        { key: "t", score: 0.9 },
+        { key: "x", score: 0.5 },
+        { key: "y", score: 0.1 },
+      ],
+      text: [
+        { key: "x", score: 10 },
+        { key: "y", score: 5 },
+        { key: "t", score: 1 },
+      ],
+    },
+  ];
+  const convex = (vectorWeight: number): { method: "convex"; vectorWeight: number; rrfK: number } => ({ method: "convex", vectorWeight, rrfK: 60 });
+
+  it("uses the weight whose fusion ranks the probes best, the nearest to the configured one among ties", () => {
+    const c = new Calibration(0.9, 1, 1, rankings);
+    expect(c.probeMrr(convex(0.5))).toBeCloseTo(0.5);
+    expect(c.probeMrr(convex(0.7))).toBe(1);
+    expect(c.weightFor(convex(0.5))).toBe(0.7);
+    expect(c.weightFor(convex(0.9))).toBe(0.9);
+    expect(c.weightFor(convex(0.2))).toBe(0.7);
+  });
+
+  it("scales by the gate's multiplier, and trusts the configuration without probes", () => {
+    expect(new Calibration(0.05, 0, 1, rankings).weightFor(convex(0.5))).toBe(0);
+    expect(new Calibration(0.25, 0.5, 1, rankings).weightFor(convex(0.5))).toBeCloseTo(0.35);
+    expect(new Calibration(1, 1, 2, []).weightFor(convex(0.4))).toBe(0.4);
   });
 });
 
