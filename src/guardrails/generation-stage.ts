@@ -8,8 +8,9 @@
  * keeps only stored forms) and {@link restoreChunk} / {@link restoreResult}
  * outside it (so fresh answers and cache replays are restored alike).
  */
-import type { ChatMessage, GeneratedChunk, GenerationInput, GenerationResult, ToolCallFragment } from "../types.js";
+import type { ChatMessage, GeneratedChunk, GenerationInput, GenerationResult, TokenLogprob, ToolCallFragment } from "../types.js";
 import type { OutputStreamScanner, PiiRedaction } from "./pii-guard.js";
+import { LogprobTracker } from "./text-edits.js";
 
 /**
  * The input with every caller-written text redacted. Tool definitions are the
@@ -39,6 +40,10 @@ export class GuardedGeneration {
   private rawText = "";
   private storedText = "";
   private readonly storedArgs = new Map<number, string>();
+  /** The tokens' log probabilities, released as their text is scanned; those of replaced values dropped. */
+  private readonly logprobs = new LogprobTracker("drop");
+  private readonly storedLogprobs: TokenLogprob[] = [];
+  private sawLogprobs = false;
 
   constructor(private readonly redaction: PiiRedaction) {
     this.text = redaction.outputStream();
@@ -46,9 +51,19 @@ export class GuardedGeneration {
 
   chunk(chunk: GeneratedChunk): GeneratedChunk {
     this.rawText += chunk.text;
-    const text = this.text.push(chunk.text).stored;
-    this.storedText += text;
-    const out: GeneratedChunk = { text, tokens: chunk.tokens };
+    const scan = this.text.push(chunk.text);
+    this.storedText += scan.stored;
+    const out: GeneratedChunk = { text: scan.stored, tokens: chunk.tokens };
+    if (chunk.logprobs) {
+      this.sawLogprobs = true;
+      this.logprobs.add(chunk.logprobs);
+    }
+    this.logprobs.advance(scan.consumed, scan.edits);
+    const logprobs = this.logprobs.release();
+    if (logprobs.length) {
+      out.logprobs = logprobs;
+      this.storedLogprobs.push(...logprobs);
+    }
     // The prompt's scored tokens are of the prompt as the model saw it (redacted), as the result's are.
     if (chunk.promptLogprobs) out.promptLogprobs = chunk.promptLogprobs;
     if (chunk.toolCalls) out.toolCalls = chunk.toolCalls.map((f) => this.fragment(f));
@@ -57,8 +72,12 @@ export class GuardedGeneration {
 
   /** The held-back remainder as a last chunk (when there is one) and the stored result. */
   finish(result: GenerationResult): { tail?: GeneratedChunk; result: GenerationResult } {
-    const tailText = this.text.flush().stored;
+    const tailScan = this.text.flush();
+    const tailText = tailScan.stored;
     this.storedText += tailText;
+    this.logprobs.advance(tailScan.consumed, tailScan.edits);
+    const tailLogprobs = this.logprobs.release(true);
+    this.storedLogprobs.push(...tailLogprobs);
     const tailCalls: ToolCallFragment[] = [];
     for (const [index, scanner] of this.calls) {
       const rest = scanner.flush().stored;
@@ -68,8 +87,19 @@ export class GuardedGeneration {
       }
     }
     // Chunks normally add up to the result's text; if a backend reported only a result, scan that instead.
-    const text = this.rawText === result.text ? this.storedText : this.redaction.scanOutput(result.text).stored;
-    const stored: GenerationResult = { ...result, text };
+    const streamed = this.rawText === result.text;
+    const whole = streamed ? undefined : this.redaction.scanOutputEdits(result.text);
+    const stored: GenerationResult = { ...result, text: whole ? whole.stored : this.storedText };
+    if (result.logprobs) {
+      if (streamed && this.sawLogprobs) stored.logprobs = this.storedLogprobs;
+      else {
+        const tracker = new LogprobTracker("drop");
+        tracker.add(result.logprobs);
+        const scan = whole ?? this.redaction.scanOutputEdits(result.text, false);
+        tracker.advance(scan.consumed, scan.edits);
+        stored.logprobs = tracker.release(true);
+      }
+    }
     if (result.toolCalls) {
       stored.toolCalls = result.toolCalls.map((call, i) => ({
         ...call,
@@ -77,7 +107,9 @@ export class GuardedGeneration {
       }));
     }
     const tail: GeneratedChunk | undefined =
-      tailText || tailCalls.length ? { text: tailText, tokens: 0, ...(tailCalls.length ? { toolCalls: tailCalls } : {}) } : undefined;
+      tailText || tailCalls.length || tailLogprobs.length
+        ? { text: tailText, tokens: 0, ...(tailLogprobs.length ? { logprobs: tailLogprobs } : {}), ...(tailCalls.length ? { toolCalls: tailCalls } : {}) }
+        : undefined;
     return tail ? { tail, result: stored } : { result: stored };
   }
 
@@ -93,7 +125,27 @@ export class GuardedGeneration {
   }
 }
 
-/** The caller's view of a stored chunk: placeholders of the caller's own values restored (when `restore` is on). */
+/**
+ * The caller's view of one generation's stored chunks, in order: placeholders of the caller's own values
+ * restored (when `restore` is on), the tokens' offsets moved to match.
+ */
+export class RestoredGeneration {
+  private readonly logprobs = new LogprobTracker("move");
+
+  constructor(private readonly redaction: PiiRedaction) {}
+
+  chunk(chunk: GeneratedChunk): GeneratedChunk {
+    const out = restoreChunk(this.redaction, chunk);
+    if (!chunk.logprobs) return out;
+    const { edits } = this.redaction.restoreEdits(chunk.text);
+    this.logprobs.add(chunk.logprobs);
+    this.logprobs.advance(chunk.text.length, edits);
+    out.logprobs = this.logprobs.release(true);
+    return out;
+  }
+}
+
+/** The caller's view of a stored chunk: placeholders of the caller's own values restored (when `restore` is on). Offsets: see {@link RestoredGeneration}. */
 export function restoreChunk(redaction: PiiRedaction, chunk: GeneratedChunk): GeneratedChunk {
   const out: GeneratedChunk = { ...chunk, text: redaction.restore(chunk.text) };
   if (chunk.toolCalls) out.toolCalls = chunk.toolCalls.map((f) => ({ ...f, arguments: redaction.restore(f.arguments) }));
@@ -102,7 +154,14 @@ export function restoreChunk(redaction: PiiRedaction, chunk: GeneratedChunk): Ge
 
 /** The caller's view of a stored result. */
 export function restoreResult(redaction: PiiRedaction, result: GenerationResult): GenerationResult {
-  const out: GenerationResult = { ...result, text: redaction.restore(result.text) };
+  const { text, edits } = redaction.restoreEdits(result.text);
+  const out: GenerationResult = { ...result, text };
+  if (result.logprobs && edits.length) {
+    const tracker = new LogprobTracker("move");
+    tracker.add(result.logprobs);
+    tracker.advance(result.text.length, edits);
+    out.logprobs = tracker.release(true);
+  }
   if (result.toolCalls) out.toolCalls = result.toolCalls.map((call) => ({ ...call, arguments: redaction.restore(call.arguments) }));
   return out;
 }

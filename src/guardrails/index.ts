@@ -19,6 +19,7 @@ export { PiiDetector, type PiiDetectorOptions } from "./pii-detector.js";
 export { luhnValid, type DetectorOptions, type EntityDetector } from "./detectors.js";
 export { holdbackStart } from "./holdback.js";
 export { PLACEHOLDER_PATTERN } from "./placeholders.js";
+export { LogprobTracker, type TextEdit } from "./text-edits.js";
 export {
   PiiGuard,
   PiiRedaction,
@@ -26,7 +27,8 @@ export {
   type PiiGuardOptions,
   type PiiPolicy,
   type ScannedText,
+  type StreamScan,
 } from "./pii-guard.js";
-export { redactGenerationInput, GuardedGeneration, restoreChunk, restoreResult } from "./generation-stage.js";
+export { redactGenerationInput, GuardedGeneration, RestoredGeneration, restoreChunk, restoreResult } from "./generation-stage.js";
 export { Guardrails, type GuardrailsOptions } from "./guardrails.js";
 export { toGuardrailError } from "./guardrail-errors.js";

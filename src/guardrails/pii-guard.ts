@@ -12,6 +12,7 @@ import { PiiBlockedError } from "./errors.js";
 import { holdbackStart, maxSpan } from "./holdback.js";
 import { PiiDetector, type PiiDetectorOptions } from "./pii-detector.js";
 import { PlaceholderTable } from "./placeholders.js";
+import type { TextEdit } from "./text-edits.js";
 import type { PiiDirection, PiiEntityType, PiiMatch, PiiMode, PiiObserver } from "./types.js";
 
 export interface PiiPolicy {
@@ -35,6 +36,19 @@ export interface ScannedText {
   /** What the caller receives: `stored` with the caller's own placeholders restored (when `restore` is on). */
   caller: string;
 }
+
+/**
+ * A piece of a streamed (or whole) output after its scan: how many of the
+ * received characters it covers and which of them were replaced.
+ */
+export interface StreamScan extends ScannedText {
+  /** Received (raw) characters this piece covers, from where the previous piece ended. */
+  consumed: number;
+  /** Spans of those characters replaced by placeholders, relative to the piece's start, in order. */
+  edits: TextEdit[];
+}
+
+const NOTHING_SENT: StreamScan = Object.freeze({ stored: "", caller: "", consumed: 0, edits: [] });
 
 /**
  * @example
@@ -134,14 +148,27 @@ export class PiiRedaction {
 
   /** Scans a complete output text: redacts values the model produced, then restores for the caller. */
   scanOutput(text: string): ScannedText {
-    if (!this.active) return { stored: text, caller: text };
-    const stored = this.replace(text, this.detect(text), "output");
-    return { stored, caller: this.restore(stored) };
+    return this.scanOutputEdits(text);
+  }
+
+  /**
+   * {@link scanOutput}, also saying which spans of `text` were replaced (for the tokens' log probabilities);
+   * `count: false` for a text already counted (scanned again only for its edits).
+   */
+  scanOutputEdits(text: string, count = true): StreamScan {
+    if (!this.active) return { stored: text, caller: text, consumed: text.length, edits: [] };
+    const { text: stored, edits } = this.replaceWithEdits(text, this.detect(text), "output", count);
+    return { stored, caller: this.restore(stored), consumed: text.length, edits };
   }
 
   /** The caller's view of a stored (redacted) text. Identity unless `restore` is on. */
   restore(text: string): string {
     return this.active && this.policy.restore ? this.table.restore(text) : text;
+  }
+
+  /** {@link restore}, also giving the spans of `text` replaced. */
+  restoreEdits(text: string): { text: string; edits: TextEdit[] } {
+    return this.active && this.policy.restore ? this.table.restoreEdits(text) : { text, edits: [] };
   }
 
   /** A scanner for one streamed output (one per choice or tool call). */
@@ -161,21 +188,30 @@ export class PiiRedaction {
 
   /** @internal Replaces `matches` (in text order, non-overlapping) by their placeholders and counts them. */
   replace(text: string, matches: PiiMatch[], direction: PiiDirection, count = true): string {
-    if (matches.length === 0) return text;
+    return matches.length === 0 ? text : this.replaceWithEdits(text, matches, direction, count).text;
+  }
+
+  /** @internal {@link replace}, also giving the spans of `text` replaced and each placeholder's length. */
+  replaceWithEdits(text: string, matches: PiiMatch[], direction: PiiDirection, count = true): { text: string; edits: TextEdit[] } {
+    if (matches.length === 0) return { text, edits: [] };
     let out = "";
     let at = 0;
+    const edits: TextEdit[] = [];
     const perType = new Map<PiiEntityType, number>();
     for (const m of matches) {
-      out += text.slice(at, m.start) + this.table.placeholderFor(m.type, m.value, direction === "input");
+      const placeholder = this.table.placeholderFor(m.type, m.value, direction === "input");
+      out += text.slice(at, m.start) + placeholder;
+      edits.push({ start: m.start, end: m.end, length: placeholder.length });
       at = m.end;
       perType.set(m.type, (perType.get(m.type) ?? 0) + 1);
     }
-    if (!count) return out + text.slice(at);
-    for (const [type, n] of perType) {
-      this.counts.set(type, (this.counts.get(type) ?? 0) + n);
-      this.observer?.redacted?.(type, direction, n);
+    if (count) {
+      for (const [type, n] of perType) {
+        this.counts.set(type, (this.counts.get(type) ?? 0) + n);
+        this.observer?.redacted?.(type, direction, n);
+      }
     }
-    return out + text.slice(at);
+    return { text: out + text.slice(at), edits };
   }
 }
 
@@ -211,20 +247,20 @@ export class OutputStreamScanner {
     return this.pending.length;
   }
 
-  push(chunk: string): ScannedText {
-    if (this.types.length === 0) return { stored: chunk, caller: this.redaction.restore(chunk) };
+  push(chunk: string): StreamScan {
+    if (this.types.length === 0) return { stored: chunk, caller: this.redaction.restore(chunk), consumed: chunk.length, edits: [] };
     this.pending += chunk;
     return this.emit(holdbackStart(this.pending, this.types, true));
   }
 
   /** Scans and sends everything still held (call once, at the end of the stream). */
-  flush(): ScannedText {
-    if (this.types.length === 0 || this.pending.length === 0) return { stored: "", caller: "" };
+  flush(): StreamScan {
+    if (this.types.length === 0 || this.pending.length === 0) return NOTHING_SENT;
     return this.emit(this.pending.length);
   }
 
-  private emit(boundary: number): ScannedText {
-    if (boundary === 0) return { stored: "", caller: "" };
+  private emit(boundary: number): StreamScan {
+    if (boundary === 0) return NOTHING_SENT;
     // Every value holds a digit, "@" or ":"; one that starts before the cut but reaches into the held tail lies
     // inside that tail's run (see holdback.ts). So text to send without any of them needs no detector run.
     if (!/[0-9@:]/.test(this.pending.slice(0, boundary))) return this.send(boundary, []);
@@ -242,7 +278,7 @@ export class OutputStreamScanner {
         }
       }
     }
-    if (cut <= offset) return { stored: "", caller: "" };
+    if (cut <= offset) return NOTHING_SENT;
     // Values entirely in the already-sent context were handled then; one that began there (it should not) is cut to its unsent part.
     const own = matches
       .filter((m) => m.end > offset && m.start < cut)
@@ -251,11 +287,11 @@ export class OutputStreamScanner {
   }
 
   /** Sends `pending[0, length)` with `matches` (relative to `pending`) replaced. */
-  private send(length: number, matches: PiiMatch[]): ScannedText {
+  private send(length: number, matches: PiiMatch[]): StreamScan {
     const sent = this.pending.slice(0, length);
-    const stored = this.redaction.replace(sent, matches, "output");
+    const { text: stored, edits } = this.redaction.replaceWithEdits(sent, matches, "output");
     this.pending = this.pending.slice(length);
     this.context = (this.context + sent).slice(-this.contextLength);
-    return { stored, caller: this.redaction.restore(stored) };
+    return { stored, caller: this.redaction.restore(stored), consumed: length, edits };
   }
 }

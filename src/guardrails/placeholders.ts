@@ -2,6 +2,7 @@
  * Typed placeholders (`<EMAIL_1>`, `<CREDIT_CARD_2>`) and the per-request
  * table that maps them back to the caller's values.
  */
+import type { TextEdit } from "./text-edits.js";
 import type { PiiEntityType } from "./types.js";
 
 /** Matches one complete placeholder; group 1 is the label, group 2 the number. */
@@ -58,6 +59,19 @@ export class PlaceholderTable {
   restore(text: string): string {
     if (this.restorable.size === 0 || !text.includes("<")) return text;
     return text.replace(PLACEHOLDER_PATTERN, (whole) => this.restorable.get(whole) ?? whole);
+  }
+
+  /** {@link restore}, also giving the spans of `text` replaced (for the tokens' offsets). */
+  restoreEdits(text: string): { text: string; edits: TextEdit[] } {
+    const edits: TextEdit[] = [];
+    if (this.restorable.size === 0 || !text.includes("<")) return { text, edits };
+    const restored = text.replace(PLACEHOLDER_PATTERN, (whole: string, _label: string, _n: string, at: number) => {
+      const value = this.restorable.get(whole);
+      if (value === undefined) return whole;
+      edits.push({ start: at, end: at + whole.length, length: value.length });
+      return value;
+    });
+    return { text: restored, edits };
   }
 
   get size(): number {

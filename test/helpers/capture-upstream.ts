@@ -22,6 +22,13 @@ export interface Capture {
 /** The value the scripted answer adds of its own (the model's, not the caller's). */
 export const MODEL_EMAIL = "eve@corp.example";
 
+/** The scripted answer's streamed pieces (3 characters each), which are also its "tokens". */
+export function scriptedTokens(text: string): string[] {
+  const pieces: string[] = [];
+  for (let i = 0; i < text.length; i += 3) pieces.push(text.slice(i, i + 3));
+  return pieces;
+}
+
 async function readBody(req: IncomingMessage): Promise<string> {
   let body = "";
   for await (const chunk of req) body += String(chunk);
@@ -38,19 +45,23 @@ export async function startCapture(): Promise<Capture> {
         return;
       }
       bodies.push(raw);
-      const body = JSON.parse(raw) as { messages: Array<{ role: string; content: string }>; stream?: boolean };
+      const body = JSON.parse(raw) as { messages: Array<{ role: string; content: string }>; stream?: boolean; logprobs?: boolean };
       const last = body.messages.filter((m) => m.role === "user").at(-1)?.content ?? "";
       const text = `Echo: ${last}. Reach ${MODEL_EMAIL} soon.`;
       const base = { id: "x", object: "chat.completion", created: 1, model: "cap" };
       const usage = { prompt_tokens: 5, completion_tokens: 9, total_tokens: 14 };
+      const pieces = scriptedTokens(text);
+      // With `logprobs`, each 3-character piece is one "token" (log probability -0.5, no alternatives).
+      const logprobs = (tokens: string[]) =>
+        body.logprobs ? { logprobs: { content: tokens.map((token) => ({ token, logprob: -0.5, bytes: [...Buffer.from(token)], top_logprobs: [] })) } } : {};
       if (!body.stream) {
         res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify({ ...base, choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" }], usage }));
+        res.end(JSON.stringify({ ...base, choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop", ...logprobs(pieces) }], usage }));
         return;
       }
       res.writeHead(200, { "content-type": "text/event-stream" });
-      for (let i = 0; i < text.length; i += 3) {
-        res.write(`data: ${JSON.stringify({ ...base, object: "chat.completion.chunk", choices: [{ index: 0, delta: { content: text.slice(i, i + 3) }, finish_reason: null }] })}\n\n`);
+      for (const piece of pieces) {
+        res.write(`data: ${JSON.stringify({ ...base, object: "chat.completion.chunk", choices: [{ index: 0, delta: { content: piece }, finish_reason: null, ...logprobs([piece]) }] })}\n\n`);
       }
       res.write(`data: ${JSON.stringify({ ...base, object: "chat.completion.chunk", choices: [{ index: 0, delta: {}, finish_reason: "stop" }], usage })}\n\n`);
       res.end("data: [DONE]\n\n");

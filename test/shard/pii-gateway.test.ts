@@ -10,7 +10,7 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Gateway } from "../../src/server/index.js";
 import { createLogger } from "../../src/telemetry/logger.js";
-import { startCaptureGateway, type Capture, type CaptureGateway } from "../helpers/capture-upstream.js";
+import { MODEL_EMAIL, scriptedTokens, startCaptureGateway, type Capture, type CaptureGateway } from "../helpers/capture-upstream.js";
 import { startTestGateway, type TestGateway } from "../helpers/gateway.js";
 
 const KEYS = {
@@ -111,14 +111,27 @@ describe("PII guardrails through the gateway (capturing upstream)", () => {
     await expect(client(KEYS.block).chat.completions.create({ model: "cap", messages: ask("hello there") })).resolves.toBeDefined();
   });
 
-  it("keys without a policy pass values through; logprobs are refused while redaction is on", async () => {
+  it("logprobs pass with the guard on, streamed and not, without the tokens of a value the guard replaced", async () => {
+    const upstreamText = `Echo: I am <EMAIL_1>. Reach ${MODEL_EMAIL} soon.`;
+    const from = upstreamText.indexOf(MODEL_EMAIL);
+    const to = from + MODEL_EMAIL.length;
+    // Pieces overlapping the model's own address are left out; the caller's placeholder pieces stay (they spell no value).
+    const kept = scriptedTokens(upstreamText).filter((_, i) => i * 3 + 3 <= from || i * 3 >= to);
+    const request = { model: "cap", temperature: 0.5, logprobs: true, top_logprobs: 0, messages: ask("I am ann@example.com") };
+    const res = await client(KEYS.redact).chat.completions.create(request);
+    expect(res.choices[0]!.message.content).toBe("Echo: I am ann@example.com. Reach <EMAIL_2> soon.");
+    expect(res.choices[0]!.logprobs!.content!.map((e) => e.token)).toEqual(kept);
+    const stream = await client(KEYS.redact).chat.completions.create({ ...request, stream: true });
+    const streamed: string[] = [];
+    for await (const chunk of stream) streamed.push(...(chunk.choices[0]?.logprobs?.content ?? []).map((e) => e.token));
+    expect(streamed).toEqual(kept);
+    expect(streamed.join("")).not.toMatch(/eve|corp|@/);
+  });
+
+  it("keys without a policy pass values through", async () => {
     const before = capture.bodies.length;
     await client(KEYS.plain).chat.completions.create({ model: "cap", messages: ask("I am ann@example.com") });
     expect(capture.bodies.slice(before).join("")).toContain("ann@example.com");
-    const err = await client(KEYS.redact)
-      .chat.completions.create({ model: "cap", logprobs: true, messages: ask("hi") })
-      .catch((e: unknown) => e);
-    expect((err as { status?: number }).status).toBe(400);
   });
 
   it("metrics count redactions by type, and no log line or metric holds a caller's value", async () => {
@@ -179,5 +192,47 @@ describe("PII guardrails on real shard processes", () => {
     let text = "";
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
     expect(text).toBe(redacted.choices[0]!.message.content);
+  });
+
+  it("chat logprobs are given with the guard on, streamed and not", async () => {
+    const request = { model: "tiny", max_tokens: 12, temperature: 0, logprobs: true, top_logprobs: 2, messages: [{ role: "user" as const, content: "I am ann@example.com" }] };
+    const res = await t.client.chat.completions.create(request);
+    const content = res.choices[0]!.message.content ?? "";
+    const entries = res.choices[0]!.logprobs?.content ?? [];
+    expect(entries.length).toBeGreaterThan(0);
+    for (const e of entries) {
+      expect(e.top_logprobs.length).toBe(2);
+      expect(e.bytes).toEqual([...Buffer.from(e.token, "utf8")]);
+    }
+    // The random model's answer holds no value to replace: its tokens spell it.
+    if (!content.includes("<")) expect(entries.map((e) => e.token).join("")).toBe(content);
+    const stream = await t.client.chat.completions.create({ ...request, stream: true });
+    let text = "";
+    const streamed: string[] = [];
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? "";
+      for (const e of chunk.choices[0]?.logprobs?.content ?? []) streamed.push(e.token);
+    }
+    expect(text).toBe(content);
+    expect(streamed).toEqual(entries.map((e) => e.token));
+  });
+
+  it("completions logprobs are given with the guard on, streamed and not, their offsets into the text", async () => {
+    const request = { model: "tiny", max_tokens: 12, temperature: 0, logprobs: 3, prompt: "Write to me at ann@example.com about" };
+    const res = await t.client.completions.create(request);
+    const choice = res.choices[0]!;
+    const lp = choice.logprobs!;
+    expect(lp.tokens!.length).toBeGreaterThan(0);
+    lp.tokens!.forEach((token, i) => expect(choice.text.slice(lp.text_offset![i], lp.text_offset![i]! + token.length)).toBe(token));
+    expect(lp.top_logprobs!.every((top) => Object.keys(top).length >= 1)).toBe(true);
+    const stream = await t.client.completions.create({ ...request, stream: true });
+    let text = "";
+    const tokens: string[] = [];
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.text ?? "";
+      tokens.push(...(chunk.choices[0]?.logprobs?.tokens ?? []));
+    }
+    expect(text).toBe(choice.text);
+    expect(tokens).toEqual(lp.tokens);
   });
 });

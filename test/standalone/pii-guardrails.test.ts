@@ -12,10 +12,12 @@ import {
   type PiiEntityType,
   type PiiPolicy,
   GuardedGeneration,
+  RestoredGeneration,
   redactGenerationInput,
   restoreChunk,
   restoreResult,
 } from "../../src/guardrails/index.js";
+import type { TokenLogprob } from "../../src/types.js";
 
 const ALL: PiiPolicy = { mode: "redact", entities: PII_ENTITY_TYPES, restore: true };
 
@@ -259,5 +261,39 @@ describe("generation stage", () => {
     expect(done.result.toolCalls![0]!.arguments).toBe('{"to":"<EMAIL_2>"}');
     expect(restoreResult(r, done.result).text).toBe("Mail ann@example.com or <EMAIL_3>");
     expect(restoreChunk(r, stored[0]!).text).toBe("Mail ann@example.com or ");
+  });
+
+  it("keeps the tokens' log probabilities, drops those of replaced values, and moves offsets to the caller's text", () => {
+    const r = new PiiGuard({ policy: ALL }).begin();
+    r.redactInput("I am ann@example.com");
+    const g = new GuardedGeneration(r);
+    const tokens = ["Mail", " <EMAIL_1>", " or", " bob", "@ex", "ample", ".com", " now", "!"];
+    let offset = 0;
+    const entries: TokenLogprob[] = tokens.map((token) => {
+      const e = { token, logprob: -1, bytes: [...Buffer.from(token)], offset, top: [{ token: "x", logprob: -2, bytes: [120] }] };
+      offset += token.length;
+      return e;
+    });
+    const raw = tokens.join("");
+    const stored = entries.map((e) => g.chunk({ text: e.token, tokens: 1, logprobs: [e] }));
+    const done = g.finish({ text: raw, finishReason: "stop", usage: { promptTokens: 1, completionTokens: 9 }, timings, shard: "m#0", logprobs: entries });
+    const chunks = [...stored, ...(done.tail ? [done.tail] : [])];
+    const storedText = "Mail <EMAIL_1> or <EMAIL_2> now!";
+    expect(chunks.map((c) => c.text).join("")).toBe(storedText);
+    const streamed = chunks.flatMap((c) => c.logprobs ?? []);
+    expect(streamed.map((e) => e.token)).toEqual(["Mail", " <EMAIL_1>", " or", " now", "!"]);
+    expect(done.result.logprobs).toEqual(streamed);
+    for (const e of streamed) expect(storedText.slice(e.offset, e.offset + e.token.length)).toBe(e.token);
+    // The caller's view: "<EMAIL_1>" restored, later offsets moved by the difference.
+    const callerText = "Mail ann@example.com or <EMAIL_2> now!";
+    const restored = new RestoredGeneration(r);
+    const callerChunks = chunks.map((c) => restored.chunk(c));
+    expect(callerChunks.map((c) => c.text).join("")).toBe(callerText);
+    const result = restoreResult(r, done.result);
+    expect(callerChunks.flatMap((c) => c.logprobs ?? [])).toEqual(result.logprobs);
+    expect(result.logprobs!.map((e) => e.offset)).toEqual([0, 4, callerText.indexOf(" or"), callerText.indexOf(" now"), callerText.length - 1]);
+    // Without streamed chunks the result alone is redacted the same way.
+    const whole = new GuardedGeneration(r).finish({ text: raw, finishReason: "stop", usage: { promptTokens: 1, completionTokens: 9 }, timings, shard: "m#0", logprobs: entries });
+    expect(whole.result.logprobs).toEqual(streamed);
   });
 });

@@ -5,8 +5,7 @@
  * caller's view is restored *outside* it (fresh answers and replays alike).
  */
 import type { Context } from "hono";
-import { GuardedGeneration, redactGenerationInput, restoreChunk, restoreResult, toGuardrailError, type PiiRedaction } from "../../guardrails/index.js";
-import { invalidRequest } from "../../errors.js";
+import { GuardedGeneration, RestoredGeneration, redactGenerationInput, restoreResult, toGuardrailError, type PiiRedaction } from "../../guardrails/index.js";
 import type { SwitchyardConfig } from "../../config/index.js";
 import type { GenerationInput } from "../../types.js";
 import type { AppEnv } from "../http/env.js";
@@ -39,8 +38,7 @@ export interface GuardedRequest {
 
 /**
  * Redacts the plan's input under the request's policy (server, key, bot);
- * `undefined` when the policy is off. Throws the gateway's 400 (block mode,
- * or logprobs, whose token texts would spell the values out) or 503
+ * `undefined` when the policy is off. Throws the gateway's 400 (block mode) or 503
  * (detection failed: fail closed).
  */
 export function guardInput(c: Context<AppEnv>, deps: GatewayDeps, plan: GenerationPlan): GuardedRequest | undefined {
@@ -49,9 +47,6 @@ export function guardInput(c: Context<AppEnv>, deps: GatewayDeps, plan: Generati
   const bot = plan.bot === undefined ? undefined : deps.registry.bot(plan.bot);
   const redaction = deps.guardrails.begin(key, bot);
   if (!redaction) return undefined;
-  if (plan.params.logprobs !== undefined) {
-    throw invalidRequest("logprobs are not available while personal-data redaction is on for this key.", { param: "logprobs", code: "pii_logprobs_unsupported" });
-  }
   try {
     return { input: redactGenerationInput(redaction, plan.input), redaction };
   } catch (err) {
@@ -93,7 +88,10 @@ export function scannedProducer(redaction: PiiRedaction, produce: Producer): Pro
 
 /** The caller's view of a producer's stored output (goes outside the cache). */
 export function restoredProducer(redaction: PiiRedaction, produce: Producer): Producer {
-  return async (onChunk, signal) => restoreResult(redaction, await produce((chunk) => onChunk(restoreChunk(redaction, chunk)), signal));
+  return async (onChunk, signal) => {
+    const restored = new RestoredGeneration(redaction);
+    return restoreResult(redaction, await produce((chunk) => onChunk(restored.chunk(chunk)), signal));
+  };
 }
 
 /** Redacts retrieved passages for the prompt (see `ground`); a detection failure fails the request closed (503). */
