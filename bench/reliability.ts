@@ -7,10 +7,13 @@
  *   until a stream with no deadline of its own ends (error event + [DONE]), until /readyz says 503, and
  *   until a restarted shard serves again, each against the configured bound it should meet.
  *
- *   tsx bench/reliability.ts [--requests 30] [--flood 24] [--rounds 3]
+ *   tsx bench/reliability.ts [--requests 120] [--flood 24] [--rounds 12] [--fairness-only] [--reserve-slots N]
  *
- *   B's requests are split over `rounds` alternating idle / flooded phases (drift in the machine's other
- *   load weighs on both sides of the ratio).
+ *   `--reserve-slots` overrides `queue.reserveSlots` (0: no slot headroom, fair queue only) for a comparison.
+ *
+ *   B's requests are split over `rounds` alternating idle / shared / flooded phases (drift in the machine's
+ *   other load weighs on every side of the ratios). "Shared": one A request always running beside B, no
+ *   queue — the cost of sharing the shard's decode, which no queue policy removes without preemption.
  *
  * Results: results/bench-reliability.json (+ a timestamped copy) and a markdown table on stdout.
  */
@@ -26,7 +29,7 @@ import { startGateway, type Gateway } from "../src/server/index.js";
 import { createLogger } from "../src/telemetry/logger.js";
 import { machineInfo, markdownTable, percentile, round, writeResult } from "./stats.js";
 
-const { values } = parseArgs({ options: { requests: { type: "string", default: "30" }, flood: { type: "string", default: "24" }, rounds: { type: "string", default: "3" } } });
+const { values } = parseArgs({ options: { requests: { type: "string", default: "120" }, flood: { type: "string", default: "24" }, rounds: { type: "string", default: "12" }, "fairness-only": { type: "boolean", default: false }, "reserve-slots": { type: "string" } } });
 const REQUESTS = Number(values.requests);
 const ROUNDS = Number(values.rounds);
 const FLOOD = Number(values.flood);
@@ -72,45 +75,74 @@ async function timedB(gw: Gateway, i: number): Promise<number> {
   return performance.now() - t0;
 }
 
+/**
+ * Runs `measure` while tenant A keeps `concurrency` requests in flight (a closed loop; with more than
+ * the pool's slots, the rest wait in the queue). Returns A's completed requests and the seconds measured.
+ */
+async function withTenantA(gw: Gateway, concurrency: number, measure: () => Promise<void>): Promise<{ served: number; seconds: number; queuedAtStart: number }> {
+  const pool = gw.registry.models[0]!.pool;
+  let served = 0;
+  let counting = false;
+  const stop = new AbortController();
+  setMaxListeners(0, stop.signal); // one listener per flood request in flight
+  const loop = async (w: number) => {
+    while (!stop.signal.aborted) {
+      const res = await chat(gw, KEYS.a, { messages: [{ role: "user", content: `flood ${w}` }], max_tokens: 16 }, stop.signal).catch(() => undefined);
+      if (!res) return;
+      await res.text().catch(() => undefined);
+      if (res.status === 200 && counting) served++;
+    }
+  };
+  const loops = Array.from({ length: concurrency }, (_, w) => loop(w));
+  const busy = () => pool.snapshot().running + pool.snapshot().waiting;
+  const deadline = Date.now() + 30_000;
+  while (busy() < Math.max(1, concurrency - 4) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const queuedAtStart = pool.snapshot().waiting;
+  counting = true;
+  const t0 = performance.now();
+  await measure();
+  const seconds = (performance.now() - t0) / 1000;
+  counting = false;
+  stop.abort();
+  await Promise.all(loops);
+  return { served, seconds, queuedAtStart };
+}
+
 async function fairness() {
-  return withGateway({ queue: { maxDepth: 64, maxWaitMs: 120_000 }, auth: { keys: [{ key: KEYS.a, tenant: "a" }, { key: KEYS.b, tenant: "b" }] } }, async (gw) => {
+  const reserve = values["reserve-slots"] === undefined ? {} : { reserveSlots: Number(values["reserve-slots"]) };
+  return withGateway({ queue: { maxDepth: 64, maxWaitMs: 120_000, ...reserve }, auth: { keys: [{ key: KEYS.a, tenant: "a" }, { key: KEYS.b, tenant: "b" }] } }, async (gw) => {
     const pool = gw.registry.models[0]!.pool;
     await timedB(gw, -1); // warm-up
     const idle: number[] = [];
+    const shared: number[] = [];
     const flooded: number[] = [];
     const queuedAtStart: number[] = [];
+    let freeAtArrival = 0;
     let aServed = 0;
     let floodSeconds = 0;
-    // Idle and flooded phases alternate, ROUNDS times: a change in the machine's other load during the run
-    // then weighs on both sides of the ratio, not on one phase only.
+    const perPhase = Math.ceil(REQUESTS / ROUNDS);
+    // Idle, shared (one A request always running beside B) and flooded phases alternate, ROUNDS times: a
+    // change in the machine's other load during the run then weighs on every side of the ratios.
     for (let r = 0; r < ROUNDS; r++) {
-      const perPhase = Math.ceil(REQUESTS / ROUNDS);
-      // The same prompts on both sides (temperature 0): the answers, and where they stop, are the same.
+      // The same prompts in every phase (temperature 0): the answers, and where they stop, are the same.
       for (let i = 0; i < perPhase; i++) idle.push(await timedB(gw, r * perPhase + i));
-
-      // Tenant A: a closed loop of FLOOD requests in flight for as long as B measures.
-      const stop = new AbortController();
-      setMaxListeners(0, stop.signal); // one listener per flood request in flight
-      const floodLoop = async (w: number) => {
-        while (!stop.signal.aborted) {
-          const res = await chat(gw, KEYS.a, { messages: [{ role: "user", content: `flood ${w}` }], max_tokens: 16 }, stop.signal).catch(() => undefined);
-          if (!res) return;
-          await res.text().catch(() => undefined);
-          if (res.status === 200) aServed++;
+      await withTenantA(gw, 1, async () => {
+        for (let i = 0; i < perPhase; i++) shared.push(await timedB(gw, r * perPhase + i));
+      });
+      const flood = await withTenantA(gw, FLOOD, async () => {
+        for (let i = 0; i < perPhase; i++) {
+          const snap = pool.snapshot().shards;
+          if (snap.some((s) => s.slotsBusy < s.slotsTotal)) freeAtArrival++;
+          flooded.push(await timedB(gw, r * perPhase + i));
         }
-      };
-      const loops = Array.from({ length: FLOOD }, (_, w) => floodLoop(w));
-      const deadline = Date.now() + 30_000;
-      while (pool.snapshot().waiting < FLOOD - 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      queuedAtStart.push(pool.snapshot().waiting);
-      const floodStart = performance.now();
-      for (let i = 0; i < perPhase; i++) flooded.push(await timedB(gw, r * perPhase + i));
-      floodSeconds += (performance.now() - floodStart) / 1000;
-      stop.abort();
-      await Promise.all(loops);
+      });
+      queuedAtStart.push(flood.queuedAtStart);
+      aServed += flood.served;
+      floodSeconds += flood.seconds;
     }
     const idleP50 = percentile(idle, 50);
     const floodP50 = percentile(flooded, 50);
+    const sharedP50 = percentile(shared, 50);
     return {
       requests: idle.length,
       rounds: ROUNDS,
@@ -122,6 +154,11 @@ async function fairness() {
       floodP99Ms: round(percentile(flooded, 99)),
       ratio: round(floodP50 / idleP50),
       tenantAPerSecond: round(aServed / floodSeconds),
+      /** B beside one running A request (no queue): the cost of sharing the shard's decode, which no queue policy removes. */
+      sharedP50Ms: round(sharedP50),
+      sharedRatio: round(sharedP50 / idleP50),
+      /** Share of B's flooded requests sent while a slot was free (sampled just before sending). */
+      freeSlotAtArrival: round(freeAtArrival / flooded.length),
     };
   });
 }
@@ -184,6 +221,10 @@ async function stall() {
 
 async function main(): Promise<void> {
   const fair = await fairness();
+  if (values["fairness-only"]) {
+    console.log(JSON.stringify(fair, null, 2)); // a partial run: no result file, bench:report keeps the last full one
+    return;
+  }
   const stalled = await stall();
   const result = { machine: machineInfo(), fairness: fair, stall: stalled };
   const file = writeResult("bench-reliability", result);
@@ -192,6 +233,7 @@ async function main(): Promise<void> {
       ["figure", "measured", "reference", "ratio"],
       [
         ["tenant B p50 under A's flood", `${fair.floodP50Ms} ms`, `${fair.idleP50Ms} ms idle`, `**${fair.ratio}×**`],
+        ["tenant B p50 beside one A request", `${fair.sharedP50Ms} ms`, `${fair.idleP50Ms} ms idle`, `${fair.sharedRatio}×`],
         ["SIGSTOP → 504 for a 2 s deadline", `${stalled.deadlinedClient.ms} ms (${stalled.deadlinedClient.status})`, "2000 ms deadline", `${round(stalled.deadlinedClient.ms / 2000)}×`],
         [
           "SIGSTOP → stream without deadline ends",
