@@ -156,6 +156,18 @@ export const fusionSchema = z.object({
    * per-collection calibration (src/rag/vector-gate.ts), which picks the weight actually used.
    */
   vectorWeight: z.number().min(0).max(1).default(0.5),
+  /** Calibrate the vector weight per collection from its own pseudo-queries (false: use `vectorWeight` as is). */
+  calibrate: z.boolean().default(true),
+});
+
+/**
+ * `rag.collections.<name>.fusion`: the keys set here override `rag.fusion` for that collection. No defaults
+ * (zod's `.partial()` keeps them, which made `{ vectorWeight: 0.7 }` also reset the global method).
+ */
+const fusionOverrideSchema = z.object({
+  method: z.enum(["convex", "rrf"]).optional(),
+  vectorWeight: z.number().min(0).max(1).optional(),
+  calibrate: z.boolean().optional(),
 });
 
 /**
@@ -456,7 +468,7 @@ export const configSchema = z.object({
       /** Tokens per (query, passage) pair for the reranker; longer passages are scored by their best window. */
       rerankContextSize: z.number().int().min(64).max(32_768).default(512),
       /** Per-collection settings, by collection name: `{ fusion: {...} }` overrides `rag.fusion` there. */
-      collections: z.record(z.string(), z.object({ fusion: fusionSchema.partial().optional() })).default({}),
+      collections: z.record(z.string(), z.object({ fusion: fusionOverrideSchema.optional() })).default({}),
       /** Passages scoring below this are not relevant; none left = "I don't know". */
       scoreFloor: z.number().default(0),
       rrfK: positiveInt.default(60),

@@ -94,6 +94,12 @@ export interface FusionOptions {
   vectorWeight: number;
   /** RRF's k (60 in the RRF paper); used by `rrf` only. */
   rrfK: number;
+  /**
+   * Hybrid search only (weightedFusion ignores it): whether the vector
+   * weight is calibrated per collection with `vectorWeight` as the prior
+   * (vector-gate.ts). Default true; false fuses with `vectorWeight` as is.
+   */
+  calibrate?: boolean;
 }
 
 export const FUSION_METHODS: readonly FusionOptions["method"][] = ["convex", "rrf"];

@@ -48,7 +48,7 @@ export interface SearchSettings {
    * The vector quality gate and fusion calibration (vector-gate.ts): the
    * vector weight used is the one calibrated for this collection with the
    * configured weight as the prior. Not applied when the request sets
-   * `fusion.vectorWeight` itself.
+   * `fusion.vectorWeight` itself, nor with `fusion.calibrate: false`.
    */
   gate?: VectorGate;
   /** Hybrid fetches `topK × overFetch` (at least 20) from each list before fusing. Default 4. */
@@ -151,6 +151,7 @@ function definedOnly(f: Partial<FusionOptions> | undefined): Partial<FusionOptio
   if (f?.method !== undefined) out.method = f.method;
   if (f?.vectorWeight !== undefined) out.vectorWeight = f.vectorWeight;
   if (f?.rrfK !== undefined) out.rrfK = f.rrfK;
+  if (f?.calibrate !== undefined) out.calibrate = f.calibrate;
   return out;
 }
 
@@ -175,7 +176,7 @@ export async function searchCollection(settings: SearchSettings, req: SearchRequ
     }));
   } else {
     const fusion: FusionOptions = { ...settings.fusion, ...definedOnly(req.fusion) };
-    if (req.fusion?.vectorWeight === undefined && settings.gate !== undefined && fusion.vectorWeight > 0) {
+    if (req.fusion?.vectorWeight === undefined && settings.gate !== undefined && fusion.calibrate !== false && fusion.vectorWeight > 0) {
       fusion.vectorWeight = (await settings.gate.measure(req.tenant, req.collection)).weightFor(fusion);
     }
     const w = fusion.vectorWeight;

@@ -19,7 +19,7 @@ import {
   readBitext,
   scoreVariant,
 } from "../../bench/retrieval-datasets.js";
-import { createOfflineEmbedder, type Embedder, type OfflineEmbedderKind, RagService } from "../../src/rag/index.js";
+import { createOfflineEmbedder, type Embedder, type OfflineEmbedderKind, RagService, type RagServiceOptions } from "../../src/rag/index.js";
 import { fnv1a32 } from "../../src/rag/text.js";
 import { seededRandom } from "../../src/util/seeded-random.js";
 
@@ -45,7 +45,7 @@ const noiseEmbedder: Embedder = {
     ),
 };
 
-async function scoreAll(embedder: Embedder, set: EvalSet): Promise<Record<string, EvalScores>> {
+async function scoreAll(embedder: Embedder, set: EvalSet, extra: Partial<RagServiceOptions> = {}): Promise<Record<string, EvalScores>> {
   const dir = await mkdtemp(join(tmpdir(), "switchyard-eval-test-"));
   const rag = await RagService.open({
     uri: join(dir, "lancedb"),
@@ -54,6 +54,7 @@ async function scoreAll(embedder: Embedder, set: EvalSet): Promise<Record<string
     chunkOverlap: 100,
     rrfK: 60,
     scoreFloor: Number.NEGATIVE_INFINITY,
+    ...extra,
   });
   try {
     await rag.upsertDocuments(TARGET.tenant, TARGET.collection, set.docs);
@@ -114,6 +115,9 @@ describe("retrieval eval on the bundled Bitext sample", { timeout: 240_000 }, ()
     const s = await scoreAll(noiseEmbedder, beir);
     expect(s.vector?.ndcg10).toBeLessThan(0.3);
     expectHybridNotBelowParts(s, ["ndcg10", "mrr10", "hit1", "hit5"]);
+    // With the calibration turned off for this collection, the noise is fused at the configured weight and drags hybrid down.
+    const fixed = await scoreAll(noiseEmbedder, beir, { collectionFusion: { [TARGET.collection]: { calibrate: false } } });
+    expect(fixed.hybrid!.ndcg10).toBeLessThan(fixed.fulltext!.ndcg10);
   });
 
   it("finds support answers from customers' questions with the answers alone, not below either part", async () => {

@@ -6,6 +6,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { configSchema } from "../../src/config/schema.js";
 import { GatewayError } from "../../src/errors.js";
 import {
   Calibration,
@@ -159,6 +160,18 @@ describe("fusion calibration", () => {
     expect(new Calibration(0.05, 0, 1, rankings).weightFor(convex(0.5))).toBe(0);
     expect(new Calibration(0.25, 0.5, 1, rankings).weightFor(convex(0.5))).toBeCloseTo(0.35);
     expect(new Calibration(1, 1, 2, []).weightFor(convex(0.4))).toBe(0.4);
+  });
+});
+
+describe("fusion config", () => {
+  it("a collection's fusion overrides only the keys it sets", () => {
+    const config = configSchema.parse({
+      models: [{ name: "default", file: "tiny" }],
+      rag: { fusion: { method: "rrf" }, collections: { kb: { fusion: { vectorWeight: 0.7 } }, faq: { fusion: { calibrate: false } } } },
+    });
+    expect(config.rag.fusion).toEqual({ method: "rrf", vectorWeight: 0.5, calibrate: true });
+    expect(config.rag.collections.kb?.fusion).toEqual({ vectorWeight: 0.7 });
+    expect(config.rag.collections.faq?.fusion).toEqual({ calibrate: false });
   });
 });
 
