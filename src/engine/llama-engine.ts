@@ -503,6 +503,11 @@ export class LlamaEngine {
 
 
   /** A completion prompt's token ids (given ids as they are); `special`: with the BOS the model adds, when it adds one. */
+  /** The text of a token-id prompt (special tokens give none); an id outside the vocabulary is refused. */
+  detokenize(tokens: number[]): string {
+    return this.model.detokenize(this.completionTokens({ kind: "completion", prompt: "", tokens }), false);
+  }
+
   completionIds(input: GenerationInput & { kind: "completion" }, special: boolean): number[] {
     const tokens = this.completionTokens(input);
     return special && input.tokens === undefined ? this.withBos(tokens) : tokens;

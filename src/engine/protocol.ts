@@ -70,6 +70,8 @@ export type ParentMessage =
   | { type: "embed"; id: number; input: string[] }
   /** Counts the prompt tokens; with `ids`, answers them too (a completion prompt's tokens; BOS first when `ids` is "special" and the model adds one). */
   | { type: "tokenize"; id: number; input: GenerationInput; ids?: "text" | "special" }
+  /** The text of a token-id prompt (special tokens as no text), for the PII guardrails to scan. */
+  | { type: "detokenize"; id: number; tokens: number[] }
   /** Heartbeat: the shard answers `pong` with the same `seq` from its event loop. */
   | { type: "ping"; seq: number }
   | { type: "shutdown" };
@@ -106,6 +108,7 @@ export type ChildMessage =
   | { type: "done"; id: number; result: WireDone }
   | { type: "embedded"; id: number; vectors: number[][]; tokens: number }
   | { type: "tokenized"; id: number; tokens: number; ids?: number[] }
+  | { type: "detokenized"; id: number; text: string }
   /** Heartbeat answer; carries the KV cache occupancy at that moment. */
   | { type: "pong"; seq: number; kv: KvCells }
   | { type: "error"; id: number; error: WireError };

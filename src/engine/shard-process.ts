@@ -275,6 +275,8 @@ export class ShardProcess extends EventEmitter<{
         return this.finish(p, () => (p.resolve as (v: { vectors: number[][]; tokens: number }) => void)({ vectors: msg.vectors, tokens: msg.tokens }));
       case "tokenized":
         return this.finish(p, () => (p.resolve as (v: number | number[]) => void)(msg.ids ?? msg.tokens));
+      case "detokenized":
+        return this.finish(p, () => (p.resolve as (v: string) => void)(msg.text));
       case "error":
         return this.finish(p, () => p.reject(new ShardError(msg.error.code, msg.error.message, msg.error.param)));
     }
@@ -375,6 +377,14 @@ export class ShardProcess extends EventEmitter<{
     const { pending, promise } = this.request<number[]>((id) => ({ type: "tokenize", id, input, ids: special ? "special" : "text" }), { timeoutMs: this.callTimeoutMs, what: "a tokenization" });
     if (!signal || !pending) return promise;
     const link = linkAbort(signal, () => this.answer(pending, new ShardError("aborted", "Tokenization aborted.")));
+    return promise.finally(() => link.unlink());
+  }
+
+  /** The text of token ids (special tokens give none); fails like {@link countTokens}. */
+  detokenize(tokens: number[], signal?: AbortSignal): Promise<string> {
+    const { pending, promise } = this.request<string>((id) => ({ type: "detokenize", id, tokens }), { timeoutMs: this.callTimeoutMs, what: "a detokenization" });
+    if (!signal || !pending) return promise;
+    const link = linkAbort(signal, () => this.answer(pending, new ShardError("aborted", "Detokenization aborted.")));
     return promise.finally(() => link.unlink());
   }
 

@@ -70,6 +70,14 @@ async function onMessage(msg: ParentMessage): Promise<void> {
         fail(msg.id, err);
       }
       return;
+    case "detokenize":
+      if (!engine) return fail(msg.id, new EngineError("engine_error", "Shard is not loaded."));
+      try {
+        send({ type: "detokenized", id: msg.id, text: engine.detokenize(msg.tokens) });
+      } catch (err) {
+        fail(msg.id, err);
+      }
+      return;
     case "ping":
       send({ type: "pong", seq: msg.seq, kv: engine?.kvCells() ?? { used: 0, total: 0 } });
       return;

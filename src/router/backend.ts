@@ -77,6 +77,8 @@ export interface Backend {
   countTokens?(input: GenerationInput, signal?: AbortSignal): Promise<number>;
   /** A text's token ids as a completion prompt has them (`special`: BOS first when the model adds one): a local shard's tokenizer, or a remote's `/tokenize`. */
   tokenize?(prompt: string, special: boolean, signal?: AbortSignal): Promise<number[]>;
+  /** The text of token ids (special tokens give none): a local shard's tokenizer. */
+  detokenize?(tokens: number[], signal?: AbortSignal): Promise<string>;
   /**
    * Resolves once the backend confirms nothing runs on `slot` any more (after an abort the work may outlive the
    * caller's answer). The router hands the slot out again only then. Absent: free as soon as `generate` settles.

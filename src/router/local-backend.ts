@@ -194,6 +194,12 @@ export class LocalBackend implements Backend {
     return proc.tokenize(prompt, special, signal).catch(asBackendError);
   }
 
+  detokenize(tokens: number[], signal?: AbortSignal): Promise<string> {
+    const proc = this.process;
+    if (!proc || this._state !== "ready") return Promise.reject(new BackendError("not_ready", `Shard ${this.id} is not ready.`));
+    return proc.detokenize(tokens, signal).catch(asBackendError);
+  }
+
   whenSlotFree(slot: number): Promise<void> {
     // No process: the next one starts with every slot free.
     return this.process?.whenSlotFree(slot) ?? Promise.resolve();

@@ -744,6 +744,25 @@ export class ModelPool implements BudgetedModel {
     }, true);
   }
 
+  /**
+   * The text of token ids (special tokens give none), from a ready shard; 503 when none can now, 400 when no
+   * backend of this model can ever tell (remote upstreams).
+   */
+  detokenize(tokens: number[], signal?: AbortSignal): Promise<string> {
+    if (!this.members.some((m) => m.backend.detokenize)) {
+      return Promise.reject(invalidRequest(`Model '${this.model}' cannot read token-id prompts back as text; send the prompt as text.`, { param: "prompt" }));
+    }
+    return this.withLoaded(async () => {
+      const member = this.members.find((m) => !m.draining && m.backend.state === "ready" && m.backend.detokenize);
+      if (!member) throw unavailable(`No shard of model '${this.model}' can detokenize right now.`, this.retryAfterMs());
+      try {
+        return await member.backend.detokenize!(tokens, signal);
+      } catch (err) {
+        throw toClientError(err);
+      }
+    }, true);
+  }
+
   private async countTokensLoaded(input: GenerationInput, signal?: AbortSignal): Promise<number> {
     const member = this.members.find((m) => !m.draining && m.backend.state === "ready" && m.backend.countTokens);
     if (!member) throw unavailable(`No shard of model '${this.model}' can count tokens right now.`, this.retryAfterMs());

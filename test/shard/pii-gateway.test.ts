@@ -128,6 +128,14 @@ describe("PII guardrails through the gateway (capturing upstream)", () => {
     expect(streamed.join("")).not.toMatch(/eve|corp|@/);
   });
 
+  it("a token-id prompt to a model that cannot read ids back as text is a 400 with the guard on, and nothing goes upstream", async () => {
+    const before = capture.bodies.length;
+    const err = await client(KEYS.redact).completions.create({ model: "cap", prompt: [1, 2, 3], max_tokens: 4 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((err as Error).message).toContain("send the prompt as text");
+    expect(capture.bodies.length).toBe(before);
+  });
+
   it("keys without a policy pass values through", async () => {
     const before = capture.bodies.length;
     await client(KEYS.plain).chat.completions.create({ model: "cap", messages: ask("I am ann@example.com") });
@@ -234,5 +242,54 @@ describe("PII guardrails on real shard processes", () => {
     }
     expect(text).toBe(choice.text);
     expect(tokens).toEqual(lp.tokens);
+  });
+});
+
+describe("PII guardrails on token-id prompts (real shard processes)", () => {
+  let redact: TestGateway;
+  let block: TestGateway;
+  beforeAll(async () => {
+    redact = await startTestGateway({ cache: { enabled: false }, guardrails: { pii: { mode: "redact", entities: ["email"] } } });
+    block = await startTestGateway({ cache: { enabled: false }, guardrails: { pii: { mode: "block", entities: ["email"] } } });
+  });
+  afterAll(async () => {
+    await redact?.close();
+    await block?.close();
+  });
+
+  const idsOf = async (prompt: string): Promise<number[]> => {
+    const res = await fetch(`${redact.url}/v1/tokenize`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "tiny", prompt, add_special_tokens: false }) });
+    return ((await res.json()) as { tokens: number[] }).tokens;
+  };
+  /** What the shard evaluated: the prompt's scored tokens (`echo` + `logprobs`, no generation). */
+  const evaluated = async (prompt: number[] | number[][]) => {
+    const res = await redact.client.completions.create({ model: "tiny", prompt, max_tokens: 0, echo: true, logprobs: 0 });
+    return { text: res.choices[0]!.logprobs!.tokens!.join(""), promptTokens: res.usage!.prompt_tokens };
+  };
+
+  it("redact: a token-id prompt carrying an address reaches the model with a placeholder instead (number[] and number[][])", async () => {
+    const ids = await idsOf("Write to ann@example.com today");
+    for (const prompt of [ids, [ids]]) {
+      const seen = await evaluated(prompt);
+      expect(seen.text).not.toContain("ann@");
+      expect(seen.text).toContain("<EMAIL_1>");
+    }
+    // A token-id prompt without personal data passes as sent (its ids, nothing added).
+    const plain = await idsOf("Write to me today");
+    const seen = await evaluated(plain);
+    expect(seen.promptTokens).toBe(plain.length);
+    expect(seen.text).toContain("Write to me today");
+  });
+
+  it("block: a token-id prompt carrying an address is refused with pii_detected; one without passes", async () => {
+    const ids = await idsOf("Write to ann@example.com today");
+    const err = await block.client.completions.create({ model: "tiny", prompt: ids, max_tokens: 4 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((err as InstanceType<typeof OpenAI.BadRequestError>).code).toBe("pii_detected");
+    expect((err as Error).message).not.toContain("ann@");
+    const ok = await block.client.completions.create({ model: "tiny", prompt: await idsOf("Write to me today"), max_tokens: 4 });
+    expect(ok.choices[0]!.text).toBeDefined();
+    const bad = await block.client.completions.create({ model: "tiny", prompt: [1e9], max_tokens: 4 }).catch((e: unknown) => e);
+    expect((bad as { status?: number }).status).toBe(400);
   });
 });

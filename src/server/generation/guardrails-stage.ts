@@ -14,6 +14,7 @@ import { hashApiKeys } from "../http/middleware/auth.js";
 import type { GenerationPlan } from "./plan.js";
 import type { Producer } from "./respond.js";
 import { childController } from "../../util/link-abort.js";
+import { clientSignal } from "../../util/node-bindings.js";
 
 type KeyConfig = SwitchyardConfig["auth"]["keys"][number];
 
@@ -40,18 +41,32 @@ export interface GuardedRequest {
  * Redacts the plan's input under the request's policy (server, key, bot);
  * `undefined` when the policy is off. Throws the gateway's 400 (block mode) or 503
  * (detection failed: fail closed).
+ *
+ * A token-id completion prompt is read back as text through a shard and scanned
+ * like a text prompt: unchanged, its ids pass as sent; redacted, the redacted
+ * text goes on as the prompt (the shard tokenizes it again).
  */
-export function guardInput(c: Context<AppEnv>, deps: GatewayDeps, plan: GenerationPlan): GuardedRequest | undefined {
+export async function guardInput(c: Context<AppEnv>, deps: GatewayDeps, plan: GenerationPlan): Promise<GuardedRequest | undefined> {
   if (!deps.guardrails) return undefined;
   const key = keyConfigOf(deps.config, c.get("principal").keyId);
   const bot = plan.bot === undefined ? undefined : deps.registry.bot(plan.bot);
   const redaction = deps.guardrails.begin(key, bot);
   if (!redaction) return undefined;
+  const input = plan.input;
+  const text = input.kind === "completion" && input.tokens !== undefined ? await promptText(c, plan, input.tokens) : undefined;
   try {
-    return { input: redactGenerationInput(redaction, plan.input), redaction };
+    if (text === undefined) return { input: redactGenerationInput(redaction, input), redaction };
+    const redacted = redaction.redactInput(text);
+    return { input: redacted === text ? input : { kind: "completion", prompt: redacted }, redaction };
   } catch (err) {
     throw toGuardrailError(err);
   }
+}
+
+/** A token-id prompt's text, as a shard of the plan's model reads it (special tokens give none). */
+async function promptText(c: Context<AppEnv>, plan: GenerationPlan, tokens: number[]): Promise<string> {
+  using abort = clientSignal(c);
+  return plan.model.pool.detokenize(tokens, abort.signal);
 }
 
 /** Scans a producer's output into stored form (goes inside the cache). A scan failure aborts the generation: 503. */

@@ -29,7 +29,7 @@ import { validatedProducer } from "./schema-stage.js";
  */
 export async function runGeneration(c: Context<AppEnv>, deps: GatewayDeps, plan: GenerationPlan): Promise<Response> {
   // Guardrails first: retrieval, the cache key, the pool and telemetry only ever see the redacted input.
-  const guarded = guardInput(c, deps, plan);
+  const guarded = await guardInput(c, deps, plan);
   // The question as asked (redacted), before grounding: what the semantic cache compares.
   const asked = guarded?.input ?? plan.input;
   let input = asked;
