@@ -108,6 +108,8 @@ export class RagService {
   private readonly chunker: Chunker;
   private storePromise: Promise<ChunkStore> | undefined;
   private gate: VectorGate | undefined;
+  /** Calibrations started by writes (see {@link RagService.settled}). */
+  private readonly warming = new Set<Promise<void>>();
   private closed = false;
 
   /** Validates options; the database is opened on first use (or by {@link RagService.open}). */
@@ -178,6 +180,7 @@ export class RagService {
       docs,
       onProgress,
     );
+    if (result.chunks > 0) this.warmCalibration(store, tenant, collection);
     const threshold = this.options.vectorIndex?.threshold ?? DEFAULT_VECTOR_INDEX_THRESHOLD;
     if (result.chunks > 0 && threshold > 0) {
       // Only the size check is awaited; the build itself runs in the background (ChunkStore.buildVectorIndex).
@@ -191,6 +194,29 @@ export class RagService {
       }
     }
     return result;
+  }
+
+  /**
+   * Measures the collection's vector gate and fusion calibration in the background after a write, so the
+   * first hybrid search does not wait for the 2 × 32 probe searches (later writes re-measure at most once a
+   * minute, see vector-gate.ts). A failure is reported to `onBackgroundError`; search measures again.
+   */
+  private warmCalibration(store: ChunkStore, tenant: string, collection: string): void {
+    if (this.options.vectorGate === false || this.closed) return;
+    this.gate ??= new VectorGate(store, this.options.embedder);
+    const warm: Promise<void> = this.gate
+      .measure(tenant, collection)
+      .then(
+        () => undefined,
+        (err: unknown) => this.options.onBackgroundError?.(err, collection),
+      )
+      .finally(() => this.warming.delete(warm));
+    this.warming.add(warm);
+  }
+
+  /** Resolves when the background work started by writes (calibration; not index builds) has finished. */
+  async settled(): Promise<void> {
+    while (this.warming.size > 0) await Promise.all(this.warming);
   }
 
   /**
@@ -336,6 +362,7 @@ export class RagService {
     const pending = this.storePromise;
     this.storePromise = undefined;
     if (pending !== undefined) {
+      await this.settled();
       const store = await pending;
       // LanceDB cannot cancel an index build; let it finish before closing the database.
       await store.settle();

@@ -28,8 +28,10 @@
  * The probes' rankings are cached per (tenant, collection) and table
  * version; the weight for a fusion setting is computed from them once and
  * memoised. After a write they are re-measured in the background at most
- * once a minute, the stale value serving meanwhile. The first hybrid search
- * of a collection waits for them (2 × {@link GATE_PROBES} searches).
+ * once a minute, the stale value serving meanwhile. A write through
+ * RagService starts the first measurement in the background; a hybrid search
+ * that finds none (a collection written before this process started) waits
+ * for it (2 × {@link GATE_PROBES} searches).
  */
 import type { Embedder } from "./embedder.js";
 import { seededRandom } from "./eval-metrics.js";
