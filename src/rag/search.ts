@@ -8,10 +8,10 @@ import { invalidRequest, notFound } from "../errors.js";
 import type { RetrievedPassage } from "../types.js";
 import type { Embedder } from "./embedder.js";
 import { filterPredicate, type SearchFilter } from "./filters.js";
-import { FUSION_METHODS, type FusionOptions, weightedFusion } from "./fusion.js";
+import { FUSION_METHODS, type Fused, type FusionOptions, weightedFusion } from "./fusion.js";
 import { assertCollectionName, assertTenant } from "./names.js";
 import { rerank, type Reranker } from "./reranker.js";
-import { type ChunkStore, embedderMismatch, type StoredHit } from "./store.js";
+import { type ChunkStore, embedderMismatch, type RankedRow, type StoredHit } from "./store.js";
 import type { VectorGate } from "./vector-gate.js";
 
 export type SearchMode = "vector" | "fulltext" | "hybrid";
@@ -135,6 +135,81 @@ async function queryVector(settings: SearchSettings, collection: string, query: 
   return vector;
 }
 
+function definedOnly(f: Partial<FusionOptions> | undefined): Partial<FusionOptions> {
+  const out: Partial<FusionOptions> = {};
+  if (f?.method !== undefined) out.method = f.method;
+  if (f?.vectorWeight !== undefined) out.vectorWeight = f.vectorWeight;
+  if (f?.rrfK !== undefined) out.rrfK = f.rrfK;
+  if (f?.calibrate !== undefined) out.calibrate = f.calibrate;
+  return out;
+}
+
+/** The vector and the full-text ranking, concurrently; a list whose fusion weight is 0 is not searched. */
+function bothRankings<T>(
+  settings: SearchSettings,
+  req: SearchRequest,
+  vectorWeight: number,
+  byVector: (vector: number[]) => Promise<T[]>,
+  byText: () => Promise<T[]>,
+): Promise<[T[], T[]]> {
+  return Promise.all([
+    vectorWeight > 0 ? queryVector(settings, req.collection, req.query).then(byVector) : Promise.resolve([]),
+    vectorWeight < 1 ? byText() : Promise.resolve([]),
+  ]);
+}
+
+/**
+ * Hybrid search over row ids: both rankings without reading any column,
+ * fused, then the columns of the candidates that survive only. Valid when no
+ * two rows collapse into one answer (no question rows) and the table version
+ * did not move between the searches and the read (row ids are per version);
+ * `undefined` otherwise, for the caller to search the materialising way.
+ */
+async function hybridByRowId(
+  settings: SearchSettings,
+  req: SearchRequest,
+  fusion: FusionOptions,
+  fetch: number,
+  keep: number,
+  predicate: string | undefined,
+): Promise<{ hit: StoredHit; score: number }[] | undefined> {
+  const { store } = settings;
+  const version = await store.version(req.collection);
+  const w = fusion.vectorWeight;
+  const [byVector, byText] = await bothRankings(
+    settings,
+    req,
+    w,
+    (v) => store.vectorRank(req.tenant, req.collection, v, fetch, predicate),
+    () => store.fullTextRank(req.tenant, req.collection, req.query, fetch, predicate),
+  );
+  const all = weightedFusion([byVector, byText], (r) => String(r.rowId), (r) => r.score, fusion);
+  // Fusion breaks exact ties by key, which is the chunk id on the materialising path: read the
+  // candidates tied with the last kept one too, and order ties by chunk id, for the same answer.
+  const bestRank = (f: Fused<RankedRow>): number =>
+    Math.min(...f.ranks.map((r, i) => ((i === 0 ? w : 1 - w) > 0 && r !== undefined ? r : Number.POSITIVE_INFINITY)));
+  const tied = (a: Fused<RankedRow>, b: Fused<RankedRow>): boolean => a.score === b.score && bestRank(a) === bestRank(b);
+  let end = Math.min(keep, all.length);
+  while (end > 0 && end < all.length && tied(all[end] as Fused<RankedRow>, all[end - 1] as Fused<RankedRow>)) end++;
+  const fused = all.slice(0, end);
+  const rows = await store.rowsById(
+    req.tenant,
+    req.collection,
+    fused.map((f) => f.item.rowId),
+  );
+  if ((await store.version(req.collection)) !== version) return undefined;
+  const hits: { hit: StoredHit; score: number; rank: number }[] = [];
+  for (const f of fused) {
+    const hit = rows.get(f.item.rowId);
+    // Gone, or a question row written since the caller looked (it would need collapsing).
+    if (hit === undefined || hit.position < 0) return undefined;
+    hits.push({ hit, score: f.score, rank: bestRank(f) });
+  }
+  // The fused order with chunk ids as the last key: only runs of ties move.
+  hits.sort((a, b) => b.score - a.score || a.rank - b.rank || (a.hit.chunkId < b.hit.chunkId ? -1 : a.hit.chunkId > b.hit.chunkId ? 1 : 0));
+  return hits.slice(0, keep).map(({ hit, score }) => ({ hit, score }));
+}
+
 /**
  * Runs one search and returns passages numbered from 1, best first, without
  * those scoring below the floor.
@@ -146,15 +221,6 @@ async function queryVector(settings: SearchSettings, collection: string, query: 
  * Throws 404 when the tenant has nothing in the collection (whether or not
  * another tenant has a collection of that name, so names do not leak).
  */
-function definedOnly(f: Partial<FusionOptions> | undefined): Partial<FusionOptions> {
-  const out: Partial<FusionOptions> = {};
-  if (f?.method !== undefined) out.method = f.method;
-  if (f?.vectorWeight !== undefined) out.vectorWeight = f.vectorWeight;
-  if (f?.rrfK !== undefined) out.rrfK = f.rrfK;
-  if (f?.calibrate !== undefined) out.calibrate = f.calibrate;
-  return out;
-}
-
 export async function searchCollection(settings: SearchSettings, req: SearchRequest): Promise<RetrievedPassage[]> {
   const { topK, mode } = validate(req);
   const { store } = settings;
@@ -163,14 +229,19 @@ export async function searchCollection(settings: SearchSettings, req: SearchRequ
     throw notFound(`Collection '${req.collection}' not found.`, { param: "collection", code: "collection_not_found" });
   }
 
-  // Over-fetch: question rows and several chunks of one answer collapse into one result.
+  // Over-fetch: question rows collapse into the chunk they stand for, and fusion ranks beyond topK.
   const fetch = Math.max(20, topK * (settings.overFetch ?? 4));
+  // Candidates kept for the reranker (or the floor and topK alone).
+  const keep = settings.rerank ? Math.max(topK, settings.rerank.topN) : topK;
+  const questions = await store.hasQuestionRows(req.collection);
+  // One ranking and nothing to collapse: its first `keep` rows are the answer.
+  const single = questions ? fetch : Math.min(fetch, keep);
   let hits: { hit: StoredHit; score: number }[];
   if (mode === "vector") {
     const vector = await queryVector(settings, req.collection, req.query);
-    hits = byAnswer(await store.vectorSearch(req.tenant, req.collection, vector, fetch, predicate)).map((hit) => ({ hit, score: hit.score }));
+    hits = byAnswer(await store.vectorSearch(req.tenant, req.collection, vector, single, predicate)).map((hit) => ({ hit, score: hit.score }));
   } else if (mode === "fulltext") {
-    hits = byAnswer(await store.fullTextSearch(req.tenant, req.collection, req.query, fetch, predicate)).map((hit) => ({
+    hits = byAnswer(await store.fullTextSearch(req.tenant, req.collection, req.query, single, predicate)).map((hit) => ({
       hit,
       score: hit.score,
     }));
@@ -179,17 +250,21 @@ export async function searchCollection(settings: SearchSettings, req: SearchRequ
     if (req.fusion?.vectorWeight === undefined && settings.gate !== undefined && fusion.calibrate !== false && fusion.vectorWeight > 0) {
       fusion.vectorWeight = (await settings.gate.measure(req.tenant, req.collection)).weightFor(fusion);
     }
-    const w = fusion.vectorWeight;
-    const [byVector, byText] = await Promise.all([
-      w > 0
-        ? queryVector(settings, req.collection, req.query).then((v) => store.vectorSearch(req.tenant, req.collection, v, fetch, predicate))
-        : Promise.resolve([]),
-      w < 1 ? store.fullTextSearch(req.tenant, req.collection, req.query, fetch, predicate) : Promise.resolve([]),
-    ]);
-    hits = weightedFusion([byAnswer(byVector), byAnswer(byText)], answerKey, (h) => h.score, fusion).map((f) => ({
-      hit: f.item,
-      score: f.score,
-    }));
+    const byRowId = questions ? undefined : await hybridByRowId(settings, req, fusion, fetch, keep, predicate);
+    if (byRowId !== undefined) hits = byRowId;
+    else {
+      const [byVector, byText] = await bothRankings(
+        settings,
+        req,
+        fusion.vectorWeight,
+        (v) => store.vectorSearch(req.tenant, req.collection, v, fetch, predicate),
+        () => store.fullTextSearch(req.tenant, req.collection, req.query, fetch, predicate),
+      );
+      hits = weightedFusion([byAnswer(byVector), byAnswer(byText)], answerKey, (h) => h.score, fusion).map((f) => ({
+        hit: f.item,
+        score: f.score,
+      }));
+    }
   }
   if (settings.rerank) {
     // Rerank answers, not the question rows that found them: resolve first, over the candidates reranking sees.

@@ -70,6 +70,12 @@ export interface StoredHit {
   score: number;
 }
 
+/** A search result before its columns are read: the row's id (valid at one table version) and the mode's raw score. */
+export interface RankedRow {
+  rowId: bigint;
+  score: number;
+}
+
 /** Rows missing from the full-text index that trigger an optimize after an upsert. */
 export const OPTIMIZE_MIN_UNINDEXED_ROWS = 500;
 /** Fragments (one per small write) that trigger an optimize after an upsert. */
@@ -84,6 +90,9 @@ export const VECTOR_INDEX_NAME = "vector_idx";
  * 100k chunks), a graph over scalar-quantised vectors (`hnsw_sq`: lower recall
  * at a higher latency, minutes to build), or inverted lists of
  * product-quantised vectors (`ivf_pq`: smallest, recall ≤ 0.81 in the sweep).
+ * Measured and not offered: IVF_RQ (RaBitQ, 4 bits per dimension, refine 5)
+ * reached recall@10 0.99 at the same probes but cost more CPU per search than
+ * IVF_FLAT in an interleaved run (BENCHMARKS.md "Retrieval").
  */
 export type VectorIndexType = "ivf_flat" | "hnsw_sq" | "ivf_pq";
 
@@ -210,6 +219,10 @@ export class ChunkStore {
   private readonly presence = new Map<string, { version: number; present: boolean }>();
   /** Per (collection, tenant): the tenant's content digest at a table version. */
   private readonly tenantVersions = new Map<string, { version: number; digest: number }>();
+  /** Per collection: whether it has rows of known questions, at a table version. */
+  private readonly questionRows = new Map<string, { version: number; present: boolean }>();
+  /** Per collection: how it was built (the schema's metadata), at a table version. */
+  private readonly infos = new Map<string, { version: number; info: CollectionInfo | undefined }>();
   /** Per collection: how searches use its ANN index, at a table version. */
   private readonly annParams = new Map<string, { version: number; params: AnnSearchParams | undefined }>();
   /** Partitions of the IVF indexes this process built (others are estimated, see {@link annSearchParams}). */
@@ -267,10 +280,16 @@ export class ChunkStore {
     return table;
   }
 
-  /** How the collection was built, or `undefined` when it does not exist. */
+  /** How the collection was built, or `undefined` when it does not exist (cached per table version: every vector search asks). */
   async info(collection: string): Promise<CollectionInfo | undefined> {
     const table = await this.openTable(collection);
-    return table === undefined ? undefined : collectionInfo(await table.schema());
+    if (table === undefined) return undefined;
+    const version = await table.version();
+    const cached = this.infos.get(collection);
+    if (cached !== undefined && cached.version === version) return cached.info;
+    const info = collectionInfo(await table.schema());
+    this.infos.set(collection, { version, info });
+    return info;
   }
 
   /**
@@ -502,11 +521,11 @@ export class ChunkStore {
     return true;
   }
 
-  /** Nearest chunks by cosine similarity among the tenant's rows matching `predicate`. */
-  async vectorSearch(tenant: string, collection: string, vector: number[], limit: number, predicate?: string): Promise<StoredHit[]> {
+  /** The tenant's vector search (ANN when the collection has an index), columns not chosen yet; `undefined` without a table. */
+  private async vectorQuery(tenant: string, collection: string, vector: number[], limit: number, predicate?: string): Promise<lancedb.VectorQuery | undefined> {
     const where = tenantPredicate(tenant, predicate);
     const table = await this.openTable(collection);
-    if (table === undefined) return [];
+    if (table === undefined) return undefined;
     const ann = await this.annSearchParams(collection, table);
     let query = table.vectorSearch(vector).distanceType("cosine");
     if (ann !== undefined) {
@@ -514,11 +533,31 @@ export class ChunkStore {
       if (ann.ef !== undefined) query = query.ef(Math.max(ann.ef, limit * 2));
       if (ann.refine !== undefined) query = query.refineFactor(ann.refine);
     }
-    const rows = await query
+    return query.where(where).limit(limit);
+  }
+
+  /** The tenant's BM25 search, columns not chosen yet; `undefined` without a table or rows. */
+  private async fullTextQuery(tenant: string, collection: string, text: string, limit: number, predicate?: string): Promise<lancedb.Query | undefined> {
+    const where = tenantPredicate(tenant, predicate);
+    const table = await this.openTable(collection);
+    if (table === undefined) return undefined;
+    if (!this.indexed.has(collection)) {
+      // A writer may have died before indexing (see ensureIndexes): repair now.
+      await withLock([this, "write", collection], () => this.ensureIndexes(collection, table));
+      if (!this.indexed.has(collection)) return undefined; // still no rows, so nothing to find
+    }
+    return table
+      .query()
+      .fullTextSearch(new lancedb.MultiMatchQuery(text, ["text", "title"], { boosts: [1, TITLE_BOOST] }))
       .where(where)
-      .select([...HIT_COLUMNS, "_distance"])
-      .limit(limit)
-      .toArray();
+      .limit(limit);
+  }
+
+  /** Nearest chunks by cosine similarity among the tenant's rows matching `predicate`. */
+  async vectorSearch(tenant: string, collection: string, vector: number[], limit: number, predicate?: string): Promise<StoredHit[]> {
+    const query = await this.vectorQuery(tenant, collection, vector, limit, predicate);
+    if (query === undefined) return [];
+    const rows = await query.select([...HIT_COLUMNS, "_distance"]).toArray();
     return (rows as Record<string, unknown>[]).map((row) => toHit(row, 1 - Number(row._distance)));
   }
 
@@ -527,22 +566,63 @@ export class ChunkStore {
    * sum of the query's BM25 over `text` and, weighted {@link TITLE_BOOST}, over `title`.
    */
   async fullTextSearch(tenant: string, collection: string, query: string, limit: number, predicate?: string): Promise<StoredHit[]> {
-    const where = tenantPredicate(tenant, predicate);
-    const table = await this.openTable(collection);
-    if (table === undefined) return [];
-    if (!this.indexed.has(collection)) {
-      // A writer may have died before indexing (see ensureIndexes): repair now.
-      await withLock([this, "write", collection], () => this.ensureIndexes(collection, table));
-      if (!this.indexed.has(collection)) return []; // still no rows, so nothing to find
-    }
-    const rows = await table
-      .query()
-      .fullTextSearch(new lancedb.MultiMatchQuery(query, ["text", "title"], { boosts: [1, TITLE_BOOST] }))
-      .where(where)
-      .select([...HIT_COLUMNS, "_score"])
-      .limit(limit)
-      .toArray();
+    const q = await this.fullTextQuery(tenant, collection, query, limit, predicate);
+    if (q === undefined) return [];
+    const rows = await q.select([...HIT_COLUMNS, "_score"]).toArray();
     return (rows as Record<string, unknown>[]).map((row) => toHit(row, Number(row._score)));
+  }
+
+  /**
+   * {@link vectorSearch} without reading any column: row ids and scores
+   * only, for {@link rowsById} after fusion. Reading the seven hit columns
+   * of 20 rows cost more CPU than the index search at 100k chunks
+   * (BENCHMARKS.md "Retrieval"). Row ids hold for one table version only.
+   */
+  async vectorRank(tenant: string, collection: string, vector: number[], limit: number, predicate?: string): Promise<RankedRow[]> {
+    const query = await this.vectorQuery(tenant, collection, vector, limit, predicate);
+    if (query === undefined) return [];
+    const rows = (await query.withRowId().select(["_distance"]).toArray()) as Array<{ _rowid: bigint; _distance: number }>;
+    return rows.map((row) => ({ rowId: row._rowid, score: 1 - Number(row._distance) }));
+  }
+
+  /** {@link fullTextSearch} without reading any column, see {@link vectorRank}. */
+  async fullTextRank(tenant: string, collection: string, query: string, limit: number, predicate?: string): Promise<RankedRow[]> {
+    const q = await this.fullTextQuery(tenant, collection, query, limit, predicate);
+    if (q === undefined) return [];
+    const rows = (await q.withRowId().select(["_score"]).toArray()) as Array<{ _rowid: bigint; _score: number }>;
+    return rows.map((row) => ({ rowId: row._rowid, score: Number(row._score) }));
+  }
+
+  /**
+   * The tenant's rows with the given row ids (from {@link vectorRank} or
+   * {@link fullTextRank} at the same table version), as hits scored 0; rows of
+   * another tenant are left out (they cannot appear at the same version:
+   * the ids came from tenant-filtered searches).
+   */
+  async rowsById(tenant: string, collection: string, rowIds: bigint[]): Promise<Map<bigint, StoredHit>> {
+    assertTenant(tenant);
+    const out = new Map<bigint, StoredHit>();
+    const table = await this.openTable(collection);
+    if (table === undefined || rowIds.length === 0) return out;
+    const rows = (await table.takeRowIds(rowIds).withRowId().select([...HIT_COLUMNS, "tenant"]).toArray()) as Record<string, unknown>[];
+    for (const row of rows) if (row.tenant === tenant) out.set(row._rowid as bigint, toHit(row, 0));
+    return out;
+  }
+
+  /**
+   * Whether the collection holds rows of known questions (`position < 0`,
+   * any tenant), cached per table version. Without them no two rows stand
+   * for the same answer, so searches need no over-fetch to collapse them.
+   */
+  async hasQuestionRows(collection: string): Promise<boolean> {
+    const table = await this.openTable(collection);
+    if (table === undefined) return false;
+    const version = await table.version();
+    const cached = this.questionRows.get(collection);
+    if (cached !== undefined && cached.version === version) return cached.present;
+    const present = (await table.countRows("position < 0")) > 0;
+    this.questionRows.set(collection, { version, present });
+    return present;
   }
 
   /** Up to `limit` of the tenant's passage chunks (not known questions), in storage order. */
