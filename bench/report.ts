@@ -238,9 +238,9 @@ function shortfalls(engine: Json | undefined, batching: Json | undefined, cache:
   const p50 = hybridP50At100k(synthetic);
   if (p50 !== undefined && p50 > 20) {
     out.push(
-      `- **Hybrid search p50 at 100k chunks is ${p50} ms with the IVF_FLAT index (goal ≤ 20 ms)**, on 2 cores at a load average above 10 (see the Retrieval section; flat search in the same run is the reference). ` +
-        "Profile on the 100k table (load ~11, p50): vector search with the index 11.6 ms, of which ~2.5 ms materialise text and metadata of the 20 over-fetched rows; full text 6 ms (3.4 ms ids only); both concurrently 15 ms; tenant check, quality gate, schema read, query embedding and fusion ~2 ms together. " +
-        "Tried and not kept: ids first and the final top-k's columns after fusion (takeRowIds) cost as much as they saved; probeFraction 0.3 saves ~0.8 ms at recall@10 0.970 (0.4: 0.985), kept at 0.4 for the margin. Fetching 10 instead of 20 candidates per list saved ~2 ms in the profile; not done: the over-fetch is what leaves distinct answers after question rows and chunks of one answer collapse, and the quality evals were not rerun with less.",
+      `- **Hybrid search p50 at 100k chunks is ${p50} ms with the IVF_FLAT index (goal ≤ 20 ms)** (see the Retrieval section for the run's load average; flat search in the same run is the reference). ` +
+        "Where its CPU goes (bench/search-cost.ts --parts, load ~10, p50): the IVF_FLAT scan of 40% of the lists 8 ms, BM25 3 ms (both rank row ids only), the column read of the fused top-k 3.5 ms (mostly fixed cost per LanceDB query), calibration/gate, tenant check, version reads and fusion ~1–2 ms. " +
+        "Tried and not kept: IVF_RQ 4-bit with refine (recall 0.99, more CPU than IVF_FLAT interleaved); probeFraction 0.3 (recall@10 0.970–0.982 at 100k, 10k already 0.943 at 0.4). Not tried: a smaller hybrid over-fetch (changes the fused ranking; needs the quality evals).",
     );
   }
   const qualitySets = (quality?.report as { sets?: Parameters<typeof faqGoal>[0] } | undefined)?.sets ?? [];
