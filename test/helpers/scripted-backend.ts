@@ -49,11 +49,16 @@ export class ScriptedBackend implements Backend {
     const s = this.script(this.calls++);
     const sleep = (ms: number) =>
       new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(resolve, ms);
-        opts.signal?.addEventListener("abort", () => {
+        const onAbort = () => {
           clearTimeout(timer);
           reject(new BackendError("aborted", "aborted"));
-        });
+        };
+        // One listener per sleep, removed when the sleep ends (a stream's tokens would otherwise pile them up).
+        const timer = setTimeout(() => {
+          opts.signal?.removeEventListener("abort", onAbort);
+          resolve();
+        }, ms);
+        opts.signal?.addEventListener("abort", onAbort, { once: true });
       });
     if (s.kind === "hang") {
       await sleep(1e9);
