@@ -913,9 +913,10 @@ export class ModelPool implements BudgetedModel {
   /**
    * Chooses a free slot: the remote backend the session is pinned to across replicas, then the
    * longest prefix match, then same session, then the least loaded backend, then the least recently used slot.
-   * None when the headroom keeps the free slots for another tenant (slot-headroom.ts).
+   * None when the headroom keeps the free slots for another tenant (slot-headroom.ts); `admits` answers
+   * that (dispatch passes one that reads the slot usage once per pass, not once per waiter).
    */
-  private pick(waiter: Waiter): Lease | undefined {
+  private pick(waiter: Waiter, admits: (tenant: string) => boolean = (tenant) => this.headroomAdmits(tenant)): Lease | undefined {
     if (this._loadState === "unloading") return undefined;
     let best: { member: Member; slot: number; score: [number, number, number, number, number] } | undefined;
     for (const member of this.members) {
@@ -940,7 +941,7 @@ export class ModelPool implements BudgetedModel {
         if (!best || greater(score, best.score)) best = { member, slot, score };
       });
     }
-    if (!best || !this.headroomAdmits(waiter.tenant)) return undefined;
+    if (!best || !admits(waiter.tenant)) return undefined;
     const s = best.member.slots[best.slot]!;
     s.busy = true;
     s.tenant = waiter.tenant;
@@ -970,12 +971,16 @@ export class ModelPool implements BudgetedModel {
    * the headroom holds back (or whose shards are excluded) is skipped, never blocks those behind it.
    */
   private dispatch(): void {
+    // The slot usage the headroom rule reads, built once per pass (it walks every slot and waiter) and again after a grant.
+    let usage: SlotUsage | undefined;
+    const admits = (tenant: string) => this.headroom.admits(tenant, (usage ??= this.slotUsage()), performance.now());
     for (let i = 0; i < this.waiters.length; ) {
       const waiter = this.waiters[i]!;
-      const lease = this.pick(waiter);
+      const lease = this.pick(waiter, admits);
       if (lease) {
         this.waiters.splice(i, 1);
         waiter.grant(lease);
+        usage = undefined;
         i = 0; // a grant changes whom the headroom holds back: look again from the front
       } else i++;
     }
