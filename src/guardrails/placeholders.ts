@@ -57,8 +57,7 @@ export class PlaceholderTable {
 
   /** Replaces every restorable placeholder in `text` by the caller's value; others stay as they are. */
   restore(text: string): string {
-    if (this.restorable.size === 0 || !text.includes("<")) return text;
-    return text.replace(PLACEHOLDER_PATTERN, (whole) => this.restorable.get(whole) ?? whole);
+    return this.restoreEdits(text).text;
   }
 
   /** {@link restore}, also giving the spans of `text` replaced (for the tokens' offsets). */
