@@ -196,8 +196,11 @@ interface SetResult {
   queries: number;
   ingestion: { chunks: number; seconds: number; chunksPerSecond: number };
   variants: Record<string, EvalScores>;
-  /** The collection's vector gate signal, the calibrated vector weight per fusion method (prior 0.5), and the probes' time (ms). */
-  calibration: { signal: number; multiplier: number; weights: Record<string, number>; probeMs: number };
+  /**
+   * The collection's vector gate signal, the vector ranking's probe MRR@10 relative to full text's, the calibrated
+   * vector weight per fusion method (prior 0.5), and the probes' time (ms).
+   */
+  calibration: { signal: number; multiplier: number; relative: number; weights: Record<string, number>; probeMs: number };
 }
 
 async function evalSet(opts: Options, set: EvalSet, embedder: Embedder): Promise<SetResult> {
@@ -209,7 +212,7 @@ async function evalSet(opts: Options, set: EvalSet, embedder: Embedder): Promise
     const c = await rag.vectorSignal(TENANT, COLLECTION);
     const probeMs = round(performance.now() - t0, 1);
     const weights = Object.fromEntries(FUSION_METHODS.map((method) => [method, round(c.weightFor({ method, vectorWeight: 0.5, rrfK: 60 }), 2)]));
-    const calibration = { signal: round(c.signal), multiplier: round(c.multiplier), weights, probeMs };
+    const calibration = { signal: round(c.signal), multiplier: round(c.multiplier), relative: round(c.relative), weights, probeMs };
     const variants: Record<string, EvalScores> = {};
     for (const v of EVAL_VARIANTS) variants[v.name] = await scoreVariant(rag, { tenant: TENANT, collection: COLLECTION }, set, v);
     return { set: set.name, embedder: embedder.id, documents: set.docs.length, queries: set.queries.length, ingestion, variants, calibration };
@@ -218,7 +221,7 @@ async function evalSet(opts: Options, set: EvalSet, embedder: Embedder): Promise
 
 function printSet(r: SetResult, spec: string): void {
   console.log(`\n### ${r.set} — embedder \`${spec}\` (${r.documents} documents, ${r.queries} queries; ingest ${r.ingestion.chunksPerSecond} chunks/s)\n`);
-  console.log(`vector gate signal ${r.calibration.signal} (×${r.calibration.multiplier}); calibrated vector weight ${JSON.stringify(r.calibration.weights)}; probes ${r.calibration.probeMs} ms\n`);
+  console.log(`vector gate signal ${r.calibration.signal} (×${r.calibration.multiplier}), vector/full-text probe MRR ${r.calibration.relative}; calibrated vector weight ${JSON.stringify(r.calibration.weights)}; probes ${r.calibration.probeMs} ms\n`);
   console.log("| variant | hit@1 | hit@5 | MRR@10 | nDCG@10 | recall@10 | p50 ms | p95 ms |");
   console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
   for (const [name, s] of Object.entries(r.variants)) {

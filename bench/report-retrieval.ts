@@ -17,7 +17,7 @@ interface QualitySet {
   ingestion: { chunks: number; chunksPerSecond: number };
   variants: Record<string, EvalScores>;
   /** Absent in results from before the calibration. */
-  calibration?: { signal: number; multiplier: number; weights: Record<string, number>; probeMs: number };
+  calibration?: { signal: number; multiplier: number; relative?: number; weights: Record<string, number>; probeMs: number };
 }
 
 type Latencies = Record<string, { p50: number; p95: number }>;

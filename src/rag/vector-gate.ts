@@ -24,6 +24,13 @@
  *    weight (on the evals: 0 to 0.2 on rows of near-duplicate answers, where
  *    fixed weights put hybrid below full text), one where both help gets a
  *    middle one.
+ * 3. Comparable parts. A linear fusion helps when both rankings are about
+ *    as good and differ; fused with a clearly weaker ranking it mostly
+ *    pushes the stronger one's answers down (Vogt & Cottrell, "Fusion via
+ *    a linear combination of scores", IR 1999). Where the vector ranking's
+ *    probe MRR@10 is below {@link RELATIVE_GATE} of the full-text one's,
+ *    the weight is 0 (hybrid = full text). On the eval sets this is what
+ *    keeps hybrid from ranking below full text (BENCHMARKS.md "Retrieval").
  *
  * The probes' rankings are cached per (tenant, collection) and table
  * version; the weight for a fusion setting is computed from them once and
@@ -48,6 +55,13 @@ export const CALIBRATION_FETCH = 20;
 export const WEIGHT_GRID: readonly number[] = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
 /** Probe MRR@10 within this of the best counts as a tie (resolved toward the configured weight). */
 export const CALIBRATION_TOLERANCE = 0.01;
+/**
+ * Share of the full-text ranking's probe MRR@10 the vector ranking must reach
+ * to be fused at all (see the module comment, 3). On the eval sets the vector
+ * rankings that cost hybrid its hit@5 reached 0.58-0.89 of full text, those
+ * that lifted it 0.94 and more.
+ */
+export const RELATIVE_GATE = 0.9;
 const REFRESH_MS = 60_000;
 
 /** What the gate measured. */
@@ -56,6 +70,11 @@ export interface VectorSignal {
   signal: number;
   /** Factor applied to the vector weight, in [0, 1]. */
   multiplier: number;
+  /**
+   * The vector ranking's probe MRR@10 over the full-text ranking's (1 = as
+   * good; 1 without probes). Below {@link RELATIVE_GATE} the vector weight is 0.
+   */
+  relative: number;
   probes: number;
 }
 
@@ -77,13 +96,17 @@ interface ScoredKey {
  */
 export class Calibration implements VectorSignal {
   private readonly weights = new Map<string, number>();
+  readonly relative: number;
 
   constructor(
     readonly signal: number,
     readonly multiplier: number,
     readonly probes: number,
     private readonly rankings: readonly ProbeRankings[],
-  ) {}
+  ) {
+    const text = listMrr(rankings, (p) => p.text);
+    this.relative = rankings.length === 0 ? 1 : text > 0 ? listMrr(rankings, (p) => p.vector) / text : 1;
+  }
 
   /** Probe MRR@10 of the fusion `options` (with its vector weight). */
   probeMrr(options: FusionOptions): number {
@@ -99,14 +122,16 @@ export class Calibration implements VectorSignal {
   /**
    * The vector weight to use with `options` (its `vectorWeight` is the
    * prior): see the module comment. Without probe rankings (too little text
-   * to judge) the prior times the multiplier.
+   * to judge) the prior times the multiplier; 0 when the vector ranking is
+   * below {@link RELATIVE_GATE} of the full-text one.
    */
   weightFor(options: FusionOptions): number {
     const memo = `${options.method}|${options.rrfK}|${options.vectorWeight}`;
     const known = this.weights.get(memo);
     if (known !== undefined) return known;
     let weight = options.vectorWeight;
-    if (this.rankings.length > 0 && this.multiplier > 0) {
+    if (this.relative < RELATIVE_GATE) weight = 0;
+    else if (this.rankings.length > 0 && this.multiplier > 0) {
       const scored = WEIGHT_GRID.map((w) => ({ w, mrr: this.probeMrr({ ...options, vectorWeight: w }) }));
       const best = Math.max(...scored.map((x) => x.mrr));
       const near = scored.filter((x) => x.mrr >= best - CALIBRATION_TOLERANCE);
@@ -117,6 +142,18 @@ export class Calibration implements VectorSignal {
     this.weights.set(memo, out);
     return out;
   }
+}
+
+/** Mean reciprocal rank (top 10) of the probes' targets in one of their two rankings alone. */
+function listMrr(rankings: readonly ProbeRankings[], list: (p: ProbeRankings) => ScoredKey[]): number {
+  let sum = 0;
+  for (const p of rankings) {
+    const rank = list(p)
+      .slice(0, 10)
+      .findIndex((h) => h.key === p.target);
+    if (rank >= 0) sum += 1 / (rank + 1);
+  }
+  return rankings.length === 0 ? 0 : sum / rankings.length;
 }
 
 /** The weight factor for a signal (see the module comment). */

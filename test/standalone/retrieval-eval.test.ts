@@ -79,14 +79,17 @@ function expectHybridNotBelowParts(s: Record<string, EvalScores>, metrics: (keyo
 
 /**
  * The metrics on which hybrid (the default fusion, calibrated per collection) is not below its better part
- * on the bundled BEIR-format set, per offline embedder. hit@5 is not met with any (full text alone finds
- * 104 of 108 in its top 5; see BENCHMARKS.md), nor MRR@10 with `sif`. On main before the calibration,
- * `sif` and `hashing` were below on nDCG@10 and `hashing` on hit@1 too.
+ * on the bundled BEIR-format set: all four, with each offline embedder. Fused at the weights the probes
+ * chose (0.3-0.4), hybrid lost hit@5 with all three (101 of 108 in its top 5 against full text's 104) and MRR@10
+ * with `sif`; the vector rankings there reach only 0.58-0.89 of full text's probe MRR, so the relative gate
+ * (vector-gate.ts) leaves them out. On main before the calibration, `sif` and `hashing` were below on nDCG@10
+ * and `hashing` on hit@1 too.
  */
+const ALL_METRICS: (keyof EvalScores)[] = ["ndcg10", "mrr10", "hit1", "hit5"];
 const BEIR_METRICS: Record<OfflineEmbedderKind, (keyof EvalScores)[]> = {
-  "sif+hashing": ["ndcg10", "mrr10", "hit1"],
-  sif: ["ndcg10", "hit1"],
-  hashing: ["ndcg10", "mrr10", "hit1"],
+  "sif+hashing": ALL_METRICS,
+  sif: ALL_METRICS,
+  hashing: ALL_METRICS,
 };
 
 describe("retrieval eval on the bundled Bitext sample", { timeout: 240_000 }, () => {

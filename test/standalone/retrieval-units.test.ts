@@ -161,6 +161,23 @@ describe("fusion calibration", () => {
     expect(new Calibration(0.25, 0.5, 1, rankings).weightFor(convex(0.5))).toBeCloseTo(0.35);
     expect(new Calibration(1, 1, 2, []).weightFor(convex(0.4))).toBe(0.4);
   });
+
+  it("leaves the vectors out where their ranking is clearly worse than full text's on the probes", () => {
+    // The same probe, and a second one whose target BM25 ranks first and the vectors third.
+    const second = { target: "u", vector: [...rankings[0]!.text].map((h, i) => ({ ...h, key: ["x", "y", "u"][i]! })), text: [{ key: "u", score: 9 }, { key: "x", score: 1 }] };
+    // Vectors alone: 1 + 1/3; full text alone: 1/3 + 1. As good: fused as calibrated.
+    const even = new Calibration(0.9, 1, 2, [...rankings, second]);
+    expect(even.relative).toBeCloseTo(1);
+    expect(even.weightFor(convex(0.5))).toBeGreaterThan(0);
+    // A third probe only full text finds: vectors (1 + 1/3) / (1/3 + 1 + 1) = 0.57 of full text.
+    const third = { target: "z", vector: [{ key: "x", score: 0.9 }], text: [{ key: "z", score: 3 }] };
+    const weak = new Calibration(0.9, 1, 3, [...rankings, second, third]);
+    expect(weak.relative).toBeCloseTo(4 / 7);
+    expect(weak.weightFor(convex(0.5))).toBe(0);
+    expect(weak.weightFor({ method: "rrf", vectorWeight: 0.5, rrfK: 60 })).toBe(0);
+    // Without probes there is nothing to compare: the configuration is trusted.
+    expect(new Calibration(1, 1, 2, []).relative).toBe(1);
+  });
 });
 
 describe("fusion config", () => {
