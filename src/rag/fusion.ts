@@ -84,9 +84,10 @@ function fuseLists<T>(
  *
  * `vectorWeight` 0 is full-text only, 1 vector only. Hybrid search tunes it
  * per collection (vector-gate.ts) unless a request sets it: with the weight
- * calibrated, convex was below its better part in 4 of 60 (set, embedder,
- * metric) cases of BENCHMARKS.md "Retrieval" and never on nDCG@10; rrf in
- * more (its calibrated weight is often 0 or stays 0.5).
+ * calibrated and the relative gate, convex is never below its better part on
+ * the eval sets of BENCHMARKS.md "Retrieval" (without the gate: 4 of 48
+ * (set, embedder, metric) cases); rrf scored lower (its calibrated weight is
+ * often 0 or stays 0.5).
  */
 export interface FusionOptions {
   method: "convex" | "rrf";
