@@ -221,12 +221,9 @@ describe("tiny model in llama.cpp", () => {
 });
 
 describe("larger tiny model", () => {
-  it("generates an 8-layer, width-512 model quickly, and it loads and generates", async () => {
-    const start = performance.now();
+  it("generates an 8-layer, width-512 model, and it loads and generates", async () => {
     const bigPath = await ensureTinyModel(tempDir, { layers: 8, width: 512 });
-    const generationMs = performance.now() - start;
     expect(path.basename(bigPath)).toBe("tiny-l8-w512-s42.gguf");
-    expect(generationMs).toBeLessThan(5000);
 
     const big = await llama.loadModel({ modelPath: bigPath });
     try {
