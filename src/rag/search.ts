@@ -144,6 +144,22 @@ function definedOnly(f: Partial<FusionOptions> | undefined): Partial<FusionOptio
   return out;
 }
 
+/**
+ * The fusion a hybrid search of `req` uses: the configured one with the
+ * request's keys over it, and the collection's calibrated vector weight
+ * (vector-gate.ts) unless the request sets one or turns calibration off.
+ * `calibrated` says whether the weight came from the calibration.
+ */
+export async function effectiveFusion(
+  settings: Pick<SearchSettings, "fusion" | "gate">,
+  req: Pick<SearchRequest, "tenant" | "collection" | "fusion">,
+): Promise<FusionOptions & { calibrated: boolean }> {
+  const fusion: FusionOptions = { ...settings.fusion, ...definedOnly(req.fusion) };
+  const { gate } = settings;
+  if (gate === undefined || req.fusion?.vectorWeight !== undefined || fusion.calibrate === false || fusion.vectorWeight === 0) return { ...fusion, calibrated: false };
+  return { ...fusion, vectorWeight: (await gate.measure(req.tenant, req.collection)).weightFor(fusion), calibrated: true };
+}
+
 /** The vector and the full-text ranking, concurrently; a list whose fusion weight is 0 is not searched. */
 function bothRankings<T>(
   settings: SearchSettings,
@@ -246,10 +262,7 @@ export async function searchCollection(settings: SearchSettings, req: SearchRequ
       score: hit.score,
     }));
   } else {
-    const fusion: FusionOptions = { ...settings.fusion, ...definedOnly(req.fusion) };
-    if (req.fusion?.vectorWeight === undefined && settings.gate !== undefined && fusion.calibrate !== false && fusion.vectorWeight > 0) {
-      fusion.vectorWeight = (await settings.gate.measure(req.tenant, req.collection)).weightFor(fusion);
-    }
+    const fusion: FusionOptions = await effectiveFusion(settings, req);
     const byRowId = questions ? undefined : await hybridByRowId(settings, req, fusion, fetch, keep, predicate);
     if (byRowId !== undefined) hits = byRowId;
     else {

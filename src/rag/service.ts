@@ -8,7 +8,7 @@ import type { RagDocument, UpsertProgress, UpsertResult } from "./document.js";
 import type { Embedder } from "./embedder.js";
 import { upsertDocuments } from "./ingest.js";
 import { assertCollectionName, assertDocumentId, assertTenant } from "./names.js";
-import { type SearchRequest, searchCollection } from "./search.js";
+import { effectiveFusion, type SearchRequest, type SearchSettings, searchCollection } from "./search.js";
 import type { Reranker } from "./reranker.js";
 import { ChunkStore, type IvfSettings, type VectorIndexStatus, type VectorIndexType } from "./store.js";
 import type { FusionOptions } from "./fusion.js";
@@ -293,24 +293,42 @@ export class RagService {
   }
 
   private async searchStore(request: SearchRequest): Promise<RetrievedPassage[]> {
+    return searchCollection(await this.searchSettings(request.collection), request);
+  }
+
+  private async searchSettings(collection: string): Promise<SearchSettings> {
     const store = await this.store();
     if (this.options.vectorGate !== false) this.gate ??= new VectorGate(store, this.options.embedder);
-    return searchCollection(
-      {
-        store,
-        ...(this.gate === undefined ? {} : { gate: this.gate }),
-        embedder: this.options.embedder,
-        fusion: {
-          ...DEFAULT_FUSION,
-          ...this.options.fusion,
-          ...this.options.collectionFusion?.[request.collection],
-          rrfK: this.options.rrfK,
-        },
-        scoreFloor: this.options.scoreFloor,
-        ...(this.options.reranker === undefined ? {} : { rerank: { reranker: this.options.reranker, topN: this.options.rerankTopN ?? DEFAULT_RERANK_TOP_N } }),
+    return {
+      store,
+      ...(this.gate === undefined ? {} : { gate: this.gate }),
+      embedder: this.options.embedder,
+      fusion: {
+        ...DEFAULT_FUSION,
+        ...this.options.fusion,
+        ...this.options.collectionFusion?.[collection],
+        rrfK: this.options.rrfK,
       },
-      request,
-    );
+      scoreFloor: this.options.scoreFloor,
+      ...(this.options.reranker === undefined ? {} : { rerank: { reranker: this.options.reranker, topN: this.options.rerankTopN ?? DEFAULT_RERANK_TOP_N } }),
+    };
+  }
+
+  /**
+   * The fusion a hybrid search with `request` uses on the tenant's collection:
+   * the configured method and weights, the request's over them, and the
+   * calibrated vector weight (`calibrated: true`) unless the request sets one.
+   * Reads the calibration a search would (cached per collection version).
+   *
+   * @example
+   * ```ts
+   * const { vectorWeight, calibrated } = await rag.effectiveFusion({ tenant: "acme", collection: "kb" });
+   * ```
+   */
+  async effectiveFusion(request: Pick<SearchRequest, "tenant" | "collection" | "fusion">): Promise<FusionOptions & { calibrated: boolean }> {
+    assertTenant(request.tenant);
+    assertCollectionName(request.collection);
+    return effectiveFusion(await this.searchSettings(request.collection), request);
   }
 
   /**

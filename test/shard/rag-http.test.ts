@@ -56,7 +56,17 @@ describe("collections API", () => {
     expect(upd.json.version).not.toBe(v1);
     const hits = (await api(KEY_A, "POST", "/v1/collections/support/search", { query: "Zebra-crossing courier", top_k: 3 })).json.data as Passage[];
     expect(hits[0]!.document_id).toBe("shipping");
-    const old = (await api(KEY_A, "POST", "/v1/collections/support/search", { query: "Express shipping before noon", top_k: 5, mode: "fulltext" })).json.data as Passage[];
+    const oldSearch = await api(KEY_A, "POST", "/v1/collections/support/search", { query: "Express shipping before noon", top_k: 5, mode: "fulltext" });
+    const old = oldSearch.json.data as Passage[];
+    // Only hybrid reports a fusion: the one it used, with the collection's calibrated vector weight unless the request set one.
+    expect(oldSearch.json.fusion).toBeUndefined();
+    const hybrid = (await api(KEY_A, "POST", "/v1/collections/support/search", { query: "Express shipping before noon" })).json;
+    expect(hybrid.fusion).toMatchObject({ method: "convex", calibrated: true });
+    const weight = (hybrid.fusion as { vector_weight: number }).vector_weight;
+    expect(weight).toBeGreaterThanOrEqual(0);
+    expect(weight).toBeLessThanOrEqual(1);
+    const pinned = (await api(KEY_A, "POST", "/v1/collections/support/search", { query: "Express shipping before noon", fusion: { method: "rrf", vector_weight: 0.7 } })).json;
+    expect(pinned.fusion).toEqual({ method: "rrf", vector_weight: 0.7, rrf_k: 60, calibrated: false });
     expect(old.every((p) => !p.text.includes("before noon"))).toBe(true);
 
     await api(KEY_A, "POST", "/v1/collections/support/documents", [{ id: "temp", text: "Temporary note about parrots." }]);
