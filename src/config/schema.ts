@@ -158,6 +158,13 @@ export const fusionSchema = z.object({
   vectorWeight: z.number().min(0).max(1).default(0.5),
   /** Calibrate the vector weight per collection from its own pseudo-queries (false: use `vectorWeight` as is). */
   calibrate: z.boolean().default(true),
+  /**
+   * With calibration: the share of the full-text ranking's MRR@10 on those pseudo-queries that the vector
+   * ranking must reach to be fused at all (below it the vector weight is 0). 0 turns this gate off. Unset:
+   * 0.9 with the offline embedder (measured on it, BENCHMARKS.md "Retrieval"), 0 with `rag.embeddingModel`,
+   * whose meaning the verbatim pseudo-queries cannot show.
+   */
+  relativeGate: z.number().min(0).max(1).optional(),
 });
 
 /**
@@ -168,6 +175,7 @@ const fusionOverrideSchema = z.object({
   method: z.enum(["convex", "rrf"]).optional(),
   vectorWeight: z.number().min(0).max(1).optional(),
   calibrate: z.boolean().optional(),
+  relativeGate: z.number().min(0).max(1).optional(),
 });
 
 /**

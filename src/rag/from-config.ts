@@ -8,6 +8,7 @@ import type { SwitchyardConfig } from "../config/index.js";
 import { type ChosenEmbedder, chooseEmbedder, type EmbeddingModelHandle } from "./embedder-choice.js";
 import { GgufReranker } from "./reranker.js";
 import { RagService, type RagServiceOptions } from "./service.js";
+import { RELATIVE_GATE } from "./vector-gate.js";
 
 export interface RagFromConfigOptions {
   /** Looks up a configured model by name (the registry). */
@@ -22,6 +23,20 @@ export interface RagFromConfigOptions {
 /** The word-vector cache directory: `rag.embeddingCacheDir`, default `<os tmpdir>/switchyard-embeddings`. */
 export function embeddingCacheDir(config: SwitchyardConfig): string {
   return config.rag.embeddingCacheDir ?? path.join(os.tmpdir(), "switchyard-embeddings");
+}
+
+/**
+ * `rag.fusion` for the chosen embedder: an unset `relativeGate` is
+ * {@link RELATIVE_GATE} with the offline embedder, where it was measured,
+ * and 0 (off) with an embedding model (see vector-gate.ts, 3).
+ *
+ * @example
+ * ```ts
+ * fusionFromConfig({ method: "convex", vectorWeight: 0.5, calibrate: true }, "model").relativeGate; // 0
+ * ```
+ */
+export function fusionFromConfig(fusion: SwitchyardConfig["rag"]["fusion"], source: ChosenEmbedder["source"]): NonNullable<RagServiceOptions["fusion"]> {
+  return { ...fusion, relativeGate: fusion.relativeGate ?? (source === "model" ? 0 : RELATIVE_GATE) };
 }
 
 /**
@@ -54,7 +69,7 @@ export function ragServiceFromConfig(config: SwitchyardConfig, options: RagFromC
     chunkOverlap: config.rag.chunkOverlap,
     rrfK: config.rag.rrfK,
     scoreFloor: config.rag.scoreFloor,
-    fusion: config.rag.fusion,
+    fusion: fusionFromConfig(config.rag.fusion, chosen.source),
     collectionFusion,
     vectorIndex: config.rag.vectorIndex,
     ...(config.rag.rerankModel === undefined

@@ -101,6 +101,12 @@ export interface FusionOptions {
    * (vector-gate.ts). Default true; false fuses with `vectorWeight` as is.
    */
   calibrate?: boolean;
+  /**
+   * Hybrid search with calibration only: the share of the full-text
+   * ranking's probe MRR@10 the vector ranking must reach to be fused
+   * (vector-gate.ts `RELATIVE_GATE`, the default); 0 turns the gate off.
+   */
+  relativeGate?: number;
 }
 
 export const FUSION_METHODS: readonly FusionOptions["method"][] = ["convex", "rrf"];

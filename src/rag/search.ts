@@ -141,6 +141,7 @@ function definedOnly(f: Partial<FusionOptions> | undefined): Partial<FusionOptio
   if (f?.vectorWeight !== undefined) out.vectorWeight = f.vectorWeight;
   if (f?.rrfK !== undefined) out.rrfK = f.rrfK;
   if (f?.calibrate !== undefined) out.calibrate = f.calibrate;
+  if (f?.relativeGate !== undefined) out.relativeGate = f.relativeGate;
   return out;
 }
 

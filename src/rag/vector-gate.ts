@@ -28,9 +28,13 @@
  *    as good and differ; fused with a clearly weaker ranking it mostly
  *    pushes the stronger one's answers down (Vogt & Cottrell, "Fusion via
  *    a linear combination of scores", IR 1999). Where the vector ranking's
- *    probe MRR@10 is below {@link RELATIVE_GATE} of the full-text one's,
- *    the weight is 0 (hybrid = full text). On the eval sets this is what
- *    keeps hybrid from ranking below full text (BENCHMARKS.md "Retrieval").
+ *    probe MRR@10 is below `relativeGate` ({@link RELATIVE_GATE} unless the
+ *    fusion options say otherwise) of the full-text one's, the weight is 0
+ *    (hybrid = full text). With the offline embedders this is what keeps
+ *    hybrid from ranking below full text on the eval sets (BENCHMARKS.md
+ *    "Retrieval"). Verbatim windows favour BM25, so the config turns the
+ *    gate off for an embedding model (src/rag/from-config.ts): its meaning
+ *    does not show on them, and nothing here measured it.
  *
  * The probes' rankings are cached per (tenant, collection) and table
  * version; the weight for a fusion setting is computed from them once and
@@ -123,14 +127,16 @@ export class Calibration implements VectorSignal {
    * The vector weight to use with `options` (its `vectorWeight` is the
    * prior): see the module comment. Without probe rankings (too little text
    * to judge) the prior times the multiplier; 0 when the vector ranking is
-   * below {@link RELATIVE_GATE} of the full-text one.
+   * below `options.relativeGate` (default {@link RELATIVE_GATE}) of the
+   * full-text one.
    */
   weightFor(options: FusionOptions): number {
-    const memo = `${options.method}|${options.rrfK}|${options.vectorWeight}`;
+    const gate = options.relativeGate ?? RELATIVE_GATE;
+    const memo = `${options.method}|${options.rrfK}|${options.vectorWeight}|${gate}`;
     const known = this.weights.get(memo);
     if (known !== undefined) return known;
     let weight = options.vectorWeight;
-    if (this.relative < RELATIVE_GATE) weight = 0;
+    if (this.relative < gate) weight = 0;
     else if (this.rankings.length > 0 && this.multiplier > 0) {
       const scored = WEIGHT_GRID.map((w) => ({ w, mrr: this.probeMrr({ ...options, vectorWeight: w }) }));
       const best = Math.max(...scored.map((x) => x.mrr));

@@ -19,6 +19,8 @@ import {
   validateDocuments,
   weightedFusion,
 } from "../../src/rag/index.js";
+import { fusionFromConfig } from "../../src/rag/from-config.js";
+import { RELATIVE_GATE } from "../../src/rag/vector-gate.js";
 
 function handle(over: Partial<EmbeddingModelHandle> = {}): EmbeddingModelHandle & { seen: string[][] } {
   const seen: string[][] = [];
@@ -177,6 +179,19 @@ describe("fusion calibration", () => {
     expect(weak.weightFor({ method: "rrf", vectorWeight: 0.5, rrfK: 60 })).toBe(0);
     // Without probes there is nothing to compare: the configuration is trusted.
     expect(new Calibration(1, 1, 2, []).relative).toBe(1);
+    // The threshold is the fusion's: 0 turns the gate off, a lower one lets these vectors in.
+    expect(weak.weightFor({ ...convex(0.5), relativeGate: 0 })).toBeGreaterThan(0);
+    expect(weak.weightFor({ ...convex(0.5), relativeGate: 0.5 })).toBe(weak.weightFor({ ...convex(0.5), relativeGate: 0 }));
+  });
+
+  it("the config gates the offline embedder's vectors by default, not an embedding model's; a set value wins", () => {
+    const fusion = { method: "convex" as const, vectorWeight: 0.5, calibrate: true };
+    expect(fusionFromConfig(fusion, "sif+hashing").relativeGate).toBe(RELATIVE_GATE);
+    expect(fusionFromConfig(fusion, "hashing").relativeGate).toBe(RELATIVE_GATE);
+    expect(fusionFromConfig(fusion, "model").relativeGate).toBe(0);
+    expect(fusionFromConfig({ ...fusion, relativeGate: 0.7 }, "model").relativeGate).toBe(0.7);
+    expect(configSchema.parse({ models: [{ name: "default", file: "tiny" }], rag: { fusion: { relativeGate: 0.8 } } }).rag.fusion.relativeGate).toBe(0.8);
+    expect(() => configSchema.parse({ models: [{ name: "default", file: "tiny" }], rag: { fusion: { relativeGate: 2 } } })).toThrow();
   });
 });
 
