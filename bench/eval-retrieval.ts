@@ -143,7 +143,7 @@ async function makeEmbedder(spec: string): Promise<{ embedder: Embedder; dispose
 async function withService<T>(
   opts: Options,
   embedder: Embedder,
-  extra: { writeBatchDocuments?: number; embedBatchSize?: number; vectorIndex?: { threshold: number } },
+  extra: { writeBatchDocuments?: number; embedBatchSize?: number; vectorIndex?: { threshold: number }; fusion?: { relativeGate: number } },
   fn: (rag: RagService, dir: string) => Promise<T>,
 ): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), "switchyard-eval-"));
@@ -203,8 +203,10 @@ interface SetResult {
   calibration: { signal: number; multiplier: number; relative: number; weights: Record<string, number>; probeMs: number };
 }
 
-async function evalSet(opts: Options, set: EvalSet, embedder: Embedder): Promise<SetResult> {
-  return withService(opts, embedder, { writeBatchDocuments: 500, embedBatchSize: 256 }, async (rag) => {
+async function evalSet(opts: Options, set: EvalSet, embedder: Embedder, spec: string): Promise<SetResult> {
+  // As the gateway's config does (src/rag/from-config.ts): the relative gate is off for an embedding model.
+  const fusion = spec.startsWith("gguf:") ? { fusion: { relativeGate: 0 } } : {};
+  return withService(opts, embedder, { writeBatchDocuments: 500, embedBatchSize: 256, ...fusion }, async (rag) => {
     console.error(`${set.name}: ${set.docs.length} documents, ${set.queries.length} queries, embedder ${embedder.id}`);
     const ingestion = await ingest(rag, set.docs);
     // The probes the first hybrid search of a collection waits for, timed apart from the searches.
@@ -253,7 +255,7 @@ async function evalQuality(opts: Options, csvPath: string, beirDirs: string[], s
     const { embedder, dispose } = await makeEmbedder(spec);
     try {
       for (const set of evalSets) {
-        const r = await evalSet(opts, set, embedder);
+        const r = await evalSet(opts, set, embedder, spec);
         printSet(r, spec);
         out.push(r);
       }
