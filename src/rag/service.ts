@@ -3,6 +3,7 @@
  * search and the collection version for cache keys, over one LanceDB database.
  */
 import type { RetrievedPassage } from "../types.js";
+import { CalibrationFiles, calibrationDirFor } from "./calibration-files.js";
 import { Chunker } from "./chunker.js";
 import type { RagDocument, UpsertProgress, UpsertResult } from "./document.js";
 import type { Embedder } from "./embedder.js";
@@ -69,6 +70,12 @@ export interface RagServiceOptions {
    * vector-gate.ts). Default true; false uses the configured weight as is.
    */
   vectorGate?: boolean;
+  /**
+   * Where the gate's measurements are kept between runs (calibration-files.ts), so the first hybrid search of a
+   * collection after a restart does not wait for them. Default: `<uri>-calibration` beside a local LanceDB
+   * directory, none for a remote URI; false: not kept.
+   */
+  calibrationDir?: string | false;
   /** Texts per embedder call. Default 32. */
   embedBatchSize?: number;
   /** Documents per atomic commit during upserts. Default 64. */
@@ -203,7 +210,7 @@ export class RagService {
    */
   private warmCalibration(store: ChunkStore, tenant: string, collection: string): void {
     if (this.options.vectorGate === false || this.closed) return;
-    this.gate ??= new VectorGate(store, this.options.embedder);
+    this.gate ??= this.newGate(store);
     const warm: Promise<void> = this.gate
       .measure(tenant, collection)
       .then(
@@ -214,9 +221,15 @@ export class RagService {
     this.warming.add(warm);
   }
 
-  /** Resolves when the background work started by writes (calibration; not index builds) has finished. */
+  private newGate(store: ChunkStore): VectorGate {
+    const dir = this.options.calibrationDir ?? calibrationDirFor(this.options.uri);
+    return new VectorGate(store, this.options.embedder, dir === false || dir === undefined ? undefined : new CalibrationFiles(dir));
+  }
+
+  /** Resolves when the background work started by writes (calibration, its re-measurement and its file; not index builds) has finished. */
   async settled(): Promise<void> {
     while (this.warming.size > 0) await Promise.all(this.warming);
+    await this.gate?.settled();
   }
 
   /**
@@ -242,7 +255,7 @@ export class RagService {
     assertTenant(tenant);
     assertCollectionName(collection);
     const store = await this.store();
-    this.gate ??= new VectorGate(store, this.options.embedder);
+    this.gate ??= this.newGate(store);
     return this.gate.measure(tenant, collection);
   }
 
@@ -298,7 +311,7 @@ export class RagService {
 
   private async searchSettings(collection: string): Promise<SearchSettings> {
     const store = await this.store();
-    if (this.options.vectorGate !== false) this.gate ??= new VectorGate(store, this.options.embedder);
+    if (this.options.vectorGate !== false) this.gate ??= this.newGate(store);
     return {
       store,
       ...(this.gate === undefined ? {} : { gate: this.gate }),

@@ -41,9 +41,11 @@
  * memoised. After a write they are re-measured in the background at most
  * once a minute, the stale value serving meanwhile. A write through
  * RagService starts the first measurement in the background; a hybrid search
- * that finds none (a collection written before this process started) waits
- * for it (2 × {@link GATE_PROBES} searches).
+ * that finds none waits for it (2 × {@link GATE_PROBES} searches), unless an
+ * earlier run left its measurement on disk (calibration-files.ts): that one
+ * serves at once, and is re-measured in the background if the table moved.
  */
+import type { CalibrationStore, PersistedCalibration } from "./calibration-files.js";
 import type { Embedder } from "./embedder.js";
 import { seededRandom } from "./eval-metrics.js";
 import { type FusionOptions, weightedFusion } from "./fusion.js";
@@ -110,6 +112,11 @@ export class Calibration implements VectorSignal {
   ) {
     const text = listMrr(rankings, (p) => p.text);
     this.relative = rankings.length === 0 ? 1 : text > 0 ? listMrr(rankings, (p) => p.vector) / text : 1;
+  }
+
+  /** What {@link CalibrationStore} keeps: the measurement without the memoised weights. */
+  serialize(): Pick<PersistedCalibration, "signal" | "multiplier" | "probes" | "rankings"> {
+    return { signal: this.signal, multiplier: this.multiplier, probes: this.probes, rankings: this.rankings.map((r) => ({ ...r })) };
   }
 
   /** Probe MRR@10 of the fusion `options` (with its vector weight). */
@@ -187,10 +194,13 @@ interface Entry {
 export class VectorGate {
   private readonly cache = new Map<string, Entry>();
   private readonly first = new Map<string, Promise<Calibration>>();
+  private readonly background = new Set<Promise<void>>();
 
+  /** `persisted`: where measurements outlive the process (calibration-files.ts); a restored one serves until re-measured. */
   constructor(
     private readonly store: ChunkStore,
     private readonly embedder: Embedder,
+    private readonly persisted?: CalibrationStore,
   ) {}
 
   /** The collection's vector signal and probe rankings (cached, see the module comment). */
@@ -200,28 +210,56 @@ export class VectorGate {
     const entry = this.cache.get(key);
     if (entry !== undefined) {
       if (entry.version !== version && entry.refreshing === undefined && Date.now() - entry.at >= REFRESH_MS) {
-        entry.refreshing = this.compute(tenant, collection)
-          .then((value) => {
-            this.cache.set(key, { version, at: Date.now(), value });
-            return value;
-          })
+        const refreshing: Promise<Calibration> = this.compute(tenant, collection)
+          .then((value) => this.keep(key, tenant, collection, version, value))
           .finally(() => {
             entry.refreshing = undefined;
           });
-        entry.refreshing.catch(() => undefined);
+        entry.refreshing = refreshing;
+        this.track(refreshing.then(() => undefined));
       }
       return entry.value;
     }
     let pending = this.first.get(key);
     if (pending === undefined) {
-      pending = this.compute(tenant, collection).then((value) => {
-        this.cache.set(key, { version, at: Date.now(), value });
-        return value;
-      });
+      pending = this.restore(key, tenant, collection, version).then(
+        (restored) => restored ?? this.compute(tenant, collection).then((value) => this.keep(key, tenant, collection, version, value)),
+      );
       this.first.set(key, pending);
       pending.finally(() => this.first.delete(key)).catch(() => undefined);
     }
     return pending;
+  }
+
+  /** Caches a fresh measurement and stores it for the next run (a failed write only costs that run a measurement). */
+  private keep(key: string, tenant: string, collection: string, version: number, value: Calibration): Calibration {
+    this.cache.set(key, { version, at: Date.now(), value });
+    if (this.persisted !== undefined) this.track(this.persisted.save(tenant, collection, { embedderId: this.embedder.id, version, ...value.serialize() }));
+    return value;
+  }
+
+  /** Background work (a re-measurement, a write of one) that {@link VectorGate.settled} waits for; its failure is not the caller's. */
+  private track(work: Promise<void>): void {
+    const tracked: Promise<void> = work.catch(() => undefined).finally(() => this.background.delete(tracked));
+    this.background.add(tracked);
+  }
+
+  /** Resolves when the re-measurements started so far, and the writes of what they found, are done. */
+  async settled(): Promise<void> {
+    while (this.background.size > 0) await Promise.all(this.background);
+  }
+
+  /**
+   * The stored measurement of an earlier run with this embedder, cached as if just taken; when the table moved
+   * since, it serves while a new one is taken in the background (as after a write).
+   */
+  private async restore(key: string, tenant: string, collection: string, version: number): Promise<Calibration | undefined> {
+    const stored = await this.persisted?.load(tenant, collection);
+    if (stored === undefined || stored.embedderId !== this.embedder.id) return undefined;
+    const value = new Calibration(stored.signal, stored.multiplier, stored.probes, stored.rankings);
+    this.cache.set(key, { version: stored.version, at: 0, value });
+    if (stored.version !== version) void this.measure(tenant, collection).catch(() => undefined);
+    return value;
   }
 
   private async compute(tenant: string, collection: string): Promise<Calibration> {

@@ -2,8 +2,10 @@
  * The vector gate / fusion calibration is measured in the background after a write, so the first hybrid
  * search of a collection embeds only its own query instead of waiting for the 32 probe queries.
  */
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { type EmbedPurpose, type Embedder, HashingEmbedder, type RagDocument } from "../../src/rag/index.js";
+import { type EmbedPurpose, type Embedder, HashingEmbedder, type RagDocument, RagService } from "../../src/rag/index.js";
 import { GATE_PROBES } from "../../src/rag/vector-gate.js";
 import { tempRag, type TempRag } from "../helpers/rag.js";
 
@@ -44,6 +46,60 @@ describe("calibration warmed by writes", { timeout: 60_000 }, () => {
     const hits = await t.rag.search({ tenant: "acme", collection: "kb", query: "refund request", topK: 3, mode: "hybrid" });
     expect(hits.length).toBeGreaterThan(0);
     expect(embedder.queryTexts - warmed).toBe(1);
+  });
+
+  it("after a restart the measurement is read back from disk: the first hybrid search embeds only its query", async () => {
+    const before = new CountingEmbedder();
+    t = await tempRag({ embedder: before });
+    await t.rag.upsertDocuments("acme", "kb", docs());
+    await t.rag.settled();
+    const query = { tenant: "acme", collection: "kb", query: "refund request", topK: 3, mode: "hybrid" as const };
+    const first = await t.rag.search(query);
+    const fusion = await t.rag.effectiveFusion(query);
+    await t.rag.dispose();
+    const files = await readdir(`${t.options.uri}-calibration`);
+    expect(files).toHaveLength(1);
+    const stored = async (): Promise<{ version: number; embedderId: string }> =>
+      JSON.parse(await readFile(join(`${t!.options.uri}-calibration`, files[0]!), "utf8")) as { version: number; embedderId: string };
+    const measured = await stored();
+    expect(measured.embedderId).toBe(before.id);
+
+    // A new process on the same directory: the stored measurement serves, nothing is probed.
+    const after = new CountingEmbedder();
+    const reopened = await RagService.open({ ...t.options, embedder: after });
+    try {
+      expect(await reopened.search(query)).toEqual(first);
+      expect(after.queryTexts).toBe(1);
+      expect(await reopened.effectiveFusion(query)).toEqual(fusion);
+      // A write moves the table: the stored measurement is taken again in the background and stored anew.
+      await reopened.upsertDocuments("acme", "kb", [{ id: "extra", text: "A coupon code applies once per order and cannot be combined." }]);
+      await reopened.settled();
+      expect(after.queryTexts).toBeGreaterThan(1 + 4);
+      expect((await stored()).version).not.toBe(measured.version);
+    } finally {
+      await reopened.dispose();
+    }
+  });
+
+  it("a stored measurement that does not parse is ignored and measured again", async () => {
+    t = await tempRag({ embedder: new CountingEmbedder() });
+    await t.rag.upsertDocuments("acme", "kb", docs());
+    await t.rag.settled();
+    await t.rag.dispose();
+    const dir = `${t.options.uri}-calibration`;
+    const [file] = await readdir(dir);
+    await writeFile(join(dir, file!), "{ not json");
+    const after = new CountingEmbedder();
+    const reopened = await RagService.open({ ...t.options, embedder: after });
+    try {
+      const hits = await reopened.search({ tenant: "acme", collection: "kb", query: "refund request", topK: 3, mode: "hybrid" });
+      expect(hits.length).toBeGreaterThan(0);
+      expect(after.queryTexts).toBeGreaterThan(1 + 4); // its query and the probes
+      await reopened.settled();
+      expect(JSON.parse(await readFile(join(dir, file!), "utf8"))).toMatchObject({ embedderId: after.id });
+    } finally {
+      await reopened.dispose();
+    }
   });
 
   it("with the gate off, writes measure nothing", async () => {
