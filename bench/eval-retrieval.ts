@@ -57,6 +57,7 @@ import {
   type VectorIndexType,
 } from "../src/rag/index.js";
 import { mean, percentile } from "../src/rag/eval-metrics.js";
+import { relativeGateFor } from "../src/rag/from-config.js";
 import {
   beirSet,
   bitextFaqSet,
@@ -204,9 +205,9 @@ interface SetResult {
 }
 
 async function evalSet(opts: Options, set: EvalSet, embedder: Embedder, spec: string): Promise<SetResult> {
-  // As the gateway's config does (src/rag/from-config.ts): the relative gate is off for an embedding model.
-  const fusion = spec.startsWith("gguf:") ? { fusion: { relativeGate: 0 } } : {};
-  return withService(opts, embedder, { writeBatchDocuments: 500, embedBatchSize: 256, ...fusion }, async (rag) => {
+  // The relative gate as the gateway's config sets it: off for an embedding model.
+  const fusion = { relativeGate: relativeGateFor(spec.startsWith("gguf:")) };
+  return withService(opts, embedder, { writeBatchDocuments: 500, embedBatchSize: 256, fusion }, async (rag) => {
     console.error(`${set.name}: ${set.docs.length} documents, ${set.queries.length} queries, embedder ${embedder.id}`);
     const ingestion = await ingest(rag, set.docs);
     // The probes the first hybrid search of a collection waits for, timed apart from the searches.

@@ -36,7 +36,12 @@ export function embeddingCacheDir(config: SwitchyardConfig): string {
  * ```
  */
 export function fusionFromConfig(fusion: SwitchyardConfig["rag"]["fusion"], source: ChosenEmbedder["source"]): NonNullable<RagServiceOptions["fusion"]> {
-  return { ...fusion, relativeGate: fusion.relativeGate ?? (source === "model" ? 0 : RELATIVE_GATE) };
+  return { ...fusion, relativeGate: fusion.relativeGate ?? relativeGateFor(source === "model") };
+}
+
+/** The relative gate's threshold when the config sets none: 0 (off) when a model embeds, else {@link RELATIVE_GATE}. */
+export function relativeGateFor(embedsWithModel: boolean): number {
+  return embedsWithModel ? 0 : RELATIVE_GATE;
 }
 
 /**
