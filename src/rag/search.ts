@@ -145,16 +145,24 @@ function definedOnly(f: Partial<FusionOptions> | undefined): Partial<FusionOptio
   return out;
 }
 
+/** A fusion as a hybrid search used it; `calibrated` says whether the vector weight came from the calibration. */
+export type UsedFusion = FusionOptions & { calibrated: boolean };
+
+/** A search's passages and, for hybrid, the fusion it used. */
+export interface SearchOutcome {
+  passages: RetrievedPassage[];
+  fusion: UsedFusion | undefined;
+}
+
 /**
  * The fusion a hybrid search of `req` uses: the configured one with the
  * request's keys over it, and the collection's calibrated vector weight
  * (vector-gate.ts) unless the request sets one or turns calibration off.
- * `calibrated` says whether the weight came from the calibration.
  */
-export async function effectiveFusion(
+async function effectiveFusion(
   settings: Pick<SearchSettings, "fusion" | "gate">,
   req: Pick<SearchRequest, "tenant" | "collection" | "fusion">,
-): Promise<FusionOptions & { calibrated: boolean }> {
+): Promise<UsedFusion> {
   const fusion: FusionOptions = { ...settings.fusion, ...definedOnly(req.fusion) };
   const { gate } = settings;
   if (gate === undefined || req.fusion?.vectorWeight !== undefined || fusion.calibrate === false || fusion.vectorWeight === 0) return { ...fusion, calibrated: false };
@@ -239,6 +247,11 @@ async function hybridByRowId(
  * another tenant has a collection of that name, so names do not leak).
  */
 export async function searchCollection(settings: SearchSettings, req: SearchRequest): Promise<RetrievedPassage[]> {
+  return (await searchWithFusion(settings, req)).passages;
+}
+
+/** {@link searchCollection}, with the fusion a hybrid search used (`undefined` for the other modes). */
+export async function searchWithFusion(settings: SearchSettings, req: SearchRequest): Promise<SearchOutcome> {
   const { topK, mode } = validate(req);
   const { store } = settings;
   const predicate = filterPredicate(req.filter);
@@ -254,6 +267,7 @@ export async function searchCollection(settings: SearchSettings, req: SearchRequ
   // One ranking and nothing to collapse: its first `keep` rows are the answer.
   const single = questions ? fetch : Math.min(fetch, keep);
   let hits: { hit: StoredHit; score: number }[];
+  let used: UsedFusion | undefined;
   if (mode === "vector") {
     const vector = await queryVector(settings, req.collection, req.query);
     hits = byAnswer(await store.vectorSearch(req.tenant, req.collection, vector, single, predicate)).map((hit) => ({ hit, score: hit.score }));
@@ -263,7 +277,8 @@ export async function searchCollection(settings: SearchSettings, req: SearchRequ
       score: hit.score,
     }));
   } else {
-    const fusion: FusionOptions = await effectiveFusion(settings, req);
+    used = await effectiveFusion(settings, req);
+    const fusion: FusionOptions = used;
     const byRowId = questions ? undefined : await hybridByRowId(settings, req, fusion, fetch, keep, predicate);
     if (byRowId !== undefined) hits = byRowId;
     else {
@@ -290,7 +305,7 @@ export async function searchCollection(settings: SearchSettings, req: SearchRequ
   }
 
   const floor = req.scoreFloor ?? settings.scoreFloor;
-  return hits
+  const passages = hits
     .filter((h) => h.score >= floor)
     .slice(0, topK)
     .map(({ hit, score }, i) => ({
@@ -303,4 +318,5 @@ export async function searchCollection(settings: SearchSettings, req: SearchRequ
       score,
       metadata: hit.metadata,
     }));
+  return { passages, fusion: used };
 }

@@ -9,7 +9,7 @@ import type { RagDocument, UpsertProgress, UpsertResult } from "./document.js";
 import type { Embedder } from "./embedder.js";
 import { upsertDocuments } from "./ingest.js";
 import { assertCollectionName, assertDocumentId, assertTenant } from "./names.js";
-import { effectiveFusion, type SearchRequest, type SearchSettings, searchCollection } from "./search.js";
+import { type SearchOutcome, type SearchRequest, type SearchSettings, searchWithFusion } from "./search.js";
 import type { Reranker } from "./reranker.js";
 import { ChunkStore, type IvfSettings, type VectorIndexStatus, type VectorIndexType } from "./store.js";
 import type { FusionOptions } from "./fusion.js";
@@ -294,19 +294,29 @@ export class RagService {
    * ```
    */
   async search(request: SearchRequest): Promise<RetrievedPassage[]> {
+    return (await this.searchWithFusion(request)).passages;
+  }
+
+  /**
+   * {@link RagService.search}, with the fusion a hybrid search used: the
+   * configured method and weights, the request's over them, and the
+   * calibrated vector weight (`calibrated: true`) unless the request sets one.
+   *
+   * @example
+   * ```ts
+   * const { passages, fusion } = await rag.searchWithFusion({ tenant: "acme", collection: "kb", query: "refund window" });
+   * ```
+   */
+  async searchWithFusion(request: SearchRequest): Promise<SearchOutcome> {
     const observation = this.options.onSearch?.(request);
     try {
-      const passages = await this.searchStore(request);
-      observation?.end({ passages: passages.length });
-      return passages;
+      const outcome = await searchWithFusion(await this.searchSettings(request.collection), request);
+      observation?.end({ passages: outcome.passages.length });
+      return outcome;
     } catch (err) {
       observation?.fail(err);
       throw err;
     }
-  }
-
-  private async searchStore(request: SearchRequest): Promise<RetrievedPassage[]> {
-    return searchCollection(await this.searchSettings(request.collection), request);
   }
 
   private async searchSettings(collection: string): Promise<SearchSettings> {
@@ -325,23 +335,6 @@ export class RagService {
       scoreFloor: this.options.scoreFloor,
       ...(this.options.reranker === undefined ? {} : { rerank: { reranker: this.options.reranker, topN: this.options.rerankTopN ?? DEFAULT_RERANK_TOP_N } }),
     };
-  }
-
-  /**
-   * The fusion a hybrid search with `request` uses on the tenant's collection:
-   * the configured method and weights, the request's over them, and the
-   * calibrated vector weight (`calibrated: true`) unless the request sets one.
-   * Reads the calibration a search would (cached per collection version).
-   *
-   * @example
-   * ```ts
-   * const { vectorWeight, calibrated } = await rag.effectiveFusion({ tenant: "acme", collection: "kb" });
-   * ```
-   */
-  async effectiveFusion(request: Pick<SearchRequest, "tenant" | "collection" | "fusion">): Promise<FusionOptions & { calibrated: boolean }> {
-    assertTenant(request.tenant);
-    assertCollectionName(request.collection);
-    return effectiveFusion(await this.searchSettings(request.collection), request);
   }
 
   /**

@@ -54,8 +54,7 @@ describe("calibration warmed by writes", { timeout: 60_000 }, () => {
     await t.rag.upsertDocuments("acme", "kb", docs());
     await t.rag.settled();
     const query = { tenant: "acme", collection: "kb", query: "refund request", topK: 3, mode: "hybrid" as const };
-    const first = await t.rag.search(query);
-    const fusion = await t.rag.effectiveFusion(query);
+    const first = await t.rag.searchWithFusion(query);
     await t.rag.dispose();
     const files = await readdir(`${t.options.uri}-calibration`);
     expect(files).toHaveLength(1);
@@ -68,9 +67,10 @@ describe("calibration warmed by writes", { timeout: 60_000 }, () => {
     const after = new CountingEmbedder();
     const reopened = await RagService.open({ ...t.options, embedder: after });
     try {
-      expect(await reopened.search(query)).toEqual(first);
+      // The same hits and the same fusion (the stored calibrated weight).
+      expect(await reopened.searchWithFusion(query)).toEqual(first);
+      expect(first.fusion?.calibrated).toBe(true);
       expect(after.queryTexts).toBe(1);
-      expect(await reopened.effectiveFusion(query)).toEqual(fusion);
       // A write moves the table: the stored measurement is taken again in the background and stored anew.
       await reopened.upsertDocuments("acme", "kb", [{ id: "extra", text: "A coupon code applies once per order and cannot be combined." }]);
       await reopened.settled();

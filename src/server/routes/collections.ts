@@ -70,32 +70,28 @@ export function collectionsRoutes(deps: GatewayDeps): Hono<AppEnv> {
     const rag = requireRag(deps);
     const req = await parseBody(c, searchSchema);
     const started = performance.now();
-    const target = { tenant: c.get("principal").tenant, collection: c.req.param("name") };
-    const fusion = req.fusion
-      ? {
-          fusion: {
-            ...(req.fusion.method === undefined ? {} : { method: req.fusion.method }),
-            ...(req.fusion.vector_weight === undefined ? {} : { vectorWeight: req.fusion.vector_weight }),
-            ...(req.fusion.rrf_k === undefined ? {} : { rrfK: req.fusion.rrf_k }),
-          },
-        }
-      : {};
-    const passages = await rag
-      .search({
-        ...target,
+    const { passages, fusion: used } = await rag
+      .searchWithFusion({
+        tenant: c.get("principal").tenant,
+        collection: c.req.param("name"),
         query: req.query,
         ...(req.top_k ? { topK: req.top_k } : {}),
         ...(req.mode ? { mode: req.mode } : {}),
         ...(req.filter ? { filter: req.filter } : {}),
-        ...fusion,
+        ...(req.fusion
+          ? {
+              fusion: {
+                ...(req.fusion.method === undefined ? {} : { method: req.fusion.method }),
+                ...(req.fusion.vector_weight === undefined ? {} : { vectorWeight: req.fusion.vector_weight }),
+                ...(req.fusion.rrf_k === undefined ? {} : { rrfK: req.fusion.rrf_k }),
+              },
+            }
+          : {}),
       })
       // The embedding model reads the query: its context-length error names `query`, not `input`.
       .catch((err: unknown) => {
         throw withParam(err, "context_length_exceeded", "query");
       });
-    const searchMs = Math.round((performance.now() - started) * 100) / 100;
-    // Hybrid: the fusion it used, so a caller sees why (e.g. a vector weight of 0 where the collection's vectors rank poorly).
-    const used = (req.mode ?? "hybrid") === "hybrid" ? await rag.effectiveFusion({ ...target, ...fusion }) : undefined;
     return c.json({
       object: "list",
       data: passages.map((p) => ({
@@ -108,7 +104,8 @@ export function collectionsRoutes(deps: GatewayDeps): Hono<AppEnv> {
         score: p.score,
         metadata: p.metadata,
       })),
-      search_ms: searchMs,
+      search_ms: Math.round((performance.now() - started) * 100) / 100,
+      // Hybrid: the fusion it used, so a caller sees why (e.g. a vector weight of 0 where the collection's vectors rank poorly).
       ...(used === undefined
         ? {}
         : { fusion: { method: used.method, vector_weight: used.vectorWeight, ...(used.method === "rrf" ? { rrf_k: used.rrfK } : {}), calibrated: used.calibrated } }),
